@@ -1,0 +1,95 @@
+# minyi: one non-recursive GNU Makefile.
+#   make            build bin/minyi and the three daemons
+#   make run        build and start the whole pipeline on config/minyi.json
+#   make test       build and run every test (unit + end-to-end)
+#   make check      the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      benchmarks (figures printed, written to bench/results/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+# Library flags come from pkg-config.  Code that is not a program's main file
+# goes into one static library, so tests link exactly what they use.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs
+
+BUILD   ?= build
+BIN     ?= bin
+OPT     ?= -O2
+SAN     ?=
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -Icommon \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
+
+PROGS    := minyi-collector minyi-router minyi-archiver minyi
+MAINS    := collector/collector.c router/router.c archiver/archiver.c cli/minyi.c
+LIB_SRC  := $(filter-out $(MAINS),$(wildcard common/*.c collector/*.c router/*.c \
+                                               archiver/*.c cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libminyi.a
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS     := $(BUILD)/.deps-ok
+
+.PHONY: all run test check bench fault fuzz install clean deps
+all: $(PROGS:%=$(BIN)/%) $(TESTS)
+
+deps $(DEPS):
+	@scripts/deps.sh build
+	@mkdir -p $(BUILD) && touch $(DEPS)
+
+$(BUILD)/%.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+# The archiver's schema is compiled in (archiver_schema.sql -> a C string).
+$(BUILD)/archiver/archiver_schema.h: archiver/archiver_schema.sql
+	@mkdir -p $(dir $@)
+	@{ echo 'static const char archiver_schema_sql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; \
+	   echo '    ;'; } > $@
+$(BUILD)/archiver/archiver_store.o: $(BUILD)/archiver/archiver_schema.h
+$(BUILD)/archiver/archiver_store.o: CFLAGS_ALL += -I$(BUILD)/archiver
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/minyi-collector: $(BUILD)/collector/collector.o $(LIB)
+$(BIN)/minyi-router:    $(BUILD)/router/router.o $(LIB)
+$(BIN)/minyi-archiver:  $(BUILD)/archiver/archiver.o $(LIB)
+$(BIN)/minyi:           $(BUILD)/cli/minyi.o $(LIB)
+$(BIN)/%:
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+run: all
+	$(BIN)/minyi up
+
+test: all
+	@scripts/deps.sh test
+	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run.sh
+
+check:
+	$(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+bench: all
+	@scripts/deps.sh bench
+	@BIN=$(abspath $(BIN)) BUILD=$(BUILD) bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/minyi/config
+	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 config/*.json $(DESTDIR)$(PREFIX)/share/minyi/config/
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)

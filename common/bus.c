@@ -1,0 +1,246 @@
+/* bus.c: the only file that includes <zmq.h>.  Thin, explicit wrappers:
+ * sockets are opened with their options in one call, messages are received
+ * whole (all frames) and copied into NUL-terminated buffers, and ROUTER
+ * envelopes are split from bodies the same way for REQ and DEALER clients. */
+#include "bus.h"
+#include "xmalloc.h"
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zmq.h>
+
+struct bus {
+    void *ctx;
+};
+
+struct bus_sock {
+    void *zs;
+    enum bus_type type;
+};
+
+struct bus *bus_new(void)
+{
+    struct bus *b = xcalloc(1, sizeof *b);
+    b->ctx = zmq_ctx_new();
+    if (!b->ctx) {
+        fprintf(stderr, "minyi: cannot start ZeroMQ: %s\n", zmq_strerror(errno));
+        abort();
+    }
+    return b;
+}
+
+void bus_destroy(struct bus **bp)
+{
+    if (!bp || !*bp)
+        return;
+    zmq_ctx_term((*bp)->ctx);
+    free(*bp);
+    *bp = NULL;
+}
+
+static int bus_zmq_type(enum bus_type t)
+{
+    switch (t) {
+    case BUS_PUSH: return ZMQ_PUSH;
+    case BUS_PULL: return ZMQ_PULL;
+    case BUS_ROUTER: return ZMQ_ROUTER;
+    case BUS_DEALER: return ZMQ_DEALER;
+    case BUS_REQ: return ZMQ_REQ;
+    }
+    abort();
+}
+
+static int bus_set_opts(void *zs, const struct bus_opts *o)
+{
+    int linger = o ? o->linger_ms : 0;
+    if (zmq_setsockopt(zs, ZMQ_LINGER, &linger, sizeof linger) < 0)
+        return -1;
+    if (o && o->hwm > 0 &&
+        (zmq_setsockopt(zs, ZMQ_SNDHWM, &o->hwm, sizeof o->hwm) < 0 ||
+         zmq_setsockopt(zs, ZMQ_RCVHWM, &o->hwm, sizeof o->hwm) < 0))
+        return -1;
+    if (o && o->maxmsgsize > 0) {
+        int64_t max = o->maxmsgsize;
+        if (zmq_setsockopt(zs, ZMQ_MAXMSGSIZE, &max, sizeof max) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ipc:// paths must fit in sun_path; say so instead of failing obscurely. */
+static int bus_check_endpoint(const char *endpoint, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    if (strncmp(endpoint, "ipc://", 6) == 0 && strlen(endpoint + 6) >= sizeof sun.sun_path) {
+        snprintf(err, errlen, "%s: socket path longer than %zu bytes", endpoint,
+                 sizeof sun.sun_path - 1);
+        return -1;
+    }
+    return 0;
+}
+
+struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoint, int bind,
+                          const struct bus_opts *opts, char *err, size_t errlen)
+{
+    if (bus_check_endpoint(endpoint, err, errlen) < 0)
+        return NULL;
+    void *zs = zmq_socket(b->ctx, bus_zmq_type(type));
+    if (!zs) {
+        snprintf(err, errlen, "%s: %s", endpoint, zmq_strerror(errno));
+        return NULL;
+    }
+    if (bus_set_opts(zs, opts) < 0 ||
+        (bind ? zmq_bind(zs, endpoint) : zmq_connect(zs, endpoint)) < 0) {
+        snprintf(err, errlen, "%s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(zs);
+        return NULL;
+    }
+    struct bus_sock *s = xcalloc(1, sizeof *s);
+    s->zs = zs;
+    s->type = type;
+    return s;
+}
+
+void bus_close(struct bus_sock **sp)
+{
+    if (!sp || !*sp)
+        return;
+    zmq_close((*sp)->zs);
+    free(*sp);
+    *sp = NULL;
+}
+
+int bus_send(struct bus_sock *s, const void *data, size_t len, int dontwait)
+{
+    return zmq_send(s->zs, data, len, dontwait ? ZMQ_DONTWAIT : 0) < 0 ? -1 : 0;
+}
+
+void bus_msg_clear(struct bus_msg *m)
+{
+    for (size_t i = 0; i < m->nkept; i++)
+        free(m->frame[i].data);
+    memset(m, 0, sizeof *m);
+}
+
+/* The body starts after the last empty frame (REQ) or after the identity. */
+static size_t bus_body_index(const struct bus_sock *s, const struct bus_msg *m)
+{
+    if (s->type != BUS_ROUTER)
+        return 0;
+    for (size_t i = m->nkept; i-- > 1;)
+        if (m->frame[i].size == 0)
+            return i + 1;
+    return 1;
+}
+
+int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait)
+{
+    int more = 1;
+    memset(m, 0, sizeof *m);
+    while (more) {
+        zmq_msg_t zm;
+        zmq_msg_init(&zm);
+        if (zmq_msg_recv(&zm, s->zs, dontwait && m->nframes == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            int e = errno;
+            zmq_msg_close(&zm);
+            bus_msg_clear(m);
+            errno = e;
+            return -1;
+        }
+        if (m->nkept < BUS_MAX_FRAMES) {
+            size_t n = zmq_msg_size(&zm);
+            char *copy = xmalloc(n + 1);
+            memcpy(copy, zmq_msg_data(&zm), n);
+            copy[n] = '\0';
+            m->frame[m->nkept].data = copy;
+            m->frame[m->nkept].size = n;
+            m->nkept++;
+        }
+        m->nframes++;
+        more = zmq_msg_more(&zm);
+        zmq_msg_close(&zm);
+    }
+    m->body = bus_body_index(s, m);
+    return 0;
+}
+
+const void *bus_msg_body(const struct bus_msg *m, size_t *len)
+{
+    if (m->body >= m->nkept || m->nframes != m->body + 1) {
+        errno = EPROTO;
+        return NULL;
+    }
+    *len = m->frame[m->body].size;
+    return m->frame[m->body].data;
+}
+
+int bus_reply(struct bus_sock *s, const struct bus_msg *req, const void *data, size_t len)
+{
+    size_t env = req->body <= req->nkept ? req->body : req->nkept;
+    for (size_t i = 0; i < env; i++)
+        if (zmq_send(s->zs, req->frame[i].data, req->frame[i].size,
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+            return -1;
+    return zmq_send(s->zs, data, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+int bus_poll(struct bus_poll *items, size_t n, long timeout_ms)
+{
+    zmq_pollitem_t zi[16];
+    if (n > 16) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        zi[i].socket = items[i].sock ? items[i].sock->zs : NULL;
+        zi[i].fd = items[i].sock ? 0 : items[i].fd;
+        zi[i].events = ZMQ_POLLIN;
+        zi[i].revents = 0;
+    }
+    int rc = zmq_poll(zi, (int)n, timeout_ms);
+    if (rc < 0 && errno == EINTR)
+        rc = 0;
+    for (size_t i = 0; i < n; i++)
+        items[i].readable = rc > 0 && (zi[i].revents & ZMQ_POLLIN);
+    return rc;
+}
+
+int bus_request(struct bus *b, const char *endpoint, const char *request, size_t len,
+                long timeout_ms, char **reply, size_t *reply_len)
+{
+    char err[256];
+    struct bus_opts opts = {.linger_ms = 0};
+    struct bus_sock *s = bus_open(b, BUS_REQ, endpoint, 0, &opts, err, sizeof err);
+    struct bus_msg m;
+    *reply = NULL;
+    if (!s)
+        return -1;
+    if (bus_send(s, request, len, 0) < 0) {
+        bus_close(&s);
+        return -1;
+    }
+    struct bus_poll item = {.sock = s, .fd = -1};
+    if (bus_poll(&item, 1, timeout_ms) <= 0 || !item.readable || bus_recv(s, &m, 1) < 0) {
+        bus_close(&s);
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    size_t n = 0;
+    const char *body = bus_msg_body(&m, &n);
+    *reply = body ? xstrndup(body, n) : xstrdup("");
+    if (reply_len)
+        *reply_len = body ? n : 0;
+    bus_msg_clear(&m);
+    bus_close(&s);
+    return 0;
+}
+
+void bus_unlink(const char *endpoint)
+{
+    if (endpoint && strncmp(endpoint, "ipc://", 6) == 0)
+        unlink(endpoint + 6);
+}

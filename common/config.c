@@ -1,0 +1,387 @@
+/* config.c: loads the one JSON config file.  Every key has a default, so an
+ * empty object is a valid config; errors name the file and the key. */
+#include "config.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONFIG_DEFAULT "config/minyi.json"
+
+static int config_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int config_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Read a whole file (caller frees); NULL with errno on failure. */
+static char *config_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        cap *= 2;
+        buf = xrealloc(buf, cap);
+    }
+    buf[n] = '\0';
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, or
+ * the one shipped beside the program (BIN/../config, BIN/../share/minyi). */
+static char *config_find(const char *path)
+{
+    if (path)
+        return xstrdup(path);
+    const char *env = getenv("MINYI_CONFIG");
+    if (env && *env)
+        return xstrdup(env);
+    if (access(CONFIG_DEFAULT, F_OK) == 0)
+        return xstrdup(CONFIG_DEFAULT);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *dir = dirname(exe);
+        const char *tries[] = {"%s/../config/minyi.json", "%s/../share/minyi/config/minyi.json"};
+        for (size_t i = 0; i < 2; i++) {
+            char *p = xasprintf(tries[i], dir);
+            if (access(p, F_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    return xstrdup(CONFIG_DEFAULT);
+}
+
+/* rel resolved against dir unless absolute (caller frees). */
+static char *config_resolve(const char *dir, const char *rel)
+{
+    if (rel[0] == '/')
+        return xstrdup(rel);
+    char *joined = xasprintf("%s/%s", dir, rel), resolved[PATH_MAX];
+    if (realpath(joined, resolved)) {
+        free(joined);
+        return xstrdup(resolved);
+    }
+    return joined;                     /* does not exist yet: keep as joined */
+}
+
+static const char *config_str(const cJSON *o, const char *key, const char *def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+static int config_check_types(const char *file, const cJSON *root, char *err, size_t errlen)
+{
+    static const char *const strings[] = {"organisation", "timezone", "state_dir", "rules",
+                                          "members", NULL};
+    for (int i = 0; strings[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, strings[i]);
+        if (v && !cJSON_IsString(v))
+            return config_err(err, errlen, "%s: %s: must be a string", file, strings[i]);
+    }
+    return 0;
+}
+
+static int config_endpoints(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    static const struct { const char *key, *sock; size_t off; } eps[] = {
+        {"submit", "submit.sock", offsetof(struct config_endpoints, submit)},
+        {"route", "route.sock", offsetof(struct config_endpoints, route)},
+        {"archive", "archive.sock", offsetof(struct config_endpoints, archive)},
+        {"confirm", "confirm.sock", offsetof(struct config_endpoints, confirm)},
+        {"query", "query.sock", offsetof(struct config_endpoints, query)},
+        {"collector_ctl", "collector.sock", offsetof(struct config_endpoints, collector_ctl)},
+        {"router_ctl", "router.sock", offsetof(struct config_endpoints, router_ctl)},
+    };
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: endpoints: must be an object", c->path);
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        char **slot = (char **)((char *)&c->ep + eps[i].off);
+        const char *v = config_str(o, eps[i].key, NULL);
+        if (!v) {
+            *slot = xasprintf("ipc://%s/run/%s", c->state_dir, eps[i].sock);
+            continue;
+        }
+        const char *at = strstr(v, "@STATE@");
+        *slot = at ? xasprintf("%.*s%s%s", (int)(at - v), v, c->state_dir, at + 7) : xstrdup(v);
+    }
+    return 0;
+}
+
+static int config_int(const cJSON *o, const char *key, int def, int min, int *out,
+                      const char *file, char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = def;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > 1e9)
+        return config_err(err, errlen, "%s: limits.%s: must be a number >= %d", file, key, min);
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int config_limits(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "limits");
+    struct config_limits *l = &c->limits;
+    int maxb;
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: limits: must be an object", c->path);
+    if (config_int(o, "max_report_bytes", 65536, 256, &maxb, c->path, err, errlen) < 0 ||
+        config_int(o, "lease_seconds", 1800, 1, &l->lease_seconds, c->path, err, errlen) < 0 ||
+        config_int(o, "batch_max", 512, 1, &l->batch_max, c->path, err, errlen) < 0 ||
+        config_int(o, "resend_ms", 5000, 10, &l->resend_ms, c->path, err, errlen) < 0 ||
+        config_int(o, "inflight_max", 20000, 1, &l->inflight_max, c->path, err, errlen) < 0 ||
+        config_int(o, "hwm", 10000, 1, &l->hwm, c->path, err, errlen) < 0 ||
+        config_int(o, "rescan_ms", 2000, 50, &l->rescan_ms, c->path, err, errlen) < 0 ||
+        config_int(o, "dedup_days", 30, 0, &l->dedup_days, c->path, err, errlen) < 0 ||
+        config_int(o, "request_timeout_ms", 5000, 10, &l->request_timeout_ms, c->path, err,
+                   errlen) < 0)
+        return -1;
+    l->max_report_bytes = (size_t)maxb;
+    return 0;
+}
+
+static int config_quota(struct config_quota *q, const cJSON *j, const char *file, int i,
+                        char *err, size_t errlen)
+{
+    static const char *const scopes[] = {"member", "group", "sector", "org", NULL};
+    static const char *const periods[] = {"month", "quarter", "year", NULL};
+    const char *scope = config_str(j, "scope", ""), *period = config_str(j, "period", "");
+    const cJSON *min = cJSON_GetObjectItemCaseSensitive(j, "min");
+    int ok_scope = 0, ok_period = 0;
+    for (int k = 0; scopes[k]; k++)
+        ok_scope |= strcmp(scope, scopes[k]) == 0;
+    for (int k = 0; periods[k]; k++)
+        ok_period |= strcmp(period, periods[k]) == 0;
+    if (!ok_scope)
+        return config_err(err, errlen, "%s: quotas[%d].scope: must be member, group, sector or org", file, i);
+    if (!ok_period)
+        return config_err(err, errlen, "%s: quotas[%d].period: must be month, quarter or year", file, i);
+    if (!cJSON_IsNumber(min) || min->valuedouble < 0)
+        return config_err(err, errlen, "%s: quotas[%d].min: must be a number >= 0", file, i);
+    xstrlcpy(q->scope, scope, sizeof q->scope);
+    xstrlcpy(q->period, period, sizeof q->period);
+    q->id = xstrdup(config_str(j, "id", NULL));
+    q->min = (int)min->valuedouble;
+    return 0;
+}
+
+static int config_quotas(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "quotas"), *j;
+    if (!a) {                          /* SPEC.md's examples are the default */
+        c->quotas = xcalloc(2, sizeof *c->quotas);
+        c->nquotas = 2;
+        strcpy(c->quotas[0].scope, "member"), strcpy(c->quotas[0].period, "year");
+        c->quotas[0].min = 1;
+        strcpy(c->quotas[1].scope, "org"), strcpy(c->quotas[1].period, "month");
+        c->quotas[1].min = 5;
+        return 0;
+    }
+    if (!cJSON_IsArray(a))
+        return config_err(err, errlen, "%s: quotas: must be an array", c->path);
+    c->quotas = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof *c->quotas);
+    cJSON_ArrayForEach(j, a) {
+        if (config_quota(&c->quotas[c->nquotas], j, c->path, (int)c->nquotas, err, errlen) < 0)
+            return -1;
+        c->nquotas++;
+    }
+    return 0;
+}
+
+static int config_points(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    static const struct { const char *key; size_t off; double def; } pts[] = {
+        {"report", offsetof(struct config_points, report), 1},
+        {"adopted", offsetof(struct config_points, adopted), 3},
+        {"forwarded", offsetof(struct config_points, forwarded), 5},
+        {"filed", offsetof(struct config_points, filed), 0},
+        {"declined", offsetof(struct config_points, declined), 0},
+    };
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "points");
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: points: must be an object", c->path);
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, pts[i].key);
+        double *slot = (double *)((char *)&c->points + pts[i].off);
+        if (v && !cJSON_IsNumber(v))
+            return config_err(err, errlen, "%s: points.%s: must be a number", c->path, pts[i].key);
+        *slot = v ? v->valuedouble : pts[i].def;
+    }
+    return 0;
+}
+
+static int config_timezone(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const char *tz = config_str(root, "timezone", "Asia/Shanghai");
+    char *zfile = xasprintf("/usr/share/zoneinfo/%s", tz);
+    int known = tz[0] != '\0' && strstr(tz, "..") == NULL && access(zfile, R_OK) == 0;
+    free(zfile);
+    if (!known && strcmp(tz, "UTC") != 0 && strcmp(tz, "Asia/Shanghai") != 0)
+        return config_err(err, errlen, "%s: timezone: unknown zone \"%s\"", c->path, tz);
+    c->timezone = xstrdup(tz);
+    return 0;
+}
+
+static int config_parse(struct config *c, const char *buf, size_t len, const char *state_dir,
+                        char *err, size_t errlen)
+{
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    int rc = -1;
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return config_err(err, errlen, "%s: not a JSON object", c->path);
+    }
+    if (config_check_types(c->path, root, err, errlen) < 0)
+        goto out;
+    c->organisation = xstrdup(config_str(root, "organisation", "政协"));
+    if (!state_dir || !*state_dir)
+        state_dir = getenv("MINYI_STATE_DIR");
+    if (!state_dir || !*state_dir)
+        state_dir = config_str(root, "state_dir", "var");
+    c->state_dir = state_dir[0] == '/' ? xstrdup(state_dir) : config_resolve(c->dir, state_dir);
+    c->rules_path = config_resolve(c->dir, config_str(root, "rules", "rules.json"));
+    c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
+    if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
+        config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
+        config_points(c, root, err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int config_load(const char *path, const char *state_dir, struct config **out, char *err,
+                size_t errlen)
+{
+    char *file = config_find(path), abs[PATH_MAX];
+    size_t len = 0;
+    *out = NULL;
+    char *buf = config_slurp(file, &len);
+    if (!buf || !realpath(file, abs)) {
+        config_err(err, errlen, "%s: %s", file, strerror(errno));
+        free(file);
+        free(buf);
+        return -1;
+    }
+    free(file);
+    struct config *c = xcalloc(1, sizeof *c);
+    c->path = xstrdup(abs);
+    c->dir = xstrdup(dirname(abs));
+    char *sd = NULL;                   /* --state-dir is relative to the cwd */
+    if (state_dir && *state_dir) {
+        char cwd[PATH_MAX];
+        sd = state_dir[0] == '/' || !getcwd(cwd, sizeof cwd) ? xstrdup(state_dir)
+                                                             : xasprintf("%s/%s", cwd, state_dir);
+    }
+    int rc = config_parse(c, buf, len, sd, err, errlen);
+    free(sd);
+    free(buf);
+    if (rc < 0) {
+        config_free(&c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void config_free(struct config **cp)
+{
+    struct config *c = cp ? *cp : NULL;
+    if (!c)
+        return;
+    char **eps[] = {&c->ep.submit, &c->ep.route, &c->ep.archive, &c->ep.confirm,
+                    &c->ep.query, &c->ep.collector_ctl, &c->ep.router_ctl};
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
+        free(*eps[i]);
+    for (size_t i = 0; i < c->nquotas; i++)
+        free(c->quotas[i].id);
+    free(c->quotas);
+    free(c->path);
+    free(c->dir);
+    free(c->organisation);
+    free(c->timezone);
+    free(c->state_dir);
+    free(c->rules_path);
+    free(c->members_path);
+    free(c);
+    *cp = NULL;
+}
+
+static int config_mkdir(const char *path, mode_t mode, char *err, size_t errlen)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return config_err(err, errlen, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return config_err(err, errlen, "%s: not a folder", path);
+    return 0;
+}
+
+int config_make_state_dirs(const struct config *c, char *err, size_t errlen)
+{
+    static const struct { const char *rel; mode_t mode; } dirs[] = {
+        {"", 0750}, {"drop", 02770}, {"drop/rejected", 0750}, {"spool", 0700}, {"run", 0750},
+    };
+    /* mkdir -p for the state directory's parents */
+    char *p = xstrdup(c->state_dir);
+    for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    free(p);
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char *path = config_state_path(c, dirs[i].rel);
+        int rc = config_mkdir(path, dirs[i].mode, err, errlen);
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void config_apply_timezone(const struct config *c)
+{
+    char *zfile = xasprintf("/usr/share/zoneinfo/%s", c->timezone);
+    /* Without tzdata, China Standard Time (no DST since 1991) still works. */
+    if (access(zfile, R_OK) != 0 && strcmp(c->timezone, "Asia/Shanghai") == 0)
+        setenv("TZ", "CST-8", 1);
+    else
+        setenv("TZ", c->timezone, 1);
+    free(zfile);
+    tzset();
+}
+
+char *config_state_path(const struct config *c, const char *rel)
+{
+    return *rel ? xasprintf("%s/%s", c->state_dir, rel) : xstrdup(c->state_dir);
+}

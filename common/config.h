@@ -1,0 +1,88 @@
+/* config: the one JSON config file (config/minyi.json by default).
+ *
+ *   {
+ *     "organisation": "A市政协",
+ *     "timezone": "Asia/Shanghai",
+ *     "state_dir": "../var",          default: "var" beside the config file
+ *     "rules": "rules.json",          relative paths are relative to this file
+ *     "members": "members.json",
+ *     "endpoints": {"submit": "ipc://@STATE@/run/submit.sock", ...},
+ *     "limits": {"max_report_bytes": 65536, "lease_seconds": 1800, ...},
+ *     "quotas": [{"scope": "member", "period": "year", "min": 1},
+ *                {"scope": "org", "period": "month", "min": 5}],
+ *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0}
+ *   }
+ *
+ * Every key is optional; defaults are documented in the README.  "@STATE@" in
+ * an endpoint stands for the state directory.  Errors read "FILE: KEY: message".
+ *
+ * Ownership: config_load returns a struct config freed with config_free(&c).
+ */
+#ifndef MINYI_CONFIG_H
+#define MINYI_CONFIG_H
+#include <stddef.h>
+
+struct config_quota {
+    char scope[8];                /* member | group | sector | org */
+    char *id;                     /* NULL: every member/group/sector */
+    char period[8];               /* month | quarter | year */
+    int min;
+};
+
+struct config_endpoints {
+    char *submit;                 /* collector ROUTER: members submit here */
+    char *route;                  /* collector PUSH -> routers PULL */
+    char *archive;                /* routers PUSH -> archiver PULL */
+    char *confirm;                /* archiver PUSH -> collector PULL */
+    char *query;                  /* archiver ROUTER: the minyi command */
+    char *collector_ctl;          /* collector ROUTER: status */
+    char *router_ctl;             /* router ROUTER: status, reload */
+};
+
+struct config_limits {
+    size_t max_report_bytes;      /* 65536 */
+    int lease_seconds;            /* default lease for pull: 1800 */
+    int batch_max;                /* reports per archive transaction: 512 */
+    int resend_ms;                /* resend an unconfirmed report after: 5000 */
+    int inflight_max;             /* reports sent but unconfirmed: 20000 */
+    int hwm;                      /* ZeroMQ high-water mark: 10000 */
+    int rescan_ms;                /* drop folder rescan period: 2000 */
+    int dedup_days;               /* content duplicates window: 30 */
+    int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */
+};
+
+struct config_points {
+    double report, adopted, forwarded, filed, declined;
+};
+
+struct config {
+    char *path;                   /* the config file, absolute */
+    char *dir;                    /* its folder, absolute */
+    char *organisation;
+    char *timezone;               /* "Asia/Shanghai" */
+    char *state_dir;              /* absolute */
+    char *rules_path;             /* absolute */
+    char *members_path;           /* absolute */
+    struct config_endpoints ep;
+    struct config_limits limits;
+    struct config_quota *quotas;
+    size_t nquotas;
+    struct config_points points;
+};
+
+/* Load `path` (NULL: $MINYI_CONFIG, else config/minyi.json).  `state_dir`
+ * overrides the file's (NULL: $MINYI_STATE_DIR, else the file's, else "var"
+ * beside it).  Returns 0 and *out, or -1 with "FILE: KEY: message" in err. */
+int config_load(const char *path, const char *state_dir, struct config **out,
+                char *err, size_t errlen);
+/* Free *c; sets *c = NULL. NULL-safe. */
+void config_free(struct config **c);
+/* Create the state directory and its drop/, drop/rejected/, spool/, run/
+ * folders (mode 0750 / drop 0770).  Returns 0, or -1 with err. */
+int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
+/* Set TZ for this process from c->timezone (localtime_r then uses it). */
+void config_apply_timezone(const struct config *c);
+/* An absolute path inside the state directory (caller frees). */
+char *config_state_path(const struct config *c, const char *rel);
+
+#endif

@@ -1,0 +1,156 @@
+/* daemon.c: the skeleton every minyi daemon runs on -- options, config,
+ * signals, the ready line, the loop.  What a daemon does lives in its ops. */
+#include "daemon.h"
+#include "bus.h"
+#include "config.h"
+#include "log.h"
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static volatile sig_atomic_t daemon_stop_flag, daemon_hup_flag;
+
+static void daemon_on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        daemon_hup_flag = 1;
+    else
+        daemon_stop_flag = 1;
+}
+
+static void daemon_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = daemon_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+int daemon_stopping(void)
+{
+    return daemon_stop_flag != 0;
+}
+
+int64_t daemon_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t daemon_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void daemon_usage(const char *program, FILE *f)
+{
+    fprintf(f,
+            "usage: %s [-c FILE] [--state-dir DIR] [-n]\n"
+            "  -c FILE          config file (default $MINYI_CONFIG or config/minyi.json)\n"
+            "  --state-dir DIR  state directory (default $MINYI_STATE_DIR or the config's)\n"
+            "  -n               check the config and exit\n",
+            program);
+}
+
+struct daemon_args {
+    const char *config, *state_dir;
+    int check;
+};
+
+/* 0 to go on, otherwise exit status + 1 */
+static int daemon_parse_args(int argc, char **argv, const char *program, struct daemon_args *a)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"state-dir", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:nh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'S': a->state_dir = optarg; break;
+        case 'n': a->check = 1; break;
+        case 'h': daemon_usage(program, stdout); return 1;
+        default: daemon_usage(program, stderr); return 3;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\"\n", program, argv[optind]);
+        return 3;
+    }
+    return 0;
+}
+
+static void daemon_loop(struct daemon *d)
+{
+    while (!daemon_stop_flag) {
+        d->ops->step(d, 250);
+        if (daemon_hup_flag) {
+            daemon_hup_flag = 0;
+            log_info("SIGHUP: reloading");
+            if (d->ops->reload)
+                d->ops->reload(d);
+        }
+    }
+}
+
+int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state)
+{
+    static char program[64];
+    struct daemon_args args = {0};
+    char err[1024] = "";
+    snprintf(program, sizeof program, "minyi-%s", ops->name);
+    log_init(program);
+    int rc = daemon_parse_args(argc, argv, program, &args);
+    if (rc)
+        return rc - 1;
+    struct daemon d = {.ops = ops, .state = state, .program = program};
+    if (config_load(args.config, args.state_dir, &d.cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: config: %s\n", program, err);
+        return 1;
+    }
+    config_apply_timezone(d.cfg);
+    umask(007);                        /* sockets and files: never world-writable */
+    if (args.check) {
+        rc = ops->check ? ops->check(&d, err, sizeof err) : 0;
+        if (rc < 0)
+            fprintf(stderr, "%s: %s\n", program, err);
+        else
+            printf("%s: %s: ok\n", program, d.cfg->path);
+        config_free(&d.cfg);
+        return rc < 0 ? 1 : 0;
+    }
+    if (config_make_state_dirs(d.cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: state: %s\n", program, err);
+        config_free(&d.cfg);
+        return 1;
+    }
+    daemon_signals();
+    d.bus = bus_new();
+    if (ops->open(&d, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", program, err);
+        bus_destroy(&d.bus);
+        config_free(&d.cfg);
+        return 1;
+    }
+    log_info("ready (state %s)", d.cfg->state_dir);
+    daemon_loop(&d);
+    ops->close(&d);
+    bus_destroy(&d.bus);
+    log_info("stopped");
+    config_free(&d.cfg);
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* daemon: the skeleton every minyi daemon runs on.
+ *
+ * daemon_main parses the common options (-c FILE, --state-dir DIR, -n, -h),
+ * loads the config, sets the timezone, creates the state folders, installs
+ * signal handlers (SIGINT/SIGTERM: stop after the current step; SIGHUP:
+ * reload; SIGPIPE ignored), calls ops->open, logs the fixed line "ready"
+ * (the line tests and `minyi up` wait for), then calls ops->step until asked
+ * to stop, and finally ops->close.
+ *
+ *   -n   check the config (and whatever ops->check checks) and exit 0 / 1.
+ *
+ * Exit status: 0 after a clean stop; 1 when the config or open fails (one
+ * line on stderr: "minyi-NAME: WHAT: WHY"); 2 on a usage error.
+ */
+#ifndef MINYI_DAEMON_H
+#define MINYI_DAEMON_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct bus;
+struct daemon;
+
+struct daemon_ops {
+    const char *name;             /* "collector" -> program "minyi-collector" */
+    /* Optional: extra checks for -n (e.g. compile the rules). 0 / -1 + err. */
+    int (*check)(struct daemon *d, char *err, size_t errlen);
+    /* Bind sockets, open files.  0, or -1 with err (the daemon exits 1). */
+    int (*open)(struct daemon *d, char *err, size_t errlen);
+    /* One turn of the loop: wait at most timeout_ms, handle what is ready. */
+    void (*step)(struct daemon *d, long timeout_ms);
+    /* Optional: SIGHUP arrived. */
+    void (*reload)(struct daemon *d);
+    /* Release everything open made. */
+    void (*close)(struct daemon *d);
+};
+
+struct daemon {
+    const struct daemon_ops *ops;
+    struct config *cfg;           /* owned by the skeleton */
+    struct bus *bus;              /* owned by the skeleton */
+    void *state;                  /* the daemon's own, borrowed */
+    const char *program;          /* "minyi-collector" */
+};
+
+/* Run a daemon. `state` is stored in d->state. Returns the exit status. */
+int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state);
+
+/* 1 once SIGINT/SIGTERM arrived (a step may end early when it sees it). */
+int daemon_stopping(void);
+
+/* Wall clock in µs since the epoch; monotonic clock in ms. */
+int64_t daemon_now_us(void);
+int64_t daemon_mono_ms(void);
+
+#endif

@@ -1,0 +1,287 @@
+/* report.c: the report struct, its wire JSON (report_encode/decode), ids,
+ * timestamps and duplicate keys.  Member input is checked in report_parse.c. */
+#include "report.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct report *report_new(void)
+{
+    return xcalloc(1, sizeof(struct report));
+}
+
+static void report_free_tags(struct report *r)
+{
+    for (size_t i = 0; i < r->ntags; i++) {
+        struct report_tag *t = &r->tags[i];
+        for (size_t j = 0; j < t->nhits; j++)
+            free(t->hits[j].text);
+        free(t->hits);
+        free(t->topic);
+        free(t->category);
+    }
+    free(r->tags);
+    r->tags = NULL;
+    r->ntags = 0;
+}
+
+void report_free(struct report **rp)
+{
+    struct report *r = rp ? *rp : NULL;
+    if (!r)
+        return;
+    free(r->member);
+    free(r->title);
+    free(r->body);
+    free(r->ref);
+    free(r->submitted_at);
+    free(r->committee);
+    report_free_tags(r);
+    cJSON_Delete(r->extra);
+    free(r);
+    *rp = NULL;
+}
+
+const char *report_reason_name(enum report_reason reason)
+{
+    static const char *const names[] = {
+        [REPORT_OK] = "ok",
+        [REPORT_BAD_JSON] = "bad_json",
+        [REPORT_BAD_UTF8] = "bad_utf8",
+        [REPORT_BAD_ENCODING] = "bad_encoding",
+        [REPORT_MISSING_FIELD] = "missing_field",
+        [REPORT_BAD_FIELD] = "bad_field",
+        [REPORT_TOO_LARGE] = "too_large",
+        [REPORT_UNKNOWN_MEMBER] = "unknown_member",
+        [REPORT_BUSY] = "busy",
+        [REPORT_INTERNAL] = "internal",
+    };
+    if ((unsigned)reason < sizeof names / sizeof names[0] && names[reason])
+        return names[reason];
+    return "internal";
+}
+
+static const char *const source_names[] = {"socket", "drop", "import"};
+
+static cJSON *tag_to_cjson(const struct report_tag *t)
+{
+    cJSON *o = cJSON_CreateObject(), *hits = cJSON_AddArrayToObject(o, "hits");
+    cJSON_AddStringToObject(o, "topic", t->topic ? t->topic : "");
+    if (t->category)
+        cJSON_AddStringToObject(o, "category", t->category);
+    cJSON_AddNumberToObject(o, "score", t->score);
+    for (size_t i = 0; i < t->nhits; i++) {
+        cJSON *h = cJSON_CreateObject();
+        cJSON_AddStringToObject(h, "field", t->hits[i].field);
+        cJSON_AddNumberToObject(h, "pattern", t->hits[i].pattern);
+        cJSON_AddNumberToObject(h, "offset", t->hits[i].offset);
+        cJSON_AddStringToObject(h, "text", t->hits[i].text ? t->hits[i].text : "");
+        cJSON_AddItemToArray(hits, h);
+    }
+    return o;
+}
+
+static void add_opt(cJSON *o, const char *key, const char *val)
+{
+    if (val)
+        cJSON_AddStringToObject(o, key, val);
+}
+
+cJSON *report_to_cjson(const struct report *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "v", REPORT_VERSION);
+    if (r->id[0])
+        cJSON_AddStringToObject(o, "id", r->id);
+    if (r->received_at[0])
+        cJSON_AddStringToObject(o, "received_at", r->received_at);
+    cJSON_AddStringToObject(o, "source", source_names[r->source]);
+    add_opt(o, "member", r->member);
+    add_opt(o, "title", r->title);
+    add_opt(o, "body", r->body);
+    add_opt(o, "ref", r->ref);
+    add_opt(o, "submitted_at", r->submitted_at);
+    add_opt(o, "committee", r->committee);
+    if (r->committee || r->ntags) {
+        cJSON *tags = cJSON_AddArrayToObject(o, "topics");
+        for (size_t i = 0; i < r->ntags; i++)
+            cJSON_AddItemToArray(tags, tag_to_cjson(&r->tags[i]));
+    }
+    if (r->extra)
+        cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(r->extra, 1));
+    return o;
+}
+
+char *report_encode(const struct report *r)
+{
+    cJSON *o = report_to_cjson(r);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        abort();                       /* cJSON fails only when memory does */
+    return s;
+}
+
+static char *get_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+static int decode_tag(const cJSON *j, struct report_tag *t)
+{
+    const cJSON *score = cJSON_GetObjectItemCaseSensitive(j, "score");
+    const cJSON *hits = cJSON_GetObjectItemCaseSensitive(j, "hits"), *h;
+    t->topic = get_str(j, "topic");
+    t->category = get_str(j, "category");
+    t->score = cJSON_IsNumber(score) ? score->valuedouble : 0;
+    if (!t->topic)
+        return -1;
+    t->hits = xcalloc((size_t)cJSON_GetArraySize(hits) + 1, sizeof *t->hits);
+    cJSON_ArrayForEach(h, hits) {
+        struct report_hit *x = &t->hits[t->nhits++];
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "field");
+        xstrlcpy(x->field, cJSON_IsString(f) ? f->valuestring : "", sizeof x->field);
+        x->pattern = cJSON_GetObjectItemCaseSensitive(h, "pattern")
+                         ? cJSON_GetObjectItemCaseSensitive(h, "pattern")->valueint : 0;
+        x->offset = cJSON_GetObjectItemCaseSensitive(h, "offset")
+                        ? cJSON_GetObjectItemCaseSensitive(h, "offset")->valueint : 0;
+        x->text = get_str(h, "text");
+    }
+    return 0;
+}
+
+static int decode_fields(const cJSON *o, struct report *r, struct report_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "topics"), *t;
+    if (v && (!cJSON_IsNumber(v) || v->valueint != REPORT_VERSION)) {
+        snprintf(err->detail, sizeof err->detail, "unsupported report version");
+        return -1;
+    }
+    if (cJSON_IsString(id)) {
+        if (report_id_to_us(id->valuestring) < 0) {
+            snprintf(err->detail, sizeof err->detail, "malformed id");
+            return -1;
+        }
+        xstrlcpy(r->id, id->valuestring, sizeof r->id);
+        r->received_us = report_id_to_us(r->id);
+    }
+    char *at = get_str(o, "received_at");
+    if (at)
+        xstrlcpy(r->received_at, at, sizeof r->received_at);
+    free(at);
+    for (int i = 0; i < 3; i++)
+        if (cJSON_IsString(src) && strcmp(src->valuestring, source_names[i]) == 0)
+            r->source = (enum report_source)i;
+    r->member = get_str(o, "member");
+    r->title = get_str(o, "title");
+    r->body = get_str(o, "body");
+    r->ref = get_str(o, "ref");
+    r->submitted_at = get_str(o, "submitted_at");
+    r->committee = get_str(o, "committee");
+    r->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof *r->tags);
+    cJSON_ArrayForEach(t, tags) {
+        if (decode_tag(t, &r->tags[r->ntags++]) < 0) {
+            snprintf(err->detail, sizeof err->detail, "malformed topic");
+            return -1;
+        }
+    }
+    const cJSON *extra = cJSON_GetObjectItemCaseSensitive(o, "extra");
+    if (cJSON_IsObject(extra))
+        r->extra = cJSON_Duplicate(extra, 1);
+    return 0;
+}
+
+int report_decode(const char *buf, size_t len, struct report **out, struct report_error *err)
+{
+    *out = NULL;
+    err->reason = REPORT_BAD_JSON;
+    err->detail[0] = '\0';
+    cJSON *o = cJSON_ParseWithLength(buf, len);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        snprintf(err->detail, sizeof err->detail, "not a JSON object");
+        return -1;
+    }
+    struct report *r = report_new();
+    int rc = decode_fields(o, r, err);
+    cJSON_Delete(o);
+    if (rc == 0 && report_validate(r, err) < 0)
+        rc = -1;
+    if (rc < 0) {
+        report_free(&r);
+        return -1;
+    }
+    err->reason = REPORT_OK;
+    *out = r;
+    return 0;
+}
+
+void report_stamp(struct report *r, int64_t us)
+{
+    time_t secs = (time_t)(us / 1000000);
+    int micros = (int)(us % 1000000);
+    struct tm utc, local;
+    char date[32], zone[8];
+    gmtime_r(&secs, &utc);
+    localtime_r(&secs, &local);
+    strftime(date, sizeof date, "%Y%m%d-%H%M%S", &utc);
+    snprintf(r->id, sizeof r->id, "%.15s-%06u", date, (unsigned)micros % 1000000u);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &local);
+    strftime(zone, sizeof zone, "%z", &local);           /* "+0800" */
+    snprintf(r->received_at, sizeof r->received_at, "%.19s.%03u%.3s:%.2s", date,
+             (unsigned)micros / 1000u % 1000u, zone, zone + 3);
+    r->received_us = us;
+}
+
+int64_t report_id_to_us(const char *id)
+{
+    struct tm tm = {0};
+    int micros, n = 0;
+    if (!id || strlen(id) != REPORT_ID_LEN)
+        return -1;
+    if (sscanf(id, "%4d%2d%2d-%2d%2d%2d-%6d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &n) != 7 || n != REPORT_ID_LEN ||
+        id[8] != '-' || id[15] != '-')
+        return -1;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || micros < 0)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000000 + micros;
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+    h ^= 0xff;                         /* field separator */
+    return h * 0x100000001b3ULL;
+}
+
+uint64_t report_content_key(const struct report *r)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, "content");
+    h = fnv(h, r->member ? r->member : "");
+    h = fnv(h, r->title ? r->title : "");
+    return fnv(h, r->body ? r->body : "");
+}
+
+uint64_t report_ref_key(const struct report *r)
+{
+    if (!r->ref)
+        return 0;
+    uint64_t h = fnv(0xcbf29ce484222325ULL, "ref");
+    h = fnv(h, r->member ? r->member : "");
+    h = fnv(h, r->ref);
+    return h ? h : 1;
+}

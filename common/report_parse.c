@@ -1,0 +1,342 @@
+/* report_parse.c: strict decoding and validation of what members send.
+ * Everything a member controls passes through here before any daemon acts
+ * on it; every refusal carries a reason code and one readable sentence.
+ * The wire format between daemons (report_encode/decode) is in report.c. */
+#include "report.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(struct report_error *err, enum report_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct report_error *err, enum report_reason reason, const char *fmt, ...)
+{
+    va_list ap;
+    err->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int hex4(const char *p, const char *end, unsigned *out)
+{
+    unsigned v = 0;
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        int c = (unsigned char)p[i], d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return -1;
+        v = v << 4 | (unsigned)d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* cJSON silently truncates strings at \u0000 and calls lone surrogates a
+ * syntax error; find both first so the member learns what is wrong. */
+static int scan_escapes(const char *buf, size_t len, struct report_error *err)
+{
+    const char *p = buf, *end = buf + len;
+    int in_string = 0;
+    for (; p < end; p++) {
+        if (!in_string) {
+            in_string = *p == '"';
+            continue;
+        }
+        if (*p == '"') {
+            in_string = 0;
+        } else if (*p == '\\' && p + 1 < end) {
+            p++;
+            unsigned u, lo;
+            if (*p != 'u' || hex4(p + 1, end, &u) < 0)
+                continue;
+            p += 4;
+            if (u == 0)
+                return fail(err, REPORT_BAD_UTF8, "\\u0000 (NUL) is not allowed in text");
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return fail(err, REPORT_BAD_UTF8, "lone low surrogate \\u%04X", u);
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (end - p < 7 || p[1] != '\\' || p[2] != 'u' || hex4(p + 3, end, &lo) < 0 ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return fail(err, REPORT_BAD_UTF8, "lone high surrogate \\u%04X", u);
+                p += 6;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_duplicate_keys(const cJSON *obj, struct report_error *err)
+{
+    size_t n = 0, i = 0;
+    int rc = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    const char **names = xcalloc(n, sizeof *names);
+    for (const cJSON *c = obj->child; c; c = c->next)
+        names[i++] = c->string ? c->string : "";
+    qsort(names, n, sizeof *names, cmp_str);
+    for (i = 1; i < n && rc == 0; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            rc = fail(err, REPORT_BAD_JSON, "duplicate key \"%.60s\"", names[i]);
+    free(names);
+    return rc;
+}
+
+/* Take an optional string field; -1 (bad_field) if present but not a string. */
+static int take_string(const cJSON *obj, const char *key, int required, char **out,
+                       struct report_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return fail(err, REPORT_MISSING_FIELD, "missing required field \"%s\"", key);
+        return 0;
+    }
+    if (!cJSON_IsString(v))
+        return fail(err, REPORT_BAD_FIELD, "field \"%s\" must be a string", key);
+    *out = xstrdup(v->valuestring);
+    return 0;
+}
+
+static const char *const known_fields[] = {"member", "title", "body", "ref", "submitted_at",
+                                           NULL};
+
+static cJSON *collect_extra(const cJSON *obj)
+{
+    cJSON *extra = NULL;
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        int known = 0;
+        for (int i = 0; known_fields[i]; i++)
+            known |= strcmp(c->string, known_fields[i]) == 0;
+        if (known)
+            continue;
+        if (!extra)
+            extra = cJSON_CreateObject();
+        cJSON_AddItemToObject(extra, c->string, cJSON_Duplicate(c, 1));
+    }
+    return extra;
+}
+
+static int parse_object(const char *buf, size_t len, cJSON **out, struct report_error *err)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        long off = at && at >= buf && at <= buf + len ? (long)(at - buf) : -1;
+        return fail(err, REPORT_BAD_JSON, "not valid JSON (error near byte %ld)", off);
+    }
+    while (end && end < buf + len && isspace((unsigned char)*end))
+        end++;
+    if (end && end < buf + len) {
+        cJSON_Delete(root);
+        return fail(err, REPORT_BAD_JSON, "trailing data after the JSON object at byte %ld",
+                    (long)(end - buf));
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return fail(err, REPORT_BAD_JSON, "a report must be a JSON object");
+    }
+    if (check_duplicate_keys(root, err) < 0) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    *out = root;
+    return 0;
+}
+
+int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
+                            struct report **out, struct report_error *err)
+{
+    cJSON *root = NULL;
+    *out = NULL;
+    err->reason = REPORT_OK;
+    err->detail[0] = '\0';
+    if (len > max_bytes)
+        return fail(err, REPORT_TOO_LARGE, "%zu bytes, the limit is %zu", len, max_bytes);
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        buf += 3, len -= 3;
+    if (len == 0 || strspn(buf, " \t\r\n") >= len)
+        return fail(err, REPORT_MISSING_FIELD, "empty report");
+    if (!report_utf8_valid(buf, len))
+        return fail(err, REPORT_BAD_UTF8, "not valid UTF-8");
+    if (memchr(buf, '\0', len))
+        return fail(err, REPORT_BAD_UTF8, "NUL byte in the report");
+    if (scan_escapes(buf, len, err) < 0 || parse_object(buf, len, &root, err) < 0)
+        return -1;
+    struct report *r = report_new();
+    if (take_string(root, "member", 1, &r->member, err) < 0 ||
+        take_string(root, "title", 1, &r->title, err) < 0 ||
+        take_string(root, "body", 1, &r->body, err) < 0 ||
+        take_string(root, "ref", 0, &r->ref, err) < 0 ||
+        take_string(root, "submitted_at", 0, &r->submitted_at, err) < 0 ||
+        report_validate(r, err) < 0) {
+        cJSON_Delete(root);
+        report_free(&r);
+        return -1;
+    }
+    r->extra = collect_extra(root);
+    cJSON_Delete(root);
+    *out = r;
+    return 0;
+}
+
+/* Trim ASCII and ideographic (U+3000) white space at both ends, in place. */
+static char *trim(char *s)
+{
+    for (;;) {
+        if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+            s++;
+        else if (strncmp(s, "\xE3\x80\x80", 3) == 0)
+            s += 3;
+        else
+            break;
+    }
+    size_t n = strlen(s);
+    for (;;) {
+        if (n && strchr(" \t\r\n", s[n - 1]))
+            n--;
+        else if (n >= 3 && memcmp(s + n - 3, "\xE3\x80\x80", 3) == 0)
+            n -= 3;
+        else
+            break;
+    }
+    s[n] = '\0';
+    return s;
+}
+
+/* The first line of p that is not blank (or p's last line). */
+static char *skip_blank_lines(char *p)
+{
+    for (;;) {
+        size_t eol = strcspn(p, "\n");
+        if (strspn(p, " \t\r") < eol || p[eol] == '\0')
+            return p;
+        p += eol + 1;
+    }
+}
+
+int report_parse_text(const char *member, const char *text, size_t len,
+                      struct report **out, struct report_error *err)
+{
+    *out = NULL;
+    err->reason = REPORT_OK;
+    err->detail[0] = '\0';
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
+    if (!report_utf8_valid(text, len))
+        return fail(err, REPORT_BAD_UTF8, "not valid UTF-8");
+    if (memchr(text, '\0', len))
+        return fail(err, REPORT_BAD_ENCODING, "NUL byte in a text file");
+    char *copy = xstrndup(text, len), *p = skip_blank_lines(copy);
+    size_t eol = strcspn(p, "\n");
+    char *rest = p[eol] ? p + eol + 1 : p + eol;
+    p[eol] = '\0';
+    struct report *r = report_new();
+    r->member = xstrdup(member);
+    r->title = xstrdup(trim(p));
+    r->body = xstrdup(trim(rest));
+    r->source = REPORT_SOURCE_DROP;
+    free(copy);
+    if (!*r->title) {
+        report_free(&r);
+        return fail(err, REPORT_MISSING_FIELD, "empty file: no title line");
+    }
+    if (!*r->body) {
+        report_free(&r);
+        return fail(err, REPORT_MISSING_FIELD, "no body after the title line");
+    }
+    if (report_validate(r, err) < 0) {
+        report_free(&r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+/* 1 if s has a control character other than those allowed. */
+static int has_control(const char *s, const char *allowed)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 || *p == 0x7F) && !strchr(allowed, *p))
+            return 1;
+    return 0;
+}
+
+static int is_rfc3339(const char *s)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19)
+        return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        return 1;
+    int oh, om;
+    return (*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+           n == 5 && p[6] == '\0' && oh <= 23 && om <= 59;
+}
+
+static int check_text(const char *name, const char *s, size_t maxchars, const char *allowed,
+                      struct report_error *err)
+{
+    size_t len = strlen(s), chars;
+    if (!report_utf8_valid(s, len))
+        return fail(err, REPORT_BAD_UTF8, "field \"%s\" is not valid UTF-8", name);
+    chars = report_utf8_chars(s, len);
+    if (len == 0 || strspn(s, " \t\r\n") == len)
+        return fail(err, REPORT_BAD_FIELD, "field \"%s\" is empty", name);
+    if (chars > maxchars)
+        return fail(err, REPORT_BAD_FIELD, "field \"%s\" has %zu characters, at most %zu",
+                    name, chars, maxchars);
+    if (has_control(s, allowed))
+        return fail(err, REPORT_BAD_FIELD, "field \"%s\" contains a control character", name);
+    return 0;
+}
+
+int report_validate(const struct report *r, struct report_error *err)
+{
+    if (!r->member)
+        return fail(err, REPORT_MISSING_FIELD, "missing required field \"member\"");
+    if (!r->title)
+        return fail(err, REPORT_MISSING_FIELD, "missing required field \"title\"");
+    if (!r->body)
+        return fail(err, REPORT_MISSING_FIELD, "missing required field \"body\"");
+    if (strlen(r->member) > REPORT_MEMBER_MAX)
+        return fail(err, REPORT_BAD_FIELD, "field \"member\" is longer than %d bytes",
+                    REPORT_MEMBER_MAX);
+    if (check_text("member", r->member, REPORT_MEMBER_MAX, "", err) < 0 ||
+        check_text("title", r->title, REPORT_TITLE_MAX, "\t", err) < 0 ||
+        check_text("body", r->body, REPORT_BODY_MAX, "\t\r\n", err) < 0)
+        return -1;
+    if (r->ref && check_text("ref", r->ref, REPORT_REF_MAX, "", err) < 0)
+        return -1;
+    if (r->submitted_at && !is_rfc3339(r->submitted_at))
+        return fail(err, REPORT_BAD_FIELD,
+                    "field \"submitted_at\" is not an RFC 3339 time (e.g. 2026-03-01T09:30:00+08:00)");
+    return 0;
+}

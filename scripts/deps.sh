@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh: make sure the Debian packages minyi builds and tests with are installed.
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+# Usage: scripts/deps.sh [build|test|bench]   (default: build)
+set -eu
+what=${1:-build}
+pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev"
+case "$what" in
+  test)  pkgs="$pkgs sqlite3 python3-zmq" ;;
+  check) pkgs="$pkgs sqlite3 python3-zmq clang libclang-rt-14-dev" ;;
+  bench) pkgs="$pkgs sqlite3 python3-zmq" ;;
+  html)  pkgs="$pkgs chromium" ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "deps.sh: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  stamp=/var/lib/apt/periodic/minyi-update-stamp
+  if [ ! -f "$stamp" ] || ! apt-get install -y -qq $missing >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+    apt-get install -y -qq $missing >/dev/null
+  fi
+else
+  echo "deps.sh: missing packages:$missing" >&2
+  echo "deps.sh: run: sudo apt-get install -y$missing" >&2
+  exit 1
+fi

@@ -1,0 +1,142 @@
+/* test_config.c: the config loader (defaults, relative paths, overrides,
+ * errors naming file and key) and the roster. */
+#include "config.h"
+#include "harness.h"
+#include "roster.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/minyi-test-config.XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_defaults(void)
+{
+    struct config *c = NULL;
+    char err[512] = "", want[600];
+    unsetenv("MINYI_STATE_DIR");
+    int rc = config_load(write_file("empty.json", "{}"), NULL, &c, err, sizeof err);
+    CHECK(rc == 0, "empty config loads: %s", err);
+    if (!c)
+        return;
+    snprintf(want, sizeof want, "%s/var", dir);
+    CHECK_STR("state dir beside config", c->state_dir, want);
+    snprintf(want, sizeof want, "ipc://%s/var/run/submit.sock", dir);
+    CHECK_STR("submit endpoint", c->ep.submit, want);
+    snprintf(want, sizeof want, "%s/rules.json", dir);
+    CHECK_STR("rules path", c->rules_path, want);
+    CHECK_STR("timezone", c->timezone, "Asia/Shanghai");
+    CHECK_INT("max bytes", c->limits.max_report_bytes, 65536);
+    CHECK_INT("two default quotas", c->nquotas, 2);
+    CHECK_STR("quota 0 scope", c->quotas[0].scope, "member");
+    CHECK_STR("quota 1 period", c->quotas[1].period, "month");
+    CHECK(c->points.adopted == 3, "adopted points default 3");
+    config_free(&c);
+    CHECK(c == NULL, "config_free nulls");
+}
+
+static void test_overrides(void)
+{
+    struct config *c = NULL;
+    char err[512] = "";
+    const char *p = write_file("o.json",
+        "{\"state_dir\":\"../elsewhere\",\"rules\":\"/abs/r.json\","
+        "\"endpoints\":{\"submit\":\"tcp://127.0.0.1:5999\",\"query\":\"ipc://@STATE@/q\"},"
+        "\"limits\":{\"lease_seconds\":60},"
+        "\"quotas\":[{\"scope\":\"group\",\"id\":\"g1\",\"period\":\"quarter\",\"min\":4}]}");
+    CHECK(config_load(p, "/tmp/sd-override", &c, err, sizeof err) == 0, "loads: %s", err);
+    if (!c)
+        return;
+    CHECK_STR("--state-dir wins", c->state_dir, "/tmp/sd-override");
+    CHECK_STR("tcp endpoint kept", c->ep.submit, "tcp://127.0.0.1:5999");
+    CHECK_STR("@STATE@ replaced", c->ep.query, "ipc:///tmp/sd-override/q");
+    CHECK_STR("absolute rules", c->rules_path, "/abs/r.json");
+    CHECK_INT("lease", c->limits.lease_seconds, 60);
+    CHECK_INT("one quota", c->nquotas, 1);
+    CHECK_STR("quota id", c->quotas[0].id, "g1");
+    config_free(&c);
+    setenv("MINYI_STATE_DIR", "/tmp/sd-env", 1);
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
+    CHECK_STR("env state dir", c ? c->state_dir : NULL, "/tmp/sd-env");
+    unsetenv("MINYI_STATE_DIR");
+    config_free(&c);
+}
+
+static void test_errors(void)
+{
+    struct { const char *text, *want; } cases[] = {
+        {"[1]", "not a JSON object"},
+        {"{\"timezone\":5}", "timezone: must be a string"},
+        {"{\"timezone\":\"Mars/Base\"}", "timezone: unknown zone"},
+        {"{\"limits\":{\"hwm\":-1}}", "limits.hwm"},
+        {"{\"quotas\":[{\"scope\":\"planet\",\"period\":\"year\",\"min\":1}]}", "quotas[0].scope"},
+        {"{\"quotas\":[{\"scope\":\"org\",\"period\":\"week\",\"min\":1}]}", "quotas[0].period"},
+        {"{\"points\":{\"adopted\":\"many\"}}", "points.adopted"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct config *c = NULL;
+        char err[512] = "";
+        const char *p = write_file("bad.json", cases[i].text);
+        int rc = config_load(p, NULL, &c, err, sizeof err);
+        CHECK(rc < 0 && strstr(err, cases[i].want) && strstr(err, "bad.json"),
+              "%s: got \"%s\", want an error naming the file and \"%s\"", cases[i].text, err,
+              cases[i].want);
+        config_free(&c);
+    }
+    struct config *c = NULL;
+    char err[512];
+    CHECK(config_load("/nonexistent/minyi.json", NULL, &c, err, sizeof err) < 0 &&
+              strstr(err, "/nonexistent/minyi.json"),
+          "missing file: got \"%s\"", err);
+}
+
+static void test_roster(void)
+{
+    struct roster *r = NULL;
+    char err[512] = "";
+    const char *p = write_file("m.json",
+        "{\"members\":[{\"id\":\"M002\",\"name\":\"李娜\",\"sector\":\"教育界\",\"group\":\"一组\"},"
+        "{\"id\":\"M001\",\"name\":\"王伟\",\"active\":false,\"left\":\"2026-05-01\"}]}");
+    CHECK(roster_load(p, &r, err, sizeof err) == 0, "roster loads: %s", err);
+    if (!r)
+        return;
+    CHECK_INT("count", r->n, 2);
+    CHECK_STR("file order kept", r->members[0].id, "M002");
+    const struct roster_member *m = roster_find(r, "M001");
+    CHECK_STR("find", m ? m->name : NULL, "王伟");
+    CHECK_INT("inactive", m ? m->active : -1, 0);
+    CHECK_STR("left", m ? m->left : NULL, "2026-05-01");
+    CHECK(roster_find(r, "M999") == NULL, "unknown member not found");
+    roster_free(&r);
+    p = write_file("dup.json", "{\"members\":[{\"id\":\"M1\"},{\"id\":\"M1\"}]}");
+    CHECK(roster_load(p, &r, err, sizeof err) < 0 && strstr(err, "duplicate id"),
+          "duplicate ids: got \"%s\"", err);
+    p = write_file("noid.json", "{\"members\":[{\"name\":\"x\"}]}");
+    CHECK(roster_load(p, &r, err, sizeof err) < 0 && strstr(err, "members[0]"),
+          "missing id: got \"%s\"", err);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    test_defaults();
+    test_overrides();
+    test_errors();
+    test_roster();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        printf("warning: could not remove %s\n", dir);
+    return harness_done();
+}

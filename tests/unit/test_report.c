@@ -1,0 +1,209 @@
+/* test_report.c: the report schema -- member input validation with reason
+ * codes, the text format, the wire round trip, ids and duplicate keys. */
+#include "harness.h"
+#include "report.h"
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sub_case {
+    const char *name;
+    const char *json;
+    enum report_reason want;
+};
+
+static const struct sub_case sub_cases[] = {
+    {"minimal", "{\"member\":\"M001\",\"title\":\"关于公交的建议\",\"body\":\"线路太少\"}", REPORT_OK},
+    {"bom", "\xEF\xBB\xBF{\"member\":\"M001\",\"title\":\"t\",\"body\":\"b\"}", REPORT_OK},
+    {"extra kept", "{\"member\":\"M001\",\"title\":\"t\",\"body\":\"b\",\"phone\":\"1\"}", REPORT_OK},
+    {"ref + time", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"ref\":\"r1\",\"submitted_at\":\"2026-03-01T09:30:00+08:00\"}", REPORT_OK},
+    {"truncated", "{\"member\":\"M001\",\"title\":", REPORT_BAD_JSON},
+    {"array", "[1,2,3]", REPORT_BAD_JSON},
+    {"string", "\"hello\"", REPORT_BAD_JSON},
+    {"trailing", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\"} x", REPORT_BAD_JSON},
+    {"dup key", "{\"member\":\"M1\",\"title\":\"t\",\"title\":\"u\",\"body\":\"b\"}", REPORT_BAD_JSON},
+    {"nul escape", "{\"member\":\"M1\",\"title\":\"a\\u0000b\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"lone high surrogate", "{\"member\":\"M1\",\"title\":\"\\ud800x\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"lone low surrogate", "{\"member\":\"M1\",\"title\":\"\\udc00\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"pair ok", "{\"member\":\"M1\",\"title\":\"\\ud83d\\ude00\",\"body\":\"b\"}", REPORT_OK},
+    {"overlong utf8", "{\"member\":\"M1\",\"title\":\"\xC0\xAF\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"raw surrogate utf8", "{\"member\":\"M1\",\"title\":\"\xED\xA0\x80\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"gbk bytes", "{\"member\":\"M1\",\"title\":\"\xB9\xD8\xD3\xDA\",\"body\":\"b\"}", REPORT_BAD_UTF8},
+    {"missing member", "{\"title\":\"t\",\"body\":\"b\"}", REPORT_MISSING_FIELD},
+    {"missing body", "{\"member\":\"M1\",\"title\":\"t\"}", REPORT_MISSING_FIELD},
+    {"null title", "{\"member\":\"M1\",\"title\":null,\"body\":\"b\"}", REPORT_MISSING_FIELD},
+    {"title number", "{\"member\":\"M1\",\"title\":5,\"body\":\"b\"}", REPORT_BAD_FIELD},
+    {"body object", "{\"member\":\"M1\",\"title\":\"t\",\"body\":{}}", REPORT_BAD_FIELD},
+    {"empty title", "{\"member\":\"M1\",\"title\":\"  \",\"body\":\"b\"}", REPORT_BAD_FIELD},
+    {"control char", "{\"member\":\"M1\",\"title\":\"a\\u0007\",\"body\":\"b\"}", REPORT_BAD_FIELD},
+    {"newline in title", "{\"member\":\"M1\",\"title\":\"a\\nb\",\"body\":\"b\"}", REPORT_BAD_FIELD},
+    {"newline in body ok", "{\"member\":\"M1\",\"title\":\"a\",\"body\":\"b\\nc\"}", REPORT_OK},
+    {"bad time", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"submitted_at\":\"yesterday\"}", REPORT_BAD_FIELD},
+    {"empty", "", REPORT_MISSING_FIELD},
+    {"whitespace", "  \n ", REPORT_MISSING_FIELD},
+};
+
+static void test_submissions(void)
+{
+    for (size_t i = 0; i < sizeof sub_cases / sizeof sub_cases[0]; i++) {
+        const struct sub_case *c = &sub_cases[i];
+        struct report *r = NULL;
+        struct report_error err;
+        int rc = report_parse_submission(c->json, strlen(c->json), REPORT_MAX_BYTES, &r, &err);
+        enum report_reason got = rc == 0 ? REPORT_OK : err.reason;
+        CHECK(got == c->want, "%s: got %s (%s), want %s", c->name, report_reason_name(got),
+              rc ? err.detail : "", report_reason_name(c->want));
+        CHECK((rc == 0) == (r != NULL), "%s: report returned iff ok", c->name);
+        report_free(&r);
+    }
+}
+
+static char *repeat(const char *unit, size_t times, const char *prefix, const char *suffix)
+{
+    size_t u = strlen(unit), p = strlen(prefix), s = strlen(suffix);
+    char *buf = malloc(p + u * times + s + 1), *q = buf;
+    memcpy(q, prefix, p), q += p;
+    for (size_t i = 0; i < times; i++, q += u)
+        memcpy(q, unit, u);
+    memcpy(q, suffix, s + 1);
+    return buf;
+}
+
+static void test_lengths(void)
+{
+    struct { const char *name; size_t n; const char *pre, *suf; enum report_reason want; } cases[] = {
+        {"title 200 CJK", 200, "{\"member\":\"M1\",\"body\":\"b\",\"title\":\"", "\"}", REPORT_OK},
+        {"title 201 CJK", 201, "{\"member\":\"M1\",\"body\":\"b\",\"title\":\"", "\"}", REPORT_BAD_FIELD},
+        {"body 20000 CJK", 20000, "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"", "\"}", REPORT_OK},
+        {"body 20001 CJK", 20001, "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"", "\"}", REPORT_BAD_FIELD},
+        {"ref 129", 129, "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"ref\":\"", "\"}", REPORT_BAD_FIELD},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *unit = strstr(cases[i].pre, "\"ref\"") ? "r" : "字";
+        char *json = repeat(unit, cases[i].n, cases[i].pre, cases[i].suf);
+        struct report *r = NULL;
+        struct report_error err;
+        int rc = report_parse_submission(json, strlen(json), REPORT_MAX_BYTES, &r, &err);
+        enum report_reason got = rc == 0 ? REPORT_OK : err.reason;
+        CHECK(got == cases[i].want, "%s: got %s, want %s", cases[i].name,
+              report_reason_name(got), report_reason_name(cases[i].want));
+        report_free(&r);
+        free(json);
+    }
+    char *big = repeat("a", 70000, "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"", "\"}");
+    struct report *r = NULL;
+    struct report_error err;
+    report_parse_submission(big, strlen(big), REPORT_MAX_BYTES, &r, &err);
+    CHECK_STR("70 KB message", report_reason_name(err.reason), "too_large");
+    free(big);
+}
+
+static void test_deep_nesting(void)
+{
+    char *deep = repeat("[", 5000, "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"x\":", "");
+    struct report *r = NULL;
+    struct report_error err;
+    int rc = report_parse_submission(deep, strlen(deep), REPORT_MAX_BYTES, &r, &err);
+    CHECK(rc < 0 && err.reason == REPORT_BAD_JSON, "deep nesting: got rc %d reason %s", rc,
+          report_reason_name(err.reason));
+    free(deep);
+}
+
+static void test_text(void)
+{
+    struct { const char *name, *text, *title, *body; enum report_reason want; } cases[] = {
+        {"simple", "标题\n正文第一段\n第二段\n", "标题", "正文第一段\n第二段", REPORT_OK},
+        {"leading blanks", "\n \r\n  标题  \r\n\r\n正文", "标题", "正文", REPORT_OK},
+        {"crlf", "t\r\nb\r\n", "t", "b", REPORT_OK},
+        {"bom", "\xEF\xBB\xBFt\nb", "t", "b", REPORT_OK},
+        {"title only", "只有标题\n", NULL, NULL, REPORT_MISSING_FIELD},
+        {"empty", "", NULL, NULL, REPORT_MISSING_FIELD},
+        {"blank lines", "\n\n  \n", NULL, NULL, REPORT_MISSING_FIELD},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct report *r = NULL;
+        struct report_error err;
+        int rc = report_parse_text("M007", cases[i].text, strlen(cases[i].text), &r, &err);
+        enum report_reason got = rc == 0 ? REPORT_OK : err.reason;
+        CHECK(got == cases[i].want, "text %s: got %s (%s), want %s", cases[i].name,
+              report_reason_name(got), err.detail, report_reason_name(cases[i].want));
+        if (rc == 0 && cases[i].title) {
+            CHECK_STR(cases[i].name, r->title, cases[i].title);
+            CHECK_STR(cases[i].name, r->body, cases[i].body);
+            CHECK_STR(cases[i].name, r->member, "M007");
+        }
+        report_free(&r);
+    }
+}
+
+static void test_roundtrip(void)
+{
+    const char *in = "{\"member\":\"M002\",\"title\":\"油烟扰民\",\"body\":\"楼下饭店\",\"ref\":\"k1\",\"phone\":\"123\"}";
+    struct report *r = NULL, *back = NULL;
+    struct report_error err;
+    CHECK(report_parse_submission(in, strlen(in), REPORT_MAX_BYTES, &r, &err) == 0, "parse");
+    if (!r)
+        return;
+    report_stamp(r, 1780000000123456LL);
+    r->committee = strdup("renhuan");
+    r->ntags = 1;
+    r->tags = calloc(1, sizeof *r->tags);
+    r->tags[0].topic = strdup("fumes");
+    r->tags[0].category = strdup("环境保护");
+    r->tags[0].score = 4.5;
+    r->tags[0].nhits = 1;
+    r->tags[0].hits = calloc(1, sizeof *r->tags[0].hits);
+    strcpy(r->tags[0].hits[0].field, "title");
+    r->tags[0].hits[0].text = strdup("油烟");
+    char *wire = report_encode(r);
+    CHECK(report_decode(wire, strlen(wire), &back, &err) == 0, "decode: %s", err.detail);
+    if (back) {
+        CHECK_STR("id", back->id, r->id);
+        CHECK_INT("received_us", back->received_us, 1780000000123456LL);
+        CHECK_STR("received_at", back->received_at, r->received_at);
+        CHECK_STR("committee", back->committee, "renhuan");
+        CHECK_STR("ref", back->ref, "k1");
+        CHECK_INT("ntags", back->ntags, 1);
+        CHECK_STR("topic", back->ntags ? back->tags[0].topic : NULL, "fumes");
+        CHECK_STR("hit", back->ntags ? back->tags[0].hits[0].text : NULL, "油烟");
+        const cJSON *phone = cJSON_GetObjectItem(back->extra, "phone");
+        CHECK_STR("extra kept", cJSON_IsString(phone) ? phone->valuestring : NULL, "123");
+        CHECK_INT("content key stable", report_content_key(back), report_content_key(r));
+        CHECK_INT("ref key stable", report_ref_key(back), report_ref_key(r));
+    }
+    free(wire);
+    report_free(&back);
+    report_free(&r);
+    CHECK(r == NULL, "report_free nulls the pointer");
+}
+
+static void test_ids(void)
+{
+    struct report *r = report_new();
+    setenv("TZ", "CST-8", 1);
+    tzset();
+    report_stamp(r, 1769875199999000LL);   /* 2026-01-31T15:59:59.999Z */
+    CHECK_STR("id", r->id, "20260131-155959-999000");
+    CHECK_STR("received_at", r->received_at, "2026-01-31T23:59:59.999+08:00");
+    CHECK_INT("id back", report_id_to_us(r->id), 1769875199999000LL);
+    CHECK_INT("bad id", report_id_to_us("2026-01-31"), -1);
+    CHECK_INT("bad id 2", report_id_to_us("20261331-155959-999000"), -1);
+    struct report *a = report_new(), *b = report_new();
+    a->member = strdup("M1"), a->title = strdup("t"), a->body = strdup("b");
+    b->member = strdup("M1"), b->title = strdup("tb"), b->body = strdup("");
+    CHECK(report_content_key(a) != report_content_key(b), "field boundaries matter");
+    CHECK_INT("no ref key", report_ref_key(a), 0);
+    report_free(&a), report_free(&b), report_free(&r);
+}
+
+int main(void)
+{
+    test_submissions();
+    test_lengths();
+    test_deep_nesting();
+    test_text();
+    test_roundtrip();
+    test_ids();
+    return harness_done();
+}

@@ -76,7 +76,7 @@ static int bus_check_endpoint(const char *endpoint, char *err, size_t errlen)
 {
     struct sockaddr_un sun;
     if (strncmp(endpoint, "ipc://", 6) == 0 && strlen(endpoint + 6) >= sizeof sun.sun_path) {
-        snprintf(err, errlen, "%s: socket path longer than %zu bytes", endpoint,
+        snprintf(err, errlen, "%.100s...: socket path longer than %zu bytes", endpoint,
                  sizeof sun.sun_path - 1);
         return -1;
     }

@@ -6,8 +6,8 @@ set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev"
 case "$what" in
-  test)  pkgs="$pkgs sqlite3 python3-zmq" ;;
-  check) pkgs="$pkgs sqlite3 python3-zmq clang libclang-rt-14-dev" ;;
+  test)  pkgs="$pkgs sqlite3 jq python3-zmq tzdata" ;;
+  check) pkgs="$pkgs sqlite3 jq python3-zmq tzdata clang libclang-rt-14-dev" ;;
   bench) pkgs="$pkgs sqlite3 python3-zmq" ;;
   html)  pkgs="$pkgs chromium" ;;
 esac

@@ -1,0 +1,111 @@
+# lib.sh: sourced by every end-to-end scenario (tests/e2e/NN-name.sh).
+#
+# Each scenario gets a fresh state directory under mktemp -d and its own
+# config (ipc:// endpoints inside that directory, so scenarios never clash),
+# starts the real daemons with `minyi up`, waits for the ready line (never a
+# fixed sleep), and stops everything in an EXIT trap.
+#
+#   start_pipeline            minyi up in the background, wait for "ready"
+#   stop_pipeline             SIGTERM to minyi up, wait for it
+#   minyi ARGS...             bin/minyi with this scenario's config
+#   check "what" COMMAND...   one assertion: passes if COMMAND succeeds
+#   check_eq "what" GOT WANT  one assertion on two strings
+#   wait_until SECS COMMAND   poll COMMAND until it succeeds (or time out)
+#   sql "SELECT ..."          query the archive read-only with sqlite3
+#   finish                    print "N passed, N failed" and exit
+set -u
+ROOT=${MINYI_TEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BIN=${BIN:-$ROOT/bin}
+T=$(mktemp -d "${TMPDIR:-/tmp}/minyi-e2e.XXXXXX")
+STATE=$T/state
+CONF=$T/minyi.json
+DROP=$STATE/drop
+UP_PID=
+e2e_passed=0
+e2e_failed=0
+
+cat >"$CONF" <<JSON
+{
+  "organisation": "测试政协",
+  "timezone": "Asia/Shanghai",
+  "state_dir": "$STATE",
+  "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
+  "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
+  "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": 5000},
+  "quotas": [{"scope": "member", "period": "year", "min": 1},
+             {"scope": "org", "period": "month", "min": 5}]
+}
+JSON
+
+minyi() { "$BIN/minyi" -c "$CONF" "$@"; }
+
+check() {
+    local what=$1; shift
+    if "$@" >/dev/null 2>&1; then
+        e2e_passed=$((e2e_passed + 1)); echo "ok - $what"
+    else
+        e2e_failed=$((e2e_failed + 1)); echo "not ok - $what"
+    fi
+}
+
+check_eq() {
+    if [ "$2" == "$3" ]; then
+        e2e_passed=$((e2e_passed + 1)); echo "ok - $1"
+    else
+        e2e_failed=$((e2e_failed + 1)); echo "not ok - $1: got '$2', want '$3'"
+    fi
+}
+
+wait_until() {
+    local secs=$1; shift
+    local end=$((SECONDS + secs))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.05
+    done
+}
+
+# The number of ready lines `minyi up` has printed so far.
+ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
+
+start_pipeline() {
+    local before; before=$(ready_count); before=${before:-0}
+    "$BIN/minyi" -c "$CONF" up >>"$T/up.log" 2>&1 &
+    UP_PID=$!
+    if ! wait_until 20 test "$(ready_count)" -gt "$before"; then
+        echo "not ok - pipeline did not print ready in 20 s"; tail -20 "$T/up.log"
+        e2e_failed=$((e2e_failed + 1)); finish
+    fi
+}
+
+stop_pipeline() {
+    [ -n "$UP_PID" ] || return 0
+    kill -TERM "$UP_PID" 2>/dev/null
+    wait "$UP_PID" 2>/dev/null
+    UP_PID=
+}
+
+# The pid of a daemon started by minyi up (collector|router|archiver).
+daemon_pid() { pgrep -f "minyi-$1 -c $CONF" | head -n 1; }
+
+sql() { sqlite3 -readonly "$STATE/archive.db" "$@"; }
+
+# Write a report file atomically into the drop folder: drop_json NAME JSON
+drop_json() { printf '%s' "$2" >"$DROP/.$1.tmp" && mv "$DROP/.$1.tmp" "$DROP/$1"; }
+
+finish() {
+    stop_pipeline
+    echo "$e2e_passed passed, $e2e_failed failed"
+    [ "$e2e_failed" -eq 0 ]
+    exit
+}
+
+e2e_cleanup() {
+    stop_pipeline
+    pkill -KILL -f "minyi-[a-z]* -c $CONF" 2>/dev/null
+    if [ "$e2e_failed" -gt 0 ] || [ -n "${E2E_KEEP:-}" ]; then
+        echo "# logs of the failed run:"; sed 's/^/#   /' "$T/up.log" 2>/dev/null | tail -n 60
+    fi
+    rm -rf "$T"
+}
+trap e2e_cleanup EXIT

@@ -33,8 +33,10 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
+TOOLS    := $(BUILD)/bench/minyi-load
+
 .PHONY: all run test check bench fault fuzz install clean deps
-all: $(PROGS:%=$(BIN)/%) $(TESTS)
+all: $(PROGS:%=$(BIN)/%) $(TESTS) $(TOOLS)
 
 deps $(DEPS):
 	@scripts/deps.sh build
@@ -65,6 +67,9 @@ $(BIN)/%:
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/bench/minyi-load: $(BUILD)/bench/load.o $(LIB)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(LDLIBS_ALL)
@@ -74,7 +79,7 @@ run: all
 
 test: all
 	@scripts/deps.sh test
-	@BUILD=$(BUILD) BIN=$(abspath $(BIN)) tests/run.sh
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) tests/run.sh
 
 check:
 	$(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
@@ -92,4 +97,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d)
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d

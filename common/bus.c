@@ -119,6 +119,11 @@ int bus_send(struct bus_sock *s, const void *data, size_t len, int dontwait)
     return zmq_send(s->zs, data, len, dontwait ? ZMQ_DONTWAIT : 0) < 0 ? -1 : 0;
 }
 
+int bus_send_more(struct bus_sock *s, const void *data, size_t len)
+{
+    return zmq_send(s->zs, data, len, ZMQ_SNDMORE) < 0 ? -1 : 0;
+}
+
 void bus_msg_clear(struct bus_msg *m)
 {
     for (size_t i = 0; i < m->nkept; i++)

@@ -56,6 +56,8 @@ void bus_close(struct bus_sock **s);
 /* Send one single-frame message. dontwait: fail with EAGAIN instead of
  * blocking at the high-water mark.  Returns 0 / -1. */
 int bus_send(struct bus_sock *s, const void *data, size_t len, int dontwait);
+/* Send one frame of a multipart message; the next bus_send ends it. 0 / -1. */
+int bus_send_more(struct bus_sock *s, const void *data, size_t len);
 /* Receive a whole message into m (cleared first).  dontwait as above.
  * Returns 0 / -1. */
 int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait);

@@ -85,6 +85,11 @@ check:
 	$(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
+fault: all
+	@scripts/deps.sh test
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) FAULT_N=$${FAULT_N:-20000} \
+	    FAULT_KILLS=$${FAULT_KILLS:-10} bash tests/fault/fault.sh
+
 bench: all
 	@scripts/deps.sh bench
 	@BIN=$(abspath $(BIN)) BUILD=$(BUILD) bench/run.sh

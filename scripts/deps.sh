@@ -8,7 +8,7 @@ pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjso
 case "$what" in
   test)  pkgs="$pkgs sqlite3 jq python3-zmq tzdata" ;;
   check) pkgs="$pkgs sqlite3 jq python3-zmq tzdata clang libclang-rt-14-dev" ;;
-  bench) pkgs="$pkgs sqlite3 python3-zmq" ;;
+  bench) pkgs="$pkgs sqlite3 jq bc python3-zmq tzdata" ;;
   html)  pkgs="$pkgs chromium" ;;
 esac
 missing=""

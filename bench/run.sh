@@ -1,0 +1,105 @@
+#!/bin/bash
+# run.sh: `make bench` -- measures minyi on this machine and prints a table;
+# writes bench/results/latest.json.  Nothing here asserts a figure.
+#
+#   1. raw SQLite rate (2 KB rows, WAL, synchronous=FULL, 100 rows/transaction)
+#   2. pipeline, socket: BENCH_N reports from 8 clients, as fast as it goes:
+#      sustained rate = reports / time until all are archived
+#   3. pipeline at half that rate: submit-ack and submit-to-archived p50/p99
+#   4. pipeline, drop folder: BENCH_DROP_N files, time until all archived
+#   5. router alone: default rules, 100 and 1,000 topics
+#   6. each daemon's CPU seconds and peak RSS
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export BIN=${BIN:-$ROOT/bin} BUILD=${BUILD:-$ROOT/build}
+N=${BENCH_N:-40000}
+DROP_N=${BENCH_DROP_N:-10000}
+LOAD=$BUILD/bench/minyi-load
+PY=/usr/bin/python3
+. tests/e2e/lib.sh
+trap - EXIT
+trap 'stop_pipeline; rm -rf "$T"' EXIT
+mkdir -p bench/results
+
+say() { printf '%s\n' "$*" >&2; }
+
+say "bench: corpus of 5000 reports (median ~500 characters)"
+$PY bench/corpus.py 5000 "$ROOT/../shared/data/dev-reports.jsonl" >"$T/corpus.jsonl" 2>/dev/null ||
+    $PY bench/corpus.py 5000 >"$T/corpus.jsonl"
+
+say "bench: raw SQLite"
+raw=$($PY bench/sqlite_raw.py "$T" 20000 100)
+
+archived_count() { sql "SELECT count(*) FROM reports WHERE ref LIKE '$1-%'"; }
+wait_archived() {  # PREFIX COUNT: wait until COUNT reports with that ref prefix are in
+    until [ "$(archived_count "$1")" -ge "$2" ]; do sleep 0.05; done
+}
+
+start_pipeline
+say "bench: pipeline, socket, $N reports as fast as possible"
+t0=$(date +%s.%N)
+full=$("$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$N" -j 8 -w 128 -p full --corpus "$T/corpus.jsonl")
+wait_archived full "$N"
+t1=$(date +%s.%N)
+rate=$(echo "$N / ($t1 - $t0)" | bc -l)
+
+half=$(printf '%.0f' "$(echo "$rate / 2" | bc -l)")
+hn=$(( half * 10 )); [ "$hn" -gt 40000 ] && hn=40000
+say "bench: pipeline at half rate ($half/s, $hn reports)"
+halfrun=$("$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$hn" -j 4 -w 64 -r "$half" -p half --corpus "$T/corpus.jsonl")
+wait_archived half "$hn"
+lat=$(sql "SELECT (h.at_us - r.received_us) / 1000.0 FROM reports r JOIN history h ON h.report_id = r.id AND h.event = 'routed' WHERE r.ref LIKE 'half-%' ORDER BY 1")
+arch_p50=$(printf '%s\n' "$lat" | awk '{a[NR]=$1} END {print a[int(NR*0.5)+1]}')
+arch_p99=$(printf '%s\n' "$lat" | awk '{a[NR]=$1} END {i=int(NR*0.99)+1; if(i>NR)i=NR; print a[i]}')
+
+say "bench: pipeline, drop folder, $DROP_N files"
+t0=$(date +%s.%N)
+"$LOAD" --drop "$DROP" -n "$DROP_N" -p drop --corpus "$T/corpus.jsonl" >/dev/null
+wait_archived drop "$DROP_N"
+t1=$(date +%s.%N)
+drop_rate=$(echo "$DROP_N / ($t1 - $t0)" | bc -l)
+
+rss() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$(daemon_pid "$1")/status"; }
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$(daemon_pid "$1")/stat"; }
+declare -A RSS CPU
+for d in collector router archiver; do RSS[$d]=$(rss $d); CPU[$d]=$(cpu $d); done
+stop_pipeline
+
+router='{}'
+if [ -x "$BUILD/bench/minyi-route-bench" ]; then
+    say "bench: router alone"
+    router=$("$BUILD/bench/minyi-route-bench" --rules "$ROOT/config/rules.json" --corpus "$T/corpus.jsonl")
+fi
+
+jq -n --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+    --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
+    --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
+    --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
+    --arg n "$N" --arg dn "$DROP_N" '
+{
+  pipeline: {reports_per_s: ($rate|tonumber|round), reports: ($n|tonumber),
+             submit_ack_p50_ms: $half.ack_p50_ms, submit_ack_p99_ms: $half.ack_p99_ms,
+             archived_p50_ms: ($ap50|tonumber), archived_p99_ms: ($ap99|tonumber),
+             half_rate_per_s: $half.reports_per_s,
+             drop_reports_per_s: ($drop|tonumber|round), drop_reports: ($dn|tonumber),
+             ratio_to_sqlite_raw: (($rate|tonumber) / $raw.rows_per_s * 100 | round / 100)},
+  sqlite_raw: {rows_per_s: $raw.rows_per_s},
+  router: $router,
+  rss_mb: {collector: ($rc|tonumber), router: ($rr|tonumber), archiver: ($ra|tonumber)},
+  cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)}
+}' >bench/results/latest.json
+jq -r '
+  "figure                                   value",
+  "---------------------------------------  ----------",
+  "raw SQLite (100 rows/tx, FULL, WAL)      \(.sqlite_raw.rows_per_s) rows/s",
+  "pipeline, socket (\(.pipeline.reports))           \(.pipeline.reports_per_s) reports/s  (\(.pipeline.ratio_to_sqlite_raw * 100 | round)% of raw SQLite)",
+  "pipeline, drop folder (\(.pipeline.drop_reports))       \(.pipeline.drop_reports_per_s) reports/s",
+  "submit ack p50 / p99 at half rate        \(.pipeline.submit_ack_p50_ms) / \(.pipeline.submit_ack_p99_ms) ms",
+  "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
+  "router alone, default rules              \(.router.reports_per_s // "n/a") reports/s",
+  "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s",
+  "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",
+  "CPU s collector / router / archiver      \(.cpu_s.collector) / \(.cpu_s.router) / \(.cpu_s.archiver)"
+' bench/results/latest.json
+echo "bench: wrote bench/results/latest.json" >&2

@@ -24,7 +24,10 @@ UP_PID=
 e2e_passed=0
 e2e_failed=0
 
-cat >"$CONF" <<JSON
+# (Re)write this scenario's config; a scenario may change STATE first.
+write_config() {
+    DROP=$STATE/drop
+    cat >"$CONF" <<JSON
 {
   "organisation": "测试政协",
   "timezone": "Asia/Shanghai",
@@ -36,6 +39,8 @@ cat >"$CONF" <<JSON
              {"scope": "org", "period": "month", "min": 5}]
 }
 JSON
+}
+write_config
 
 minyi() { "$BIN/minyi" -c "$CONF" "$@"; }
 

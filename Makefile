@@ -33,7 +33,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
-TOOLS    := $(BUILD)/bench/minyi-load
+TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench
 
 .PHONY: all run test check bench fault fuzz install clean deps
 all: $(PROGS:%=$(BIN)/%) $(TESTS) $(TOOLS)
@@ -42,6 +42,7 @@ deps $(DEPS):
 	@scripts/deps.sh build
 	@mkdir -p $(BUILD) && touch $(DEPS)
 
+$(BUILD)/bench/%.o: CFLAGS_ALL += -Irouter
 $(BUILD)/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
@@ -68,11 +69,13 @@ $(BIN)/%:
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bench/minyi-load: $(BUILD)/bench/load.o $(LIB)
+$(BUILD)/bench/minyi-route-bench: $(BUILD)/bench/route_bench.o $(LIB)
+$(TOOLS):
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Irouter -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: all
 	$(BIN)/minyi up
@@ -102,4 +105,4 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d $(BUILD)/bench/route_bench.d

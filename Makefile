@@ -93,6 +93,10 @@ fault: all
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) FAULT_N=$${FAULT_N:-20000} \
 	    FAULT_KILLS=$${FAULT_KILLS:-10} bash tests/fault/fault.sh
 
+fuzz:
+	@scripts/deps.sh check
+	@tests/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
 bench: all
 	@scripts/deps.sh bench
 	@BIN=$(abspath $(BIN)) BUILD=$(BUILD) bench/run.sh

@@ -160,6 +160,15 @@ static int parse_object(const char *buf, size_t len, cJSON **out, struct report_
     return 0;
 }
 
+/* 1 if buf[0..len) holds nothing but ASCII white space (buf need not end in NUL). */
+static int all_space(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t\r\n", buf[i]) || buf[i] == '\0')
+            return 0;
+    return 1;
+}
+
 int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
                             struct report **out, struct report_error *err)
 {
@@ -171,7 +180,7 @@ int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
         return fail(err, REPORT_TOO_LARGE, "%zu bytes, the limit is %zu", len, max_bytes);
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         buf += 3, len -= 3;
-    if (len == 0 || strspn(buf, " \t\r\n") >= len)
+    if (all_space(buf, len))
         return fail(err, REPORT_MISSING_FIELD, "empty report");
     if (!report_utf8_valid(buf, len))
         return fail(err, REPORT_BAD_UTF8, "not valid UTF-8");

@@ -1,0 +1,28 @@
+#!/bin/bash
+# run.sh: build the libFuzzer targets with clang and run each for SECONDS
+# (default 60; the issue asks for >= 600 while developing).  New inputs
+# that add coverage are kept in tests/fuzz/corpus/NAME/; crashes land in
+# tests/fuzz/ as crash-* and fail the run.
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]     (make fuzz FUZZ_SECONDS=600)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-60}; shift || true
+targets=${*:-report rules decode}
+out=build/fuzz
+mkdir -p "$out"
+CF="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Icommon -Irouter -Icollector $(pkg-config --cflags libcjson libpcre2-8)"
+LIBS="$(pkg-config --libs libcjson libpcre2-8)"
+COMMON="common/report.c common/report_parse.c common/report_utf8.c common/xmalloc.c common/log.c"
+declare -A SRC=(
+  [report]="tests/fuzz/fuzz_report.c $COMMON"
+  [rules]="tests/fuzz/fuzz_rules.c $COMMON common/rules.c router/router_classify.c"
+  [decode]="tests/fuzz/fuzz_decode.c $COMMON collector/collector_decode.c"
+)
+for t in $targets; do
+    [ -f "tests/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target $t"; continue; }
+    clang $CF -o "$out/fuzz_$t" ${SRC[$t]} $LIBS
+    mkdir -p "tests/fuzz/corpus/$t"
+    echo "fuzz: $t for ${secs}s"
+    MINYI_QUIET=1 "$out/fuzz_$t" -max_total_time="$secs" -max_len=70000 -timeout=10 \
+        -artifact_prefix=tests/fuzz/ "tests/fuzz/corpus/$t" 2>&1 | grep -E '^(#[0-9]+.*DONE|Done|==|SUMMARY)' | tail -3
+done

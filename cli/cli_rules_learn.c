@@ -1,0 +1,487 @@
+/* cli_rules_learn.c: `minyi rules learn` -- mine discriminative Chinese
+ * character n-grams per label from labelled JSON Lines and write a complete
+ * rules file with one topic per label.
+ *
+ * Method (deterministic: same input, same output):
+ *   - features: n-grams of 2-4 consecutive Han characters (BMP: U+3400-4DBF,
+ *     U+4E00-9FFF, U+F900-FAFF) inside the title or the body, counted once
+ *     per row (document frequency);
+ *   - for label L and n-gram g with a = rows of L holding g (a >= 2) and
+ *     P(L|g) >= LEARN_MIN_SHARE: chi-square of the 2x2 table (g, L), only
+ *     when g is positively associated with L;
+ *   - per label the top K by chi-square (ties: the longer, then byte order);
+ *     a candidate gives way to the longest n-gram containing it that scores
+ *     at least LEARN_CLOSE of it, and is skipped when it contains an already
+ *     chosen n-gram, is contained in one it scores close to, or is a window
+ *     of 3-4 characters sharing all but one character with a chosen one;
+ *   - weight = 1 + 4 * score / best score of the label, two decimals.
+ * To bound memory on large files, when the table passes LEARN_MAX_GRAMS the
+ * rarest n-grams are pruned (a deterministic lossy count).
+ *
+ * Committees, categories, triage and the weights come from the configured
+ * rules file (or --rules); --merge FILE keeps that file's topics except
+ * earlier "learned-*" ones and appends the new ones. */
+#include "cli.h"
+#include "cli_rules_impl.h"
+#include "config.h"
+#include "../router/router_classify.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LEARN_MIN_DF 2
+#define LEARN_MIN_SHARE 0.4
+#define LEARN_CLOSE 0.8
+#define LEARN_MAX_GRAMS (1u << 21)
+#define LEARN_KEY_MAX 12              /* 4 characters of 3 bytes */
+#define LEARN_MAX_LABELS 256
+
+struct learn_gram {
+    char key[LEARN_KEY_MAX];
+    uint8_t len;
+    uint32_t df, last_row;            /* last_row: row index + 1 */
+};
+
+struct learn {
+    size_t nlabels;
+    char **labels;                    /* sorted unique, borrowed from the rows */
+    size_t *rows_of;                  /* rows per label */
+    struct learn_gram *g;
+    uint32_t *counts;                 /* ngrams x nlabels document frequencies */
+    size_t n, cap;
+    uint32_t *hash;                   /* index + 1; 0 = empty */
+    size_t hsize;                     /* power of two */
+    uint32_t min_df;                  /* raised by pruning */
+};
+
+struct learn_cand {
+    size_t gram;
+    double score;
+};
+
+static uint64_t learn_fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static void learn_rehash(struct learn *l, size_t hsize)
+{
+    free(l->hash);
+    l->hsize = hsize;
+    l->hash = xcalloc(hsize, sizeof *l->hash);
+    for (size_t i = 0; i < l->n; i++) {
+        size_t h = learn_fnv(l->g[i].key, l->g[i].len) & (hsize - 1);
+        while (l->hash[h])
+            h = (h + 1) & (hsize - 1);
+        l->hash[h] = (uint32_t)i + 1;
+    }
+}
+
+/* Drop n-grams seen in fewer than min_df rows, raising min_df until the
+ * table is at most half full. */
+static void learn_prune(struct learn *l)
+{
+    while (l->n > LEARN_MAX_GRAMS / 2) {
+        size_t k = 0;
+        l->min_df++;
+        for (size_t i = 0; i < l->n; i++) {
+            if (l->g[i].df < l->min_df)
+                continue;
+            l->g[k] = l->g[i];
+            memmove(l->counts + k * l->nlabels, l->counts + i * l->nlabels,
+                    l->nlabels * sizeof *l->counts);
+            k++;
+        }
+        l->n = k;
+    }
+    learn_rehash(l, l->hsize);
+}
+
+/* Count n-gram s[0..n) once for row `row` of label `label`. */
+static void learn_add(struct learn *l, const char *s, size_t n, size_t row, size_t label)
+{
+    size_t h = learn_fnv(s, n) & (l->hsize - 1);
+    while (l->hash[h]) {
+        struct learn_gram *g = &l->g[l->hash[h] - 1];
+        if (g->len == n && !memcmp(g->key, s, n)) {
+            if (g->last_row != row + 1) {
+                g->last_row = (uint32_t)row + 1;
+                g->df++;
+                l->counts[(size_t)(g - l->g) * l->nlabels + label]++;
+            }
+            return;
+        }
+        h = (h + 1) & (l->hsize - 1);
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4096;
+        l->g = xrealloc(l->g, l->cap * sizeof *l->g);
+        l->counts = xrealloc(l->counts, l->cap * l->nlabels * sizeof *l->counts);
+    }
+    struct learn_gram *g = &l->g[l->n];
+    memcpy(g->key, s, n);
+    g->len = (uint8_t)n;
+    g->df = 1;
+    g->last_row = (uint32_t)row + 1;
+    memset(l->counts + l->n * l->nlabels, 0, l->nlabels * sizeof *l->counts);
+    l->counts[l->n * l->nlabels + label] = 1;
+    l->hash[h] = (uint32_t)++l->n;
+    if (l->n >= LEARN_MAX_GRAMS)
+        learn_prune(l);
+    else if (2 * l->n > l->hsize)
+        learn_rehash(l, 2 * l->hsize);
+}
+
+/* 1 if s[0..2] is one Han character of the BMP. */
+static int learn_is_han(const unsigned char *s, size_t left)
+{
+    if (left < 3 || (s[0] & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+        return 0;
+    unsigned cp = (s[0] & 0x0Fu) << 12 | (s[1] & 0x3Fu) << 6 | (s[2] & 0x3Fu);
+    return (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+           (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+/* Every 2-4 character n-gram of the Han runs of text. */
+static void learn_text(struct learn *l, const char *text, size_t row, size_t label)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t len = strlen(text), run = 0;
+    for (size_t i = 0; i < len;) {
+        if (!learn_is_han(s + i, len - i)) {
+            run = 0;
+            i++;
+            continue;
+        }
+        run++;
+        for (size_t n = 2; n <= 4 && n <= run; n++)
+            learn_add(l, text + i - 3 * (n - 1), 3 * n, row, label);
+        i += 3;
+    }
+}
+
+static int learn_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Labels (sorted unique) and the counts of every row.  -1 when there are
+ * more than LEARN_MAX_LABELS labels (not a category field). */
+static int learn_count(struct learn *l, const struct cli_rules_rows *rows)
+{
+    l->labels = xcalloc(rows->n + 1, sizeof *l->labels);
+    for (size_t i = 0; i < rows->n; i++)
+        l->labels[i] = rows->v[i].label;
+    qsort(l->labels, rows->n, sizeof *l->labels, learn_cmp_str);
+    for (size_t i = 0; i < rows->n; i++)
+        if (l->nlabels == 0 || strcmp(l->labels[l->nlabels - 1], l->labels[i]))
+            l->labels[l->nlabels++] = l->labels[i];
+    if (l->nlabels > LEARN_MAX_LABELS)
+        return -1;
+    l->rows_of = xcalloc(l->nlabels + 1, sizeof *l->rows_of);
+    l->min_df = 1;
+    learn_rehash(l, 1u << 16);
+    for (size_t i = 0; i < rows->n; i++) {
+        char **p = bsearch(&rows->v[i].label, l->labels, l->nlabels, sizeof *l->labels,
+                           learn_cmp_str);
+        size_t label = (size_t)(p - l->labels);
+        l->rows_of[label]++;
+        learn_text(l, rows->v[i].title, i, label);
+        learn_text(l, rows->v[i].body, i, label);
+    }
+    return 0;
+}
+
+/* Chi-square of n-gram i for label k, or 0 when it does not qualify. */
+static double learn_score(const struct learn *l, size_t i, size_t k, double total)
+{
+    double a = l->counts[i * l->nlabels + k], df = l->g[i].df;
+    double b = df - a, c = (double)l->rows_of[k] - a, d = total - a - b - c;
+    if (a < LEARN_MIN_DF || a / df < LEARN_MIN_SHARE || a * d <= b * c)
+        return 0;
+    double den = (a + b) * (c + d) * (a + c) * (b + d);
+    return den > 0 ? total * (a * d - b * c) * (a * d - b * c) / den : 0;
+}
+
+static const struct learn *learn_sort_ctx;
+
+static int learn_cmp_cand(const void *x, const void *y)
+{
+    const struct learn_cand *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    const struct learn_gram *ga = &learn_sort_ctx->g[a->gram], *gb = &learn_sort_ctx->g[b->gram];
+    if (ga->len != gb->len)
+        return ga->len > gb->len ? -1 : 1;    /* the longer, more specific first */
+    return memcmp(ga->key, gb->key, ga->len);
+}
+
+/* Candidate i, or the longest n-gram containing it that scores close to it
+ * ("红绿灯" rather than "红绿" and "绿灯"). */
+static struct learn_cand learn_promote(const struct learn *l, const struct learn_cand *v,
+                                       size_t nv, size_t i)
+{
+    const struct learn_gram *g = &l->g[v[i].gram];
+    size_t best = i;
+    for (size_t j = 0; j < nv && v[j].score >= LEARN_CLOSE * v[i].score; j++) {
+        const struct learn_gram *s = &l->g[v[j].gram];
+        if (s->len > l->g[v[best].gram].len && memmem(s->key, s->len, g->key, g->len))
+            best = j;
+    }
+    return v[best];
+}
+
+/* 1 if candidate g is redundant with an already chosen n-gram. */
+static int learn_redundant(const struct learn *l, const struct learn_cand *chosen,
+                           size_t nchosen, const struct learn_cand *cand)
+{
+    const struct learn_gram *g = &l->g[cand->gram];
+    for (size_t j = 0; j < nchosen; j++) {
+        const struct learn_gram *c = &l->g[chosen[j].gram];
+        if (memmem(g->key, g->len, c->key, c->len))
+            return 1;                 /* g contains c: c already matches there */
+        if (memmem(c->key, c->len, g->key, g->len) &&
+            cand->score >= LEARN_CLOSE * chosen[j].score)
+            return 1;
+        if (g->len >= 9 && (memmem(c->key, c->len, g->key + 3, g->len - 3) ||
+                            memmem(c->key, c->len, g->key, g->len - 3)))
+            return 1;                 /* a shifted window of c ("于噪音扰" of "噪音扰民") */
+    }
+    return 0;
+}
+
+/* The patterns of label k as a JSON array (empty when nothing qualifies). */
+static cJSON *learn_patterns(const struct learn *l, size_t k, size_t total, long top)
+{
+    struct learn_cand *v = xcalloc(l->n + 1, sizeof *v), *chosen = xcalloc((size_t)top, sizeof *v);
+    size_t nv = 0, nchosen = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        double s = learn_score(l, i, k, (double)total);
+        if (s > 0)
+            v[nv++] = (struct learn_cand){i, s};
+    }
+    learn_sort_ctx = l;
+    qsort(v, nv, sizeof *v, learn_cmp_cand);
+    double max = 0;
+    for (size_t i = 0; i < nv && nchosen < (size_t)top; i++) {
+        struct learn_cand cand = learn_promote(l, v, nv, i);
+        if (learn_redundant(l, chosen, nchosen, &cand))
+            continue;
+        chosen[nchosen++] = cand;
+        max = cand.score > max ? cand.score : max;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < nchosen; i++) {
+        const struct learn_gram *g = &l->g[chosen[i].gram];
+        char re[LEARN_KEY_MAX + 1];
+        memcpy(re, g->key, g->len);
+        re[g->len] = '\0';
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "re", re);
+        cJSON_AddNumberToObject(p, "w", round(100 * (1 + 4 * chosen[i].score / max)) / 100);
+        cJSON_AddItemToArray(arr, p);
+    }
+    free(v);
+    free(chosen);
+    return arr;
+}
+
+/* The learned topics, one per label that is a category with a committee. */
+static cJSON *learn_topics(const struct cli *c, const struct learn *l, const struct rules *base,
+                           size_t total, long top)
+{
+    cJSON *topics = cJSON_CreateArray();
+    for (size_t k = 0; k < l->nlabels; k++) {
+        const char *cm = rules_category_committee(base, l->labels[k]);
+        if (!cm) {
+            fprintf(stderr, "minyi: %s: warning: label %s is not a category with a committee "
+                    "in %s, skipped\n", c->cmd, l->labels[k], base->path);
+            continue;
+        }
+        cJSON *pats = learn_patterns(l, k, total, top);
+        if (cJSON_GetArraySize(pats) == 0) {
+            fprintf(stderr, "minyi: %s: warning: label %s: no discriminative n-grams "
+                    "(%zu rows)\n", c->cmd, l->labels[k], l->rows_of[k]);
+            cJSON_Delete(pats);
+            continue;
+        }
+        cJSON *t = cJSON_CreateObject();
+        char id[32];
+        snprintf(id, sizeof id, "learned-%d", cJSON_GetArraySize(topics) + 1);
+        cJSON_AddStringToObject(t, "id", id);
+        cJSON_AddStringToObject(t, "name", l->labels[k]);
+        cJSON_AddStringToObject(t, "category", l->labels[k]);
+        cJSON_AddStringToObject(t, "committee", cm);
+        cJSON_AddItemToObject(t, "patterns", pats);
+        cJSON_AddItemToArray(topics, t);
+    }
+    return topics;
+}
+
+/* A rules file object holding base's committees, categories and settings. */
+static cJSON *learn_skeleton(const struct rules *base, const char *from, const char *field)
+{
+    cJSON *o = cJSON_CreateObject(), *cms = cJSON_CreateArray(), *cats = cJSON_CreateObject();
+    char *desc = xasprintf("learned by `minyi rules learn` from %s (label field \"%s\"); "
+                           "committees and categories from %s", from, field, base->path);
+    cJSON_AddNumberToObject(o, "version", 1);
+    cJSON_AddStringToObject(o, "description", desc);
+    free(desc);
+    cJSON_AddStringToObject(o, "triage", base->triage);
+    cJSON_AddNumberToObject(o, "title_weight", base->title_weight);
+    cJSON_AddNumberToObject(o, "min_score", base->min_score);
+    for (size_t i = 0; i < base->ncommittees; i++) {
+        cJSON *cm = cJSON_CreateObject();
+        cJSON_AddStringToObject(cm, "id", base->committees[i].id);
+        cJSON_AddStringToObject(cm, "name", base->committees[i].name);
+        cJSON_AddItemToArray(cms, cm);
+    }
+    for (size_t i = 0; i < base->ncategories; i++)
+        cJSON_AddStringToObject(cats, base->categories[i].name, base->categories[i].committee);
+    cJSON_AddItemToObject(o, "committees", cms);
+    cJSON_AddItemToObject(o, "categories", cats);
+    return o;
+}
+
+/* The --merge file as JSON without its earlier learned-* topics, or NULL. */
+static cJSON *learn_merge_base(const struct cli *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_fail(c, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    cJSON *o = len > 0 ? cJSON_ParseWithLength(buf, (size_t)len) : NULL;
+    free(buf);
+    cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "topics");
+    for (cJSON *t = topics ? topics->child : NULL, *next; t; t = next) {
+        next = t->next;
+        const char *id = cli_json_str(t, "id", "");
+        if (!strncmp(id, "learned-", 8))
+            cJSON_Delete(cJSON_DetachItemViaPointer(topics, t));
+    }
+    return o;
+}
+
+/* Check the result loads and compiles, then write it (atomically for -o). */
+static int learn_write(const struct cli *c, const cJSON *out, const char *opath)
+{
+    char *text = cJSON_Print(out);
+    struct rules_errors errs = {0};
+    struct rules *r = NULL;
+    struct classify *cl = NULL;
+    int rc = CLI_EXIT_OK;
+    if (rules_parse(opath ? opath : "(output)", text, strlen(text), &r, &errs) < 0 ||
+        classify_new(r, &cl, &errs) < 0) {
+        rc = cli_fail(c, "internal: the learned rules do not load: %s", errs.v[0]);
+    } else if (!opath) {
+        printf("%s\n", text);
+    } else {
+        char *tmp = xasprintf("%s.tmp", opath);
+        FILE *f = fopen(tmp, "w");
+        int bad = !f || fprintf(f, "%s\n", text) < 0;
+        bad |= f && fclose(f) != 0;
+        if (bad || rename(tmp, opath) < 0) {
+            rc = cli_fail(c, "%s: %s", opath, strerror(errno));
+            unlink(tmp);
+        }
+        free(tmp);
+    }
+    classify_free(&cl);
+    rules_free(&r);
+    rules_errors_clear(&errs);
+    free(text);
+    return rc;
+}
+
+static void learn_free(struct learn *l)
+{
+    free(l->labels);
+    free(l->rows_of);
+    free(l->g);
+    free(l->counts);
+    free(l->hash);
+}
+
+/* Learn from rows and write the rules file; base supplies the organisation. */
+static int learn_run(const struct cli *c, const struct rules *base, const char *merge,
+                     const char *file, const char *field, long top, const char *opath)
+{
+    struct cli_rules_rows rows;
+    struct learn l = {0};
+    int rc = cli_rules_read_rows(c, file, field, &rows);
+    if (rc == 0 && rows.n == 0)
+        rc = cli_fail(c, "%s: no rows labelled with \"%s\"", file, field);
+    cJSON *out = rc ? NULL : merge ? learn_merge_base(c, merge) : learn_skeleton(base, file, field);
+    if (rc == 0 && !out)
+        rc = CLI_EXIT_FAIL;
+    if (rc == 0 && learn_count(&l, &rows) < 0)
+        rc = cli_fail(c, "%s: more than %d distinct values of \"%s\"", file,
+                      LEARN_MAX_LABELS, field);
+    if (rc == 0) {
+        cJSON *topics = learn_topics(c, &l, base, rows.n, top), *t;
+        cJSON *dst = cJSON_GetObjectItemCaseSensitive(out, "topics");
+        if (!dst)
+            dst = cJSON_AddArrayToObject(out, "topics");
+        size_t npat = 0, ntop = (size_t)cJSON_GetArraySize(topics);
+        while ((t = cJSON_DetachItemFromArray(topics, 0)) != NULL) {
+            npat += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "patterns"));
+            cJSON_AddItemToArray(dst, t);
+        }
+        cJSON_Delete(topics);
+        rc = learn_write(c, out, opath);
+        if (rc == 0 && opath)
+            printf("%s: %zu topics, %zu patterns learned from %zu rows\n", opath, ntop, npat,
+                   rows.n);
+    }
+    cJSON_Delete(out);
+    learn_free(&l);
+    cli_rules_rows_free(&rows);
+    return rc;
+}
+
+int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **argv)
+{
+    const char *field = "category", *top_s = NULL, *opath = NULL, *merge = NULL;
+    const char *path = NULL, *archive = NULL;
+    const struct cli_opt opts[] = {
+        {"label-field", 0, 1, &field}, {"top", 0, 1, &top_s}, {"output", 'o', 1, &opath},
+        {"merge", 0, 1, &merge},       {"rules", 0, 1, &path}, {"from-archive", 0, 0, &archive},
+        {NULL, 0, 0, NULL},
+    };
+    char *pos[1], *end;
+    int n = cli_args(c, argc, argv, opts, pos, 0, 1);
+    if (n < 0)
+        return cli_args_done(c, n);
+    if (archive)
+        return cli_fail(c, "--from-archive: not yet available");
+    if (n == 0)
+        return cli_usage_error(c, "missing FILE.jsonl");
+    long top = top_s ? strtol(top_s, &end, 10) : 40;
+    if (top_s && (end == top_s || *end || top < 1 || top > 10000))
+        return cli_usage_error(c, "--top: want a number from 1 to 10000, not \"%s\"", top_s);
+    struct rules_errors errs = {0};
+    struct rules *base = NULL;
+    const char *bpath = merge ? merge : path ? path : cfg->rules_path;
+    if (rules_load(bpath, &base, &errs) < 0) {
+        cli_fail(c, "%s%s", errs.v[0], errs.n > 1 ? " (and more; see `minyi rules check`)" : "");
+        rules_errors_clear(&errs);
+        return CLI_EXIT_FAIL;
+    }
+    int rc = learn_run(c, base, merge, pos[0], field, top, opath);
+    rules_free(&base);
+    return rc;
+}

@@ -1,0 +1,276 @@
+/* router.c: minyi-router -- pulls reports from the collector, tags them with
+ * topics by the rules file (router_classify.c), sets the committee, and
+ * pushes them on to the archiver.  It keeps no state but its counters, so
+ * several routers may run side by side.
+ *
+ * Sockets:  PULL   connects to ep.route    (the collector binds)
+ *           PUSH   connects to ep.archive  (the archiver binds)
+ *           ROUTER binds ep.router_ctl     {"cmd": "status" | "reload"}
+ *
+ * A message that does not decode is logged, counted and dropped (the
+ * collector set it aside already, so this is a peer's bug, not a member's).
+ * Sending to the archiver blocks at the high-water mark: backpressure flows
+ * back to the collector.  SIGHUP and {"cmd":"reload"} reload the rules; a
+ * file with errors leaves the old rules in place. */
+#include "bus.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+#include "router_classify.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTER_BATCH 512              /* reports per step before looking at ctl */
+#define ROUTER_CTL_MAX 65536
+
+struct router {
+    struct rules *rules;
+    struct classify *classify;
+    struct bus_sock *pull, *push, *ctl;
+    struct classify_stats st;
+    unsigned long routed, bad;
+};
+
+/* Load and compile the rules file.  0 and *r, *c, or -1 with every error
+ * logged and "first error (+N more)" in detail. */
+static int router_load(const char *path, struct rules **r, struct classify **c,
+                       char *detail, size_t len)
+{
+    struct rules_errors errs = {0};
+    *c = NULL;
+    if (rules_load(path, r, &errs) == 0 && classify_new(*r, c, &errs) == 0)
+        return 0;
+    for (size_t i = 0; i < errs.n; i++)
+        log_error("%s", errs.v[i]);
+    if (errs.n > 1)
+        snprintf(detail, len, "%s (+%zu more)", errs.v[0], errs.n - 1);
+    else
+        snprintf(detail, len, "%s", errs.n ? errs.v[0] : "cannot load the rules");
+    rules_free(r);
+    rules_errors_clear(&errs);
+    return -1;
+}
+
+/* Swap in a fresh copy of the rules file, or keep the old one. 0 / -1. */
+static int router_reload_rules(struct daemon *d, char *detail, size_t len)
+{
+    struct router *rt = d->state;
+    struct rules *r;
+    struct classify *c;
+    if (router_load(d->cfg->rules_path, &r, &c, detail, len) < 0) {
+        log_error("reload: %s has errors, keeping the old rules", d->cfg->rules_path);
+        return -1;
+    }
+    classify_free(&rt->classify);
+    rules_free(&rt->rules);
+    rt->rules = r;
+    rt->classify = c;
+    log_info("reload: %s: %zu topics", d->cfg->rules_path, r->ntopics);
+    return 0;
+}
+
+static void router_on_hup(struct daemon *d)
+{
+    char detail[1024];
+    (void)router_reload_rules(d, detail, sizeof detail);
+}
+
+static int router_check(struct daemon *d, char *err, size_t errlen)
+{
+    struct rules *r;
+    struct classify *c;
+    if (router_load(d->cfg->rules_path, &r, &c, err, errlen) < 0)
+        return -1;
+    classify_free(&c);
+    rules_free(&r);
+    return 0;
+}
+
+static int router_open(struct daemon *d, char *err, size_t errlen)
+{
+    struct router *rt = d->state;
+    const struct config *cfg = d->cfg;
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
+    struct bus_opts ctl = {.maxmsgsize = ROUTER_CTL_MAX};
+    if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
+        return -1;
+    rt->pull = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen);
+    if (rt->pull)
+        rt->push = bus_open(d->bus, BUS_PUSH, cfg->ep.archive, 0, &pipe, err, errlen);
+    if (rt->push)
+        rt->ctl = bus_open(d->bus, BUS_ROUTER, cfg->ep.router_ctl, 1, &ctl, err, errlen);
+    if (!rt->ctl) {
+        bus_close(&rt->pull);
+        bus_close(&rt->push);
+        classify_free(&rt->classify);
+        rules_free(&rt->rules);
+        return -1;
+    }
+    log_info("rules %s: %zu topics", cfg->rules_path, rt->rules->ntopics);
+    return 0;
+}
+
+/* Send to the archiver, blocking at the high-water mark; a signal other
+ * than a stop does not lose the report. 0 / -1. */
+static int router_forward(struct router *rt, const char *data, size_t len)
+{
+    while (bus_send(rt->push, data, len, 0) < 0) {
+        if (errno != EINTR || daemon_stopping())
+            return -1;
+    }
+    return 0;
+}
+
+/* Route one message from the collector. */
+static void router_route(struct router *rt, const struct bus_msg *m)
+{
+    size_t len;
+    const char *body = bus_msg_body(m, &len);
+    struct report *r = NULL;
+    struct report_error err;
+    if (!body) {
+        log_warn("-: malformed message (%zu frames), dropped", m->nframes);
+        rt->bad++;
+        return;
+    }
+    if (report_decode(body, len, &r, &err) < 0) {
+        log_warn("-: cannot decode a report: %s: %s, dropped", report_reason_name(err.reason),
+                 err.detail);
+        rt->bad++;
+        return;
+    }
+    if (classify_report(rt->classify, r, &rt->st) < 0)
+        log_error("%s: internal error while matching, sent to triage", r->id);
+    char *enc = report_encode(r);
+    if (router_forward(rt, enc, strlen(enc)) < 0) {
+        log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
+    } else {
+        rt->routed++;
+        if (r->ntags)
+            log_info("%s: routed to %s (topic %s score %g)", r->id, r->committee,
+                     r->tags[0].topic, r->tags[0].score);
+        else
+            log_info("%s: routed to %s (no topic matched)", r->id, r->committee);
+    }
+    free(enc);
+    report_free(&r);
+}
+
+static char *router_status_json(const struct daemon *d)
+{
+    const struct router *rt = d->state;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddStringToObject(o, "daemon", "router");
+    cJSON_AddNumberToObject(o, "routed", (double)rt->routed);
+    cJSON_AddNumberToObject(o, "bad", (double)rt->bad);
+    cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
+    cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
+    cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static char *router_reload_json(struct daemon *d)
+{
+    struct router *rt = d->state;
+    char detail[1024];
+    cJSON *o = cJSON_CreateObject();
+    if (router_reload_rules(d, detail, sizeof detail) == 0) {
+        cJSON_AddBoolToObject(o, "ok", 1);
+        cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
+    } else {
+        cJSON_AddBoolToObject(o, "ok", 0);
+        cJSON_AddStringToObject(o, "error", "rules");
+        cJSON_AddStringToObject(o, "detail", detail);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* The answer to one ctl request (caller frees). */
+static char *router_answer(struct daemon *d, const char *body, size_t len)
+{
+    cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+    char *s;
+    if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "status"))
+        s = router_status_json(d);
+    else if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "reload"))
+        s = router_reload_json(d);
+    else
+        s = xasprintf("{\"ok\":false,\"error\":\"bad_request\",\"detail\":\"%s\"}",
+                      cJSON_IsString(cmd) ? "unknown command"
+                                          : "want a JSON object with \\\"cmd\\\"");
+    cJSON_Delete(req);
+    return s;
+}
+
+static void router_ctl(struct daemon *d)
+{
+    struct router *rt = d->state;
+    struct bus_msg m = {0};
+    while (bus_recv(rt->ctl, &m, 1) == 0) {
+        size_t len = 0;
+        const char *body = bus_msg_body(&m, &len);
+        char *answer = router_answer(d, body, len);
+        if (bus_reply(rt->ctl, &m, answer, strlen(answer)) < 0)
+            log_warn("ctl: cannot answer a client: %s", strerror(errno));
+        free(answer);
+        bus_msg_clear(&m);
+    }
+}
+
+static void router_step(struct daemon *d, long timeout_ms)
+{
+    struct router *rt = d->state;
+    struct bus_poll items[2] = {{.sock = rt->pull, .fd = -1}, {.sock = rt->ctl, .fd = -1}};
+    if (bus_poll(items, 2, timeout_ms) <= 0)
+        return;
+    if (items[0].readable) {
+        struct bus_msg m = {0};
+        for (int i = 0; i < ROUTER_BATCH && !daemon_stopping(); i++) {
+            if (bus_recv(rt->pull, &m, 1) < 0)
+                break;
+            router_route(rt, &m);
+            bus_msg_clear(&m);
+        }
+    }
+    if (items[1].readable)
+        router_ctl(d);
+}
+
+static void router_close(struct daemon *d)
+{
+    struct router *rt = d->state;
+    bus_close(&rt->pull);
+    bus_close(&rt->push);
+    bus_close(&rt->ctl);
+    bus_unlink(d->cfg->ep.router_ctl);
+    classify_free(&rt->classify);
+    rules_free(&rt->rules);
+    log_info("routed %lu, bad %lu, match limit hits %lu", rt->routed, rt->bad,
+             rt->st.match_limit);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct daemon_ops ops = {
+        .name = "router",
+        .check = router_check,
+        .open = router_open,
+        .step = router_step,
+        .reload = router_on_hup,
+        .close = router_close,
+    };
+    static struct router router;
+    return daemon_main(argc, argv, &ops, &router);
+}

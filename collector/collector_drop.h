@@ -48,7 +48,11 @@ int drop_open(const char *dir, size_t max_bytes, struct drop **out, char *err,
               size_t errlen);
 /* Stop watching; sets *d = NULL. NULL-safe. */
 void drop_close(struct drop **d);
-/* The inotify descriptor to poll for readability, or -1. */
+/* A descriptor to poll for readability (an epoll set over inotify and a
+ * timer): readable means "call drop_scan(d, 0, ...)" -- right after
+ * drop_open, while names are queued beyond a scan's max, and when a file
+ * deferred as still being written is due.  The caller also calls
+ * drop_scan(d, 1, ...) every rescan period.  -1 if none. */
 int drop_fd(const struct drop *d);
 /* Take up to max ready files: from pending inotify events (full = 0) or from
  * a walk of the whole folder (full = 1).  Calls take() once per file read.

@@ -21,6 +21,9 @@ static int fail(struct report_error *err, enum report_reason reason, const char 
     va_start(ap, fmt);
     vsnprintf(err->detail, sizeof err->detail, fmt, ap);
     va_end(ap);
+    for (char *p = err->detail; *p; p++)  /* details quote member input: keep one line */
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            *p = ' ';
     return -1;
 }
 

@@ -205,14 +205,18 @@ int collector_decode_report(enum collector_decode_kind kind, const char *member,
     *out = NULL;
     if (len > max_bytes)
         return decode_fail(err, REPORT_TOO_LARGE, "more than %zu bytes", max_bytes);
+    /* A report is "a JSON object in UTF-8" (SPEC.md): only plain-text files
+     * get the GB18030 / UTF-16 conversion, so invalid UTF-8 in a .json file
+     * is refused as bad_utf8 rather than reinterpreted. */
+    if (kind == COLLECTOR_DECODE_JSON) {
+        rc = report_parse_submission(buf, len, max_bytes, out, err);
+        if (rc == 0)
+            (*out)->source = REPORT_SOURCE_DROP;
+        return rc;
+    }
     if (collector_decode_text(buf, len, &text, &n, err) < 0)
         return -1;
-    /* The size limit is on the file's bytes, checked above; the UTF-8 form
-     * of a GB18030 or UTF-16 file may be up to twice as long. */
-    if (kind == COLLECTOR_DECODE_JSON)
-        rc = report_parse_submission(text, n, n, out, err);
-    else
-        rc = report_parse_text(member, text, n, out, err);
+    rc = report_parse_text(member, text, n, out, err);
     free(text);
     if (rc == 0)
         (*out)->source = REPORT_SOURCE_DROP;

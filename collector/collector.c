@@ -1,0 +1,253 @@
+/* collector.c: minyi-collector -- takes members' reports in (submit socket,
+ * drop folder), keeps each in its spool until the archive confirms it, and
+ * passes them on to the router.
+ *
+ * Sockets:  ROUTER binds ep.submit         members' requests (REQ or DEALER)
+ *           PUSH   binds ep.route          reports to the routers
+ *           PULL   binds ep.confirm        the archiver's confirmations
+ *           ROUTER binds ep.collector_ctl  {"cmd": "status"}
+ * Files:    STATE/spool/   the spool (collector_spool.h)
+ *           STATE/dedup.log  duplicate keys (collector_dedup.h)
+ *           STATE/drop/    the drop folder (collector_drop.h)
+ *
+ * One turn of the loop: wait for anything, take confirmations, take
+ * requests and drop files into one group, commit the group (one fsync) and
+ * answer it, send spooled reports on.  See collector.h for the parts.
+ */
+#include "collector.h"
+#include "collector_dedup.h"
+#include "collector_drop.h"
+#include "collector_flight.h"
+#include "collector_spool.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+#include "roster.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COLLECTOR_GROUP_MAX 256       /* requests or files per group commit */
+#define COLLECTOR_RESCAN_MAX 1024     /* files per full walk of the folder */
+#define COLLECTOR_BLOCKED_MS 10       /* retry sending this soon when blocked */
+#define COLLECTOR_CTL_MAX 65536
+
+/* Spool start-up scan: keys back into the duplicate table, drop files of
+ * pending records held, the last id remembered. */
+static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
+{
+    struct collector *c = arg;
+    int64_t us = report_id_to_us(rec->id), first;
+    int64_t now = daemon_now_us();
+    if (rec->ref_key && !dedup_find(c->dedup, DEDUP_REF, rec->ref_key, now, &first))
+        dedup_add(c->dedup, DEDUP_REF, rec->ref_key, us);
+    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec->content_key, now, &first))
+        dedup_add(c->dedup, DEDUP_CONTENT, rec->content_key, us);
+    if (pending && rec->rel && *rec->rel)
+        flight_hold(c->flight, rec->rel);
+    if (us > c->last_us)
+        c->last_us = us;
+}
+
+static int collector_open_files(struct collector *c, char *err, size_t errlen)
+{
+    const struct config *cfg = c->cfg;
+    char *path = config_state_path(cfg, "dedup.log");
+    int rc = dedup_open(path, cfg->limits.dedup_days, daemon_now_us(), &c->dedup, err,
+                        errlen);
+    free(path);
+    if (rc < 0)
+        return -1;
+    c->flight = flight_new();
+    c->last_us = dedup_max_id_us(c->dedup);
+    path = config_state_path(cfg, "spool");
+    rc = spool_open(path, 0, collector_scan, c, &c->spool, err, errlen);
+    free(path);
+    if (rc < 0)
+        return -1;
+    if (dedup_flush(c->dedup, err, errlen) < 0)
+        log_warn("%s", err);
+    path = config_state_path(cfg, "drop");
+    rc = drop_open(path, cfg->limits.max_report_bytes, &c->drop, err, errlen);
+    free(path);
+    return rc;
+}
+
+static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
+{
+    struct collector *c = d->state;
+    const struct config *cfg = d->cfg;
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
+    /* twice the report limit: a bit over it is answered too_large, far over
+     * it (a hostile client) is cut off by ZeroMQ before it costs memory */
+    struct bus_opts submit = {.hwm = cfg->limits.hwm,
+                              .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
+    struct bus_opts ctl = {.maxmsgsize = COLLECTOR_CTL_MAX};
+    c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
+    if (c->submit)
+        c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);
+    if (c->route)
+        c->confirm = bus_open(d->bus, BUS_PULL, cfg->ep.confirm, 1, &pipe, err, errlen);
+    if (c->confirm)
+        c->ctl = bus_open(d->bus, BUS_ROUTER, cfg->ep.collector_ctl, 1, &ctl, err, errlen);
+    return c->ctl ? 0 : -1;
+}
+
+static void collector_close(struct daemon *d);
+
+static int collector_open(struct daemon *d, char *err, size_t errlen)
+{
+    struct collector *c = d->state;
+    c->cfg = d->cfg;
+    if (roster_load(d->cfg->members_path, &c->roster, err, errlen) < 0 ||
+        collector_open_files(c, err, errlen) < 0 ||
+        collector_open_sockets(d, err, errlen) < 0) {
+        collector_close(d);
+        return -1;
+    }
+    int64_t spooled = report_id_to_us(spool_last_id(c->spool));
+    if (spooled > c->last_us)
+        c->last_us = spooled;
+    log_info("spool: %llu reports wait for the archive, %zu drop files held",
+             (unsigned long long)spool_pending(c->spool), flight_nheld(c->flight));
+    return 0;
+}
+
+static int collector_check(struct daemon *d, char *err, size_t errlen)
+{
+    struct roster *r;
+    if (roster_load(d->cfg->members_path, &r, err, errlen) < 0)
+        return -1;
+    roster_free(&r);
+    return 0;
+}
+
+static void collector_reload(struct daemon *d)
+{
+    struct collector *c = d->state;
+    struct roster *r;
+    char err[512];
+    if (roster_load(d->cfg->members_path, &r, err, sizeof err) < 0) {
+        log_error("reload: %s; keeping the old roster", err);
+        return;
+    }
+    roster_free(&c->roster);
+    c->roster = r;
+    log_info("reload: %s: %zu members", d->cfg->members_path, r->n);
+}
+
+static char *collector_status(const struct collector *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 1);
+    cJSON_AddStringToObject(o, "daemon", "collector");
+    cJSON_AddNumberToObject(o, "accepted", (double)c->st.accepted);
+    cJSON_AddNumberToObject(o, "duplicates", (double)c->st.duplicates);
+    cJSON_AddNumberToObject(o, "rejected", (double)c->st.rejected);
+    cJSON_AddNumberToObject(o, "busy", (double)c->st.busy);
+    cJSON_AddNumberToObject(o, "forwarded", (double)c->st.forwarded);
+    cJSON_AddNumberToObject(o, "resent", (double)c->st.resent);
+    cJSON_AddNumberToObject(o, "confirmed", (double)c->st.confirmed);
+    cJSON_AddNumberToObject(o, "spooled", (double)spool_pending(c->spool));
+    cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
+    cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static void collector_ctl(struct collector *c)
+{
+    struct bus_msg m = {0};
+    while (bus_recv(c->ctl, &m, 1) == 0) {
+        size_t len = 0;
+        const char *body = bus_msg_body(&m, &len);
+        cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+        char *s;
+        if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "status"))
+            s = collector_status(c);
+        else
+            s = xstrdup("{\"ok\":false,\"error\":\"bad_request\","
+                        "\"detail\":\"the collector answers {\\\"cmd\\\":\\\"status\\\"}\"}");
+        if (bus_reply(c->ctl, &m, s, strlen(s)) < 0)
+            log_warn("ctl: cannot answer a client: %s", strerror(errno));
+        free(s);
+        cJSON_Delete(req);
+        bus_msg_clear(&m);
+    }
+}
+
+static void collector_step(struct daemon *d, long timeout_ms)
+{
+    struct collector *c = d->state;
+    struct bus_poll items[4] = {
+        {.sock = c->confirm, .fd = -1}, {.sock = c->submit, .fd = -1},
+        {.sock = c->ctl, .fd = -1},     {.sock = NULL, .fd = drop_fd(c->drop)},
+    };
+    int64_t now = daemon_mono_ms();
+    long wait = timeout_ms;
+    if (c->route_blocked && wait > COLLECTOR_BLOCKED_MS)
+        wait = COLLECTOR_BLOCKED_MS;
+    if (c->next_rescan_ms - now < wait)
+        wait = c->next_rescan_ms > now ? (long)(c->next_rescan_ms - now) : 0;
+    int n = bus_poll(items, items[3].fd >= 0 ? 4 : 3, wait);
+    now = daemon_mono_ms();
+    if (n > 0 && items[0].readable)
+        forward_confirms(c);
+    if (n > 0 && items[1].readable)
+        intake_socket(c, COLLECTOR_GROUP_MAX);
+    if (n > 0 && items[3].readable)
+        intake_drop(c, 0, COLLECTOR_GROUP_MAX);
+    if (now >= c->next_rescan_ms) {
+        /* at once again while a walk finds more files than it takes */
+        int more = intake_drop(c, 1, COLLECTOR_RESCAN_MAX) >= COLLECTOR_RESCAN_MAX;
+        c->next_rescan_ms = now + (more ? 0 : c->cfg->limits.rescan_ms);
+    }
+    intake_commit(c);
+    forward_run(c);
+    if (n > 0 && items[2].readable)
+        collector_ctl(c);
+}
+
+static void collector_close(struct daemon *d)
+{
+    struct collector *c = d->state;
+    char err[256];
+    if (c->spool)
+        intake_commit(c);
+    intake_free(c);
+    bus_close(&c->submit);
+    bus_close(&c->route);
+    bus_close(&c->confirm);
+    bus_close(&c->ctl);
+    bus_unlink(d->cfg->ep.collector_ctl);
+    if (c->dedup && dedup_flush(c->dedup, err, sizeof err) < 0)
+        log_warn("%s", err);
+    spool_close(&c->spool);
+    dedup_close(&c->dedup);
+    drop_close(&c->drop);
+    flight_free(&c->flight);
+    roster_free(&c->roster);
+    log_info("accepted %lu, duplicates %lu, rejected %lu, busy %lu, confirmed %lu",
+             c->st.accepted, c->st.duplicates, c->st.rejected, c->st.busy,
+             c->st.confirmed);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct daemon_ops ops = {
+        .name = "collector",
+        .check = collector_check,
+        .open = collector_open,
+        .step = collector_step,
+        .reload = collector_reload,
+        .close = collector_close,
+    };
+    static struct collector collector;
+    return daemon_main(argc, argv, &ops, &collector);
+}

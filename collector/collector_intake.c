@@ -1,0 +1,293 @@
+/* collector_intake.c: taking reports in, from the submit socket and the drop
+ * folder, in groups that share one fsync (group commit).
+ *
+ * For each report: parse strictly (socket) or take the drop module's parse,
+ * check the roster, look for a duplicate (socket reports only: a drop file
+ * always goes to the archive, whose own check drops a copy and confirms it,
+ * so the file leaves the folder by the same path as any other), give it an
+ * id that sorts after every earlier one, append it to the spool.  Then
+ * intake_commit syncs the spool once and answers the whole group.  A socket
+ * request is never answered ok before that sync; a failed sync answers busy
+ * and forgets the group (drop files are read again at the next rescan).
+ */
+#include "collector.h"
+#include "collector_dedup.h"
+#include "collector_drop.h"
+#include "collector_flight.h"
+#include "collector_spool.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+#include "roster.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void intake_fail_group(struct collector *c, const char *why);
+
+/* The next id's time: now, but always after the last one handed out. */
+static int64_t intake_next_us(struct collector *c)
+{
+    int64_t us = daemon_now_us();
+    if (us <= c->last_us)
+        us = c->last_us + 1;
+    c->last_us = us;
+    return us;
+}
+
+static void id_of_us(int64_t us, char *id, size_t len)
+{
+    struct report tmp = {0};
+    report_stamp(&tmp, us);
+    xstrlcpy(id, tmp.id, len);
+}
+
+/* Look for an earlier report with the same keys (socket reports). 1 and
+ * its id, or 0. */
+static int intake_duplicate(struct collector *c, const struct report *r, char *id,
+                            size_t len)
+{
+    int64_t now = daemon_now_us(), first;
+    uint64_t ref = report_ref_key(r);
+    if (ref ? dedup_find(c->dedup, DEDUP_REF, ref, now, &first)
+            : dedup_find(c->dedup, DEDUP_CONTENT, report_content_key(r), now, &first)) {
+        id_of_us(first, id, len);
+        return 1;
+    }
+    return 0;
+}
+
+/* Stamp r, append it to the spool and remember its keys.  0, or -1 with
+ * err (busy: the disk is full or failing). */
+static int intake_spool(struct collector *c, struct report *r, const struct drop_file *f,
+                        struct report_error *err)
+{
+    report_stamp(r, intake_next_us(c));
+    char *data = report_encode(r);
+    struct spool_rec rec = {0};
+    xstrlcpy(rec.id, r->id, sizeof rec.id);
+    rec.source = (int)r->source;
+    rec.content_key = report_content_key(r);
+    rec.ref_key = report_ref_key(r);
+    rec.rel = f ? f->rel : "";
+    rec.dev = f ? (uint64_t)f->dev : 0;
+    rec.ino = f ? (uint64_t)f->ino : 0;
+    rec.data = data;
+    rec.len = strlen(data);
+    char why[256];
+    int rc = spool_append(c->spool, &rec, why, sizeof why);
+    free(data);
+    if (rc < 0) {
+        log_error("%s: not spooled: %s", r->id, why);
+        err->reason = REPORT_BUSY;
+        snprintf(err->detail, sizeof err->detail, "cannot write the spool: %s",
+                 strerror(errno));
+        /* the spool dropped the whole unsynced group: fail it now */
+        intake_fail_group(c, "the collector cannot write its spool now; try again");
+        return -1;
+    }
+    int64_t us = report_id_to_us(r->id);
+    if (rec.ref_key)
+        dedup_add(c->dedup, DEDUP_REF, rec.ref_key, us);
+    int64_t first;
+    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec.content_key, daemon_now_us(), &first))
+        dedup_add(c->dedup, DEDUP_CONTENT, rec.content_key, us);
+    return 0;
+}
+
+/* ---- the submit socket ---- */
+
+static struct intake_wait *intake_wait_new(struct collector *c, struct bus_msg *m)
+{
+    if (c->nwait == c->capwait) {
+        c->capwait = c->capwait ? 2 * c->capwait : 64;
+        c->wait = xrealloc(c->wait, c->capwait * sizeof *c->wait);
+    }
+    struct intake_wait *w = &c->wait[c->nwait++];
+    memset(w, 0, sizeof *w);
+    w->req = *m;                  /* takes the frames */
+    memset(m, 0, sizeof *m);
+    return w;
+}
+
+/* Validate one request into w (w->error set on refusal). */
+static void intake_request(struct collector *c, struct intake_wait *w)
+{
+    size_t len = 0;
+    const char *body = bus_msg_body(&w->req, &len);
+    struct report *r = NULL;
+    struct report_error err = {0};
+    if (!body) {
+        err.reason = REPORT_BAD_JSON;
+        snprintf(err.detail, sizeof err.detail,
+                 "a request is one frame holding one JSON object (got %zu)",
+                 w->req.nframes - w->req.body);
+    } else if (report_parse_submission(body, len, c->cfg->limits.max_report_bytes, &r,
+                                       &err) == 0) {
+        r->source = REPORT_SOURCE_SOCKET;
+        if (!roster_find(c->roster, r->member)) {
+            err.reason = REPORT_UNKNOWN_MEMBER;
+            snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
+                     r->member);
+        } else if (intake_duplicate(c, r, w->id, sizeof w->id)) {
+            w->duplicate = 1;
+            c->st.duplicates++;
+            log_info("%s: duplicate from %s over the socket", w->id, r->member);
+        } else if (intake_spool(c, r, NULL, &err) == 0) {
+            xstrlcpy(w->id, r->id, sizeof w->id);
+            log_info("%s: accepted from %s over the socket", r->id, r->member);
+        }
+    }
+    if (err.reason != REPORT_OK) {
+        w->error = (int)err.reason;
+        xstrlcpy(w->detail, err.detail, sizeof w->detail);
+        if (err.reason == REPORT_BUSY)
+            c->st.busy++;
+        else
+            c->st.rejected++;
+        if (err.reason != REPORT_BUSY)
+            log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
+                     err.detail);
+    }
+    report_free(&r);
+}
+
+void intake_socket(struct collector *c, size_t max)
+{
+    struct bus_msg m = {0};
+    for (size_t i = 0; i < max && bus_recv(c->submit, &m, 1) == 0; i++) {
+        struct intake_wait *w = intake_wait_new(c, &m);
+        intake_request(c, w);
+    }
+}
+
+/* ---- the drop folder ---- */
+
+static int intake_busy(void *arg, const char *rel)
+{
+    struct collector *c = arg;
+    return flight_held(c->flight, rel);
+}
+
+static void intake_take(void *arg, const struct drop_file *f, struct report *r,
+                        const struct report_error *perr)
+{
+    struct collector *c = arg;
+    struct report_error err = {0};
+    if (perr)
+        err = *perr;
+    else if (!roster_find(c->roster, r->member)) {
+        err.reason = REPORT_UNKNOWN_MEMBER;
+        snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
+                 r->member);
+    }
+    if (err.reason != REPORT_OK) {
+        c->st.rejected++;
+        log_info("-: %s rejected: %s: %s", f->rel, report_reason_name(err.reason),
+                 err.detail);
+        drop_reject(c->drop, f, &err);
+        report_free(&r);
+        return;
+    }
+    r->source = REPORT_SOURCE_DROP;
+    if (intake_spool(c, r, f, &err) == 0) {
+        flight_hold(c->flight, f->rel);
+        if (c->ngroup_rels == c->capgroup_rels) {
+            c->capgroup_rels = c->capgroup_rels ? 2 * c->capgroup_rels : 64;
+            c->group_rels = xrealloc(c->group_rels, c->capgroup_rels * sizeof *c->group_rels);
+        }
+        c->group_rels[c->ngroup_rels++] = xstrdup(f->rel);
+        log_info("%s: accepted from %s, file %s", r->id, r->member, f->rel);
+    } else {
+        c->st.busy++;             /* the file stays; the next rescan retries */
+    }
+    report_free(&r);
+}
+
+int intake_drop(struct collector *c, int full, size_t max)
+{
+    int n = drop_scan(c->drop, full, max, intake_busy, intake_take, c);
+    return n < 0 ? 0 : n;
+}
+
+/* ---- the group commit ---- */
+
+static void intake_answer(struct collector *c, struct intake_wait *w)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", !w->error);
+    if (w->error) {
+        cJSON_AddStringToObject(o, "error", report_reason_name((enum report_reason)w->error));
+        cJSON_AddStringToObject(o, "detail", w->detail);
+    } else {
+        cJSON_AddStringToObject(o, "id", w->id);
+        if (w->duplicate)
+            cJSON_AddBoolToObject(o, "duplicate", 1);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (bus_reply(c->submit, &w->req, s, strlen(s)) < 0)
+        log_warn("%s: cannot answer the client: %s", w->id[0] ? w->id : "-",
+                 strerror(errno));
+    free(s);
+    bus_msg_clear(&w->req);
+}
+
+/* The spool lost every report appended since its last sync (a failed
+ * write or sync): answer the group busy; its drop files are read again. */
+static void intake_fail_group(struct collector *c, const char *why)
+{
+    dedup_rollback(c->dedup);
+    for (size_t i = 0; i < c->nwait; i++) {
+        struct intake_wait *w = &c->wait[i];
+        if (w->error)
+            continue;
+        w->error = REPORT_BUSY;
+        xstrlcpy(w->detail, why, sizeof w->detail);
+        c->st.busy++;
+    }
+    for (size_t i = 0; i < c->ngroup_rels; i++) {
+        flight_release(c->flight, c->group_rels[i]);
+        free(c->group_rels[i]);
+    }
+    c->ngroup_rels = 0;
+}
+
+void intake_commit(struct collector *c)
+{
+    char why[256];
+    if (spool_sync(c->spool, why, sizeof why) < 0) {
+        log_error("%s: answering busy to %zu requests, %zu files wait", why, c->nwait,
+                  c->ngroup_rels);
+        intake_fail_group(c, "the collector cannot write its spool now; try again");
+    } else if (dedup_flush(c->dedup, why, sizeof why) < 0) {
+        log_warn("%s (the spool has the keys; they are added again at restart)", why);
+    }
+    c->st.accepted += c->ngroup_rels;
+    for (size_t i = 0; i < c->nwait; i++) {
+        if (!c->wait[i].error && !c->wait[i].duplicate)
+            c->st.accepted++;
+        intake_answer(c, &c->wait[i]);
+    }
+    c->nwait = 0;
+    for (size_t i = 0; i < c->ngroup_rels; i++)
+        free(c->group_rels[i]);
+    c->ngroup_rels = 0;
+}
+
+void intake_free(struct collector *c)
+{
+    for (size_t i = 0; i < c->nwait; i++)
+        bus_msg_clear(&c->wait[i].req);
+    free(c->wait);
+    for (size_t i = 0; i < c->ngroup_rels; i++)
+        free(c->group_rels[i]);
+    free(c->group_rels);
+    c->wait = NULL;
+    c->group_rels = NULL;
+    c->nwait = c->ngroup_rels = 0;
+}

@@ -1,0 +1,258 @@
+/* collector_spool.c: the segment log behind the collector's promise that
+ * an acknowledged report survives any crash (see collector_spool.h).
+ *
+ * Lives here: record framing, appending with group commit and roll-back on
+ * a failed write or sync, segment roll-over, the pending cursor and
+ * confirmations.  Files, reading and recovery: collector_spool_disk.c.
+ * What a record means: the collector.  Duplicates: collector_dedup.
+ */
+#include "collector_spool_impl.h"
+#include "log.h"
+#include "xmalloc.h"
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint32_t spool_crc32(const void *buf, size_t len)
+{
+    static uint32_t table[256];
+    const unsigned char *p = buf;
+    if (!table[1])
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[i] = c;
+        }
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++)
+        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    return crc ^ 0xffffffffu;
+}
+
+/* ---- writing ---- */
+
+/* Open a new, empty active segment after the last one; the old active is
+ * sealed (and deleted at once if nothing in it is pending). */
+int spool_roll(struct spool *sp, char *err, size_t errlen)
+{
+    uint32_t seq = sp->next_seq++;     /* never retried: a failed try may leave it */
+    char *path = spool_path(sp, seq, "seg");
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+    free(path);
+    if (fd < 0 || spool_fsync_dir(sp->dir) < 0) {
+        spool_err(err, errlen, "new segment");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (sp->fd >= 0)
+        close(sp->fd);
+    sp->fd = fd;
+    sp->broken = 0;
+    sp->synced = 0;
+    sp->synced_count = 0;
+    spool_seg_push(sp, seq, 0, 0, 0);
+    struct spool_seg *old = sp->nsegs > 1 ? &sp->segs[sp->nsegs - 2] : NULL;
+    if (old && old->acked >= old->count)
+        spool_seg_delete(sp, old);
+    return 0;
+}
+
+/* Forget everything appended since the last sync: truncate the active
+ * segment back and make the truncation durable, so that a report answered
+ * busy never comes back after a crash.  If even that fails the segment is
+ * abandoned (sealed) at the next append. */
+void spool_rollback(struct spool *sp)
+{
+    struct spool_seg *a = spool_active(sp);
+    int e = errno;
+    if (ftruncate(sp->fd, (off_t)sp->synced) < 0 || fdatasync(sp->fd) < 0) {
+        log_error("spool: %08u.seg: cannot truncate back to %llu: %s", a->seq,
+                  (unsigned long long)sp->synced, strerror(errno));
+        sp->broken = 1;
+    }
+    a->size = sp->synced;
+    a->count = sp->synced_count;
+    sp->unsynced = 0;
+    spool_rd_forget(sp, a->seq);
+    errno = e;
+}
+
+static size_t spool_frame(struct spool *sp, const struct spool_rec *rec)
+{
+    size_t rel_len = strlen(rec->rel ? rec->rel : "");
+    size_t n = SPOOL_FIXED + rel_len + 1 + rec->len + 1;
+    if (SPOOL_HDR + n > sp->wcap) {
+        sp->wcap = SPOOL_HDR + n;
+        sp->wbuf = xrealloc(sp->wbuf, sp->wcap);
+    }
+    char *p = sp->wbuf + SPOOL_HDR;
+    memset(p, 0, SPOOL_FIXED);
+    p[0] = (char)SPOOL_VERSION;
+    p[1] = (char)rec->source;
+    p[2] = (char)(rel_len & 0xff);
+    p[3] = (char)(rel_len >> 8);
+    spool_put32(p + 4, (uint32_t)rec->len);
+    xstrlcpy(p + 8, rec->id, SPOOL_ID_MAX + 1);
+    spool_put64(p + 40, rec->content_key);
+    spool_put64(p + 48, rec->ref_key);
+    spool_put64(p + 56, rec->dev);
+    spool_put64(p + 64, rec->ino);
+    memcpy(p + SPOOL_FIXED, rec->rel ? rec->rel : "", rel_len + 1);
+    memcpy(p + SPOOL_FIXED + rel_len + 1, rec->data, rec->len);
+    p[n - 1] = '\0';
+    spool_put32(sp->wbuf, SPOOL_MAGIC);
+    spool_put32(sp->wbuf + 4, (uint32_t)n);
+    spool_put32(sp->wbuf + 8, spool_crc32(p, n));
+    return SPOOL_HDR + n;
+}
+
+int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen)
+{
+    size_t rel_len = strlen(rec->rel ? rec->rel : "");
+    if (rel_len > 0xffff || rec->len > SPOOL_PAYLOAD_MAX / 2 || !rec->id[0]) {
+        errno = EINVAL;
+        snprintf(err, errlen, "spool: record too large or without id");
+        return -1;
+    }
+    assert(strcmp(rec->id, sp->last_id) > 0);  /* ids only grow */
+    if (sp->broken && sp->unsynced == 0 && spool_roll(sp, err, errlen) < 0)
+        return -1;
+    size_t n = spool_frame(sp, rec);
+    if (spool_write_all(sp->fd, sp->wbuf, n) < 0) {
+        spool_err(err, errlen, "write");
+        spool_rollback(sp);
+        return -1;
+    }
+    struct spool_seg *a = spool_active(sp);
+    rec->seg = a->seq;
+    rec->off = a->size;
+    a->size += n;
+    a->count++;
+    sp->unsynced++;
+    xstrlcpy(sp->last_id, rec->id, sizeof sp->last_id);
+    return 0;
+}
+
+int spool_sync(struct spool *sp, char *err, size_t errlen)
+{
+    if (sp->unsynced == 0)
+        return 0;
+    if (fdatasync(sp->fd) < 0) {
+        spool_err(err, errlen, "fdatasync");
+        spool_rollback(sp);
+        return -1;
+    }
+    struct spool_seg *a = spool_active(sp);
+    sp->pending += sp->unsynced;
+    sp->unsynced = 0;
+    sp->synced = a->size;
+    sp->synced_count = a->count;
+    if (a->size >= sp->seg_bytes) {
+        char why[256];
+        if (spool_roll(sp, why, sizeof why) < 0)
+            log_warn("%s (staying on %08u.seg)", why, a->seq);
+    }
+    return 0;
+}
+
+size_t spool_unsynced(const struct spool *sp)
+{
+    return sp->unsynced;
+}
+
+/* ---- the pending cursor and confirmations ---- */
+
+int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
+                       size_t errlen)
+{
+    for (;;) {
+        size_t i = 0;
+        while (i < sp->nsegs && sp->segs[i].seq < sp->cur_seq)
+            i++;
+        if (i == sp->nsegs)
+            return 0;
+        struct spool_seg *s = &sp->segs[i];
+        if (s->seq != sp->cur_seq) {
+            sp->cur_seq = s->seq;
+            sp->cur_off = 0;
+        }
+        if (sp->cur_acks_seq != s->seq) {
+            if (spool_acks_load(sp, s->seq, &sp->cur_acks) < 0)
+                log_warn("spool: %08u.ack: %s (resending its records)", s->seq,
+                         strerror(errno));
+            sp->cur_acks_seq = s->seq;
+        }
+        int active = s == spool_active(sp);
+        uint64_t limit = active ? sp->synced : s->size;
+        if (sp->cur_off >= limit) {
+            if (active)
+                return 0;
+            sp->cur_seq++;
+            sp->cur_off = 0;
+            continue;
+        }
+        int rc = spool_read_at(sp, s->seq, sp->cur_off, limit, rec);
+        if (rc != 0) {
+            if (rc < 0)
+                spool_err(err, errlen, "read");
+            else
+                snprintf(err, errlen, "spool: %08u.seg: torn record at offset %llu",
+                         s->seq, (unsigned long long)sp->cur_off);
+            sp->cur_off = limit;   /* skip the rest; a restart retries it */
+            return -1;
+        }
+        sp->cur_off += spool_rec_size(rec);
+        if (!spool_acks_has(&sp->cur_acks, rec->id))
+            return 1;
+    }
+}
+
+int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
+                  size_t errlen)
+{
+    struct spool_seg *s = spool_seg_find(sp, seg);
+    if (!s)
+        return 0;
+    int rc = 0;
+    if (sp->ack_fd < 0 || sp->ack_seq != seg) {
+        if (sp->ack_fd >= 0)
+            close(sp->ack_fd);
+        char *path = spool_path(sp, seg, "ack");
+        sp->ack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        free(path);
+        sp->ack_seq = seg;
+    }
+    char line[SPOOL_ID_MAX + 2];
+    int n = snprintf(line, sizeof line, "%s\n", id);
+    if (sp->ack_fd < 0 || spool_write_all(sp->ack_fd, line, (size_t)n) < 0) {
+        spool_err(err, errlen, "confirm");
+        rc = -1;                   /* only costs a resend after a restart */
+    }
+    s->acked++;
+    if (sp->pending)
+        sp->pending--;
+    if (s != spool_active(sp) && s->acked >= s->count)
+        spool_seg_delete(sp, s);
+    return rc;
+}
+
+uint64_t spool_pending(const struct spool *sp)
+{
+    return sp->pending;
+}
+
+const char *spool_last_id(const struct spool *sp)
+{
+    return sp->last_id;
+}
+
+size_t spool_segments(const struct spool *sp)
+{
+    return sp->nsegs;
+}

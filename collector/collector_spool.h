@@ -1,0 +1,106 @@
+/* collector_spool: the collector's durable spool, a log of segment files.
+ *
+ * STATE/spool/NNNNNNNN.seg holds records appended in id order, each
+ *   [u32 magic][u32 payload length][u32 crc32 of payload] payload
+ * where the payload is a fixed little-endian part (version, source, lengths,
+ * the id, the duplicate keys, the drop file's dev and ino) followed by the
+ * drop file's relative path and the report's wire JSON.
+ * STATE/spool/NNNNNNNN.ack lists, one "ID\n" line each, the records of that
+ * segment the archive confirmed; a segment that is sealed (no longer
+ * appended to) and fully confirmed is deleted.
+ *
+ * Group commit: spool_append writes without syncing, spool_sync makes every
+ * record appended since the last sync durable with one fdatasync.  Until
+ * then a record is invisible to spool_next_pending, so nothing is forwarded
+ * that a crash could still lose.
+ *
+ * Memory stays bounded whatever the backlog: per segment a few counters; the
+ * confirmed ids only of the segment the read cursor is in.
+ *
+ * What does not live here: the report schema (ids and JSON are opaque
+ * strings to the spool), duplicate detection, the forwarding window.
+ *
+ * Ownership: spool_open returns a spool freed by spool_close(&sp).  Functions
+ * return 0 / -1 with "spool: reason" in err and errno set (ENOSPC, EDQUOT:
+ * the disk is full -- the caller answers busy).
+ */
+#ifndef MINYI_COLLECTOR_SPOOL_H
+#define MINYI_COLLECTOR_SPOOL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_ID_MAX 31                    /* bytes of an id, sortable text */
+#define SPOOL_SEGMENT_BYTES (8u << 20)     /* roll over to a new segment here */
+
+struct spool;
+
+/* One record.  For spool_append the caller fills everything but seg/off
+ * (set by the call); from spool_next_pending / spool_read / the open scan,
+ * rel and data point into the spool's buffer, valid until the next call
+ * that reads the spool. */
+struct spool_rec {
+    char id[SPOOL_ID_MAX + 1];    /* strictly increasing within the spool */
+    int source;                   /* the caller's enum report_source */
+    uint64_t content_key;         /* duplicate keys, for rebuilding the index */
+    uint64_t ref_key;
+    const char *rel;              /* drop file relative path, "" for sockets */
+    uint64_t dev, ino;            /* drop file identity, 0 for sockets */
+    const char *data;             /* the report's wire JSON, NUL-terminated */
+    size_t len;                   /* strlen(data) */
+    uint32_t seg;                 /* where it is: segment number ... */
+    uint64_t off;                 /* ... and byte offset of its header */
+};
+
+/* Called by spool_open for every intact record found (pending or not), in
+ * order; `pending` is 1 if the archive has not confirmed it yet. */
+typedef void (*spool_scan_fn)(void *arg, const struct spool_rec *rec, int pending);
+
+/* Open (creating if needed) the spool in dir and recover it: truncate torn
+ * tails (logged), delete fully confirmed segments and stray .ack files,
+ * start a fresh active segment.  seg_bytes: roll-over size (0: default).
+ * scan may be NULL.  Returns 0 and *out, or -1 with err. */
+int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
+               struct spool **out, char *err, size_t errlen);
+/* Close files and free; sets *sp = NULL.  Unsynced appends are dropped
+ * (truncated) as if spool_sync had failed.  NULL-safe. */
+void spool_close(struct spool **sp);
+
+/* Append one record to the active segment, unsynced; sets rec->seg and
+ * rec->off.  rec->id must sort after every id already appended.  Returns 0,
+ * or -1 with err: then every record appended since the last successful
+ * spool_sync is discarded and must be answered as failed. */
+int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen);
+/* Make every record appended since the last sync durable (one fdatasync),
+ * then roll over to a new segment if the active one is full.  Returns 0, or
+ * -1 with err: every record appended since the last sync is discarded. */
+int spool_sync(struct spool *sp, char *err, size_t errlen);
+/* Records appended but not yet synced. */
+size_t spool_unsynced(const struct spool *sp);
+
+/* The next durable, unconfirmed record after the read cursor.  Returns 1 and
+ * *rec (buffers borrowed), 0 when there is none now, -1 with err on a read
+ * error (the cursor skips the rest of that segment; logged). */
+int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
+                       size_t errlen);
+/* Read the record at (seg, off) again, e.g. to resend it.  Returns 0 and
+ * *rec (buffers borrowed), or -1 with err (the segment is gone or torn). */
+int spool_read(struct spool *sp, uint32_t seg, uint64_t off, struct spool_rec *rec,
+               char *err, size_t errlen);
+/* The archive committed record `id` of segment `seg`: note it in the .ack
+ * file (unsynced: a lost line only causes a resend) and delete the segment
+ * once sealed and fully confirmed.  Call at most once per record and run;
+ * an unknown segment is ignored.  Returns 0 / -1 with err. */
+int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
+                  size_t errlen);
+
+/* Durable records not yet confirmed. */
+uint64_t spool_pending(const struct spool *sp);
+/* The greatest id ever appended or found on disk, "" if none (borrowed). */
+const char *spool_last_id(const struct spool *sp);
+/* Number of segment files (for status and tests). */
+size_t spool_segments(const struct spool *sp);
+
+/* CRC-32 (IEEE 802.3) of buf, as the spool's record headers use it. */
+uint32_t spool_crc32(const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,337 @@
+/* test_spool: the collector's segment log -- what survives a restart, what
+ * a torn tail costs, when segments go away, and that a large backlog is
+ * walked with bounded memory.  Every case works in its own mktemp -d. */
+#include "harness.h"
+#include "../../collector/collector_spool.h"
+#include <malloc.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpl[] = "/tmp/test_spool.XXXXXX";
+static char *root;
+static int ncase;
+
+/* A fresh, empty spool directory for one case. */
+static char *case_dir(void)
+{
+    static char dir[256];
+    snprintf(dir, sizeof dir, "%s/c%d", root, ncase++);
+    return dir;
+}
+
+static void make_id(char *id, long n)
+{
+    snprintf(id, SPOOL_ID_MAX + 1, "20250101-%06ld-%06ld", n / 1000000, n % 1000000);
+}
+
+/* Append record n (socket or drop), not synced. */
+static int put(struct spool *sp, long n, int drop)
+{
+    char data[128], rel[64], err[256];
+    struct spool_rec r = {0};
+    make_id(r.id, n);
+    snprintf(data, sizeof data, "{\"n\":%ld}", n);
+    snprintf(rel, sizeof rel, "f%ld.json", n);
+    r.source = drop ? 1 : 0;
+    r.content_key = (uint64_t)n * 7919u;
+    r.ref_key = (uint64_t)n;
+    r.rel = drop ? rel : "";
+    r.dev = drop ? 42 : 0;
+    r.ino = drop ? (uint64_t)n + 1000 : 0;
+    r.data = data;
+    r.len = strlen(data);
+    int rc = spool_append(sp, &r, err, sizeof err);
+    if (rc < 0)
+        printf("# append %ld: %s\n", n, err);
+    return rc;
+}
+
+static struct spool *reopen(struct spool **sp, const char *dir, size_t seg_bytes)
+{
+    char err[256];
+    spool_close(sp);
+    if (spool_open(dir, seg_bytes, NULL, NULL, sp, err, sizeof err) < 0)
+        printf("# open %s: %s\n", dir, err);
+    return *sp;
+}
+
+/* Ids of every pending record, in order, into ids[] (at most max). */
+static size_t drain(struct spool *sp, struct spool_rec *recs, size_t max)
+{
+    char err[256];
+    struct spool_rec r;
+    size_t n = 0;
+    while (spool_next_pending(sp, &r, err, sizeof err) == 1)
+        if (n < max)
+            recs[n++] = r;
+        else
+            n++;
+    return n;
+}
+
+static struct {
+    long n;
+    int pending;
+} scanned[16];
+static size_t nscanned;
+
+static void on_scan(void *arg, const struct spool_rec *rec, int pending)
+{
+    (void)arg;
+    if (nscanned < 16) {
+        scanned[nscanned].n = strtol(strchr(rec->data, ':') + 1, NULL, 10);
+        scanned[nscanned++].pending = pending;
+    }
+}
+
+static void test_restart(void)
+{
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    CHECK(reopen(&sp, dir, 0) != NULL, "open");
+    put(sp, 1, 0);
+    put(sp, 2, 1);
+    struct spool_rec r;
+    CHECK_INT("unsynced records are not pending",
+              spool_next_pending(sp, &r, err, sizeof err), 0);
+    CHECK_INT("sync", spool_sync(sp, err, sizeof err), 0);
+    put(sp, 3, 0);                        /* never synced: lost at close */
+    reopen(&sp, dir, 0);
+    CHECK_INT("pending after reopen", spool_pending(sp), 2);
+    CHECK_STR("last id", spool_last_id(sp), "20250101-000000-000002");
+    struct spool_rec recs[4];
+    CHECK_INT("records pending", drain(sp, recs, 4), 2);
+    CHECK_STR("first id", recs[0].id, "20250101-000000-000001");
+    CHECK_STR("first rel", recs[0].rel, "");
+    CHECK_INT("first content key", recs[0].content_key, 7919);
+    CHECK_STR("second id", recs[1].id, "20250101-000000-000002");
+    CHECK_STR("second data", recs[1].data, "{\"n\":2}");
+    CHECK_INT("second len", recs[1].len, 7);
+    CHECK_STR("second rel", recs[1].rel, "f2.json");
+    CHECK_INT("second dev", recs[1].dev, 42);
+    CHECK_INT("second ino", recs[1].ino, 1002);
+    CHECK_INT("second source", recs[1].source, 1);
+    CHECK_INT("confirm", spool_confirm(sp, recs[0].seg, recs[0].id, err, sizeof err), 0);
+    CHECK_INT("pending after confirm", spool_pending(sp), 1);
+    struct spool_rec again;
+    CHECK_INT("read back by position",
+              spool_read(sp, recs[1].seg, recs[1].off, &again, err, sizeof err), 0);
+    CHECK_STR("read back id", again.id, "20250101-000000-000002");
+    spool_close(&sp);
+    nscanned = 0;
+    CHECK_INT("open with scan", spool_open(dir, 0, on_scan, NULL, &sp, err, sizeof err), 0);
+    CHECK_INT("scan saw both records", nscanned, 2);
+    CHECK_INT("scan: record 1 confirmed", scanned[0].pending, 0);
+    CHECK_INT("scan: record 2 pending", scanned[1].pending, 1);
+    CHECK_INT("pending after confirm + reopen", drain(sp, recs, 4), 1);
+    CHECK_STR("the unconfirmed one", recs[0].id, "20250101-000000-000002");
+    spool_close(&sp);
+    CHECK(sp == NULL, "close nulls the pointer");
+}
+
+/* Damage the only segment of a 3-record spool and count what survives. */
+static const struct {
+    const char *what;
+    int how;          /* 0 truncate mid-record 3, 1 flip a byte of record 2's
+                         payload, 2 bad magic on record 3, 3 short header */
+    size_t want;
+} torn_cases[] = {
+    {"truncated mid-record", 0, 2},
+    {"flipped payload byte", 1, 1},
+    {"bad magic", 2, 2},
+    {"short header appended", 3, 3},
+};
+
+static void damage(const char *path, int how, uint64_t off2, uint64_t off3)
+{
+    FILE *f = fopen(path, "r+b");
+    struct stat st;
+    stat(path, &st);
+    if (how == 0) {
+        if (truncate(path, (off_t)off3 + 20) < 0)
+            perror("truncate");
+    } else if (how == 1 || how == 2) {
+        long at = how == 1 ? (long)off2 + 30 : (long)off3;
+        fseek(f, at, SEEK_SET);
+        int c = fgetc(f);
+        fseek(f, at, SEEK_SET);
+        fputc(c ^ 0x55, f);
+    } else {
+        fseek(f, 0, SEEK_END);
+        fwrite("\x53\x53\x50\x4c\x10", 1, 5, f);
+    }
+    fclose(f);
+}
+
+static void test_torn(void)
+{
+    for (size_t i = 0; i < sizeof torn_cases / sizeof torn_cases[0]; i++) {
+        const char *dir = case_dir();
+        char err[256], seg[300];
+        struct spool *sp = NULL;
+        reopen(&sp, dir, 0);
+        put(sp, 1, 0);
+        put(sp, 2, 0);
+        put(sp, 3, 0);
+        spool_sync(sp, err, sizeof err);
+        struct spool_rec recs[4];
+        drain(sp, recs, 4);
+        snprintf(seg, sizeof seg, "%s/%08u.seg", dir, recs[0].seg);
+        uint64_t off2 = recs[1].off, off3 = recs[2].off;
+        spool_close(&sp);
+        damage(seg, torn_cases[i].how, off2, off3);
+        CHECK(reopen(&sp, dir, 0) != NULL, "%s: reopen", torn_cases[i].what);
+        size_t got = sp ? drain(sp, recs, 4) : 0;
+        CHECK(got == torn_cases[i].want, "%s: pending: got %zu, want %zu",
+              torn_cases[i].what, got, torn_cases[i].want);
+        CHECK_STR(torn_cases[i].what, got ? recs[0].id : "", "20250101-000000-000001");
+        struct stat st;
+        stat(seg, &st);
+        uint64_t want_size = torn_cases[i].want == 1 ? off2
+                           : torn_cases[i].want == 2 ? off3 : (uint64_t)st.st_size;
+        CHECK_INT(torn_cases[i].what, (uint64_t)st.st_size, want_size);
+        if (sp)                          /* new records go on after the damage */
+            put(sp, 4, 0), spool_sync(sp, err, sizeof err);
+        reopen(&sp, dir, 0);
+        CHECK_INT("pending after more appends", sp ? spool_pending(sp) : 0,
+                  torn_cases[i].want + 1);
+        spool_close(&sp);
+    }
+}
+
+static int exists(const char *dir, uint32_t seq, const char *ext)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/%08u.%s", dir, seq, ext);
+    return access(path, F_OK) == 0;
+}
+
+static void test_rollover(void)
+{
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    reopen(&sp, dir, 200);               /* ~2 records per segment */
+    for (long n = 1; n <= 10; n++) {
+        put(sp, n, 0);
+        spool_sync(sp, err, sizeof err);
+    }
+    CHECK(spool_segments(sp) >= 4, "segments: got %zu, want >= 4", spool_segments(sp));
+    struct spool_rec recs[16];
+    CHECK_INT("all pending", drain(sp, recs, 16), 10);
+    uint32_t first = recs[0].seg;
+    CHECK(recs[9].seg > first, "records spread over segments");
+    size_t before = spool_segments(sp), k = 0;
+    for (; k < 10 && recs[k].seg == first; k++)
+        spool_confirm(sp, recs[k].seg, recs[k].id, err, sizeof err);
+    CHECK_INT("confirmed segment deleted", exists(dir, first, "seg"), 0);
+    CHECK_INT("its .ack deleted", exists(dir, first, "ack"), 0);
+    CHECK_INT("segment count", spool_segments(sp), before - 1);
+    CHECK_INT("reading a deleted segment fails",
+              spool_read(sp, first, 0, &recs[15], err, sizeof err), -1);
+    uint32_t second = recs[k].seg;
+    spool_confirm(sp, recs[k].seg, recs[k].id, err, sizeof err);  /* partly */
+    FILE *f = fopen(strcat(strcpy(err, dir), "/99999998.ack"), "w");  /* stray */
+    fclose(f);
+    reopen(&sp, dir, 200);
+    CHECK_INT("stray .ack removed at open", exists(dir, 99999998, "ack"), 0);
+    CHECK_INT("partly confirmed segment kept", exists(dir, second, "seg"), 1);
+    CHECK_INT("pending after reopen", spool_pending(sp), 10 - k - 1);
+    size_t n = drain(sp, recs, 16);
+    for (size_t i = 0; i < n; i++)
+        spool_confirm(sp, recs[i].seg, recs[i].id, err, sizeof err);
+    reopen(&sp, dir, 200);
+    CHECK_INT("all confirmed: only the new active segment", spool_segments(sp), 1);
+    CHECK_INT("nothing pending", spool_pending(sp), 0);
+    spool_close(&sp);
+}
+
+/* A write that fails (here: the file size limit, as a full disk would)
+ * discards the whole unsynced group; nothing of it comes back. */
+static void test_write_failure(void)
+{
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    reopen(&sp, dir, 0);
+    put(sp, 1, 0);
+    spool_sync(sp, err, sizeof err);
+    put(sp, 2, 0);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 150;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    CHECK_INT("append past the limit fails", put(sp, 3, 0), -1);
+    setrlimit(RLIMIT_FSIZE, &old);
+    CHECK_INT("nothing left to sync", spool_unsynced(sp), 0);
+    CHECK_INT("pending unchanged", spool_pending(sp), 1);
+    put(sp, 4, 0);
+    CHECK_INT("later appends work", spool_sync(sp, err, sizeof err), 0);
+    reopen(&sp, dir, 0);
+    struct spool_rec recs[4];
+    size_t n = drain(sp, recs, 4);
+    CHECK_INT("records after reopen", n, 2);
+    CHECK_STR("first", n > 0 ? recs[0].id : "", "20250101-000000-000001");
+    CHECK_STR("second (2 and 3 were discarded)", n > 1 ? recs[1].id : "",
+              "20250101-000000-000004");
+    spool_close(&sp);
+}
+
+/* 100,000 records: iterate them all while the heap stays small. */
+static void test_backlog(void)
+{
+    const long total = 100000;
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    reopen(&sp, dir, 0);
+    for (long n = 1; n <= total; n++) {
+        put(sp, n, n % 3 == 0);
+        if (n % 1000 == 0)
+            spool_sync(sp, err, sizeof err);
+    }
+    reopen(&sp, dir, 0);
+    CHECK_INT("backlog pending", spool_pending(sp), total);
+    size_t base = mallinfo2().uordblks, peak = base, count = 0;
+    struct spool_rec r;
+    char prev[SPOOL_ID_MAX + 1] = "";
+    int ordered = 1;
+    while (spool_next_pending(sp, &r, err, sizeof err) == 1) {
+        ordered &= strcmp(r.id, prev) > 0;
+        strcpy(prev, r.id);
+        if (++count % 1000 == 0 || count < 10)
+            spool_confirm(sp, r.seg, r.id, err, sizeof err);
+        size_t now = mallinfo2().uordblks;
+        if (now > peak)
+            peak = now;
+    }
+    CHECK_INT("backlog iterated", count, total);
+    CHECK_INT("in id order", ordered, 1);
+    CHECK(peak - base < (4u << 20), "heap growth: got %zu bytes, want < 4 MiB",
+          peak - base);
+    spool_close(&sp);
+}
+
+int main(void)
+{
+    root = mkdtemp(tmpl);
+    if (!root)
+        return perror("mkdtemp"), 1;
+    test_restart();
+    test_torn();
+    test_rollover();
+    test_write_failure();
+    test_backlog();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", root);
+    return harness_done();
+}

@@ -1,0 +1,278 @@
+/* cli.c: the plumbing every subcommand of `minyi` shares -- argument
+ * parsing with the common options, loading the config, one request to a
+ * daemon with its timeout, error lines, and small cJSON readers.  What a
+ * subcommand does lives in its own cli_*.c file. */
+#include "cli.h"
+#include "bus.h"
+#include "config.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static const struct cli_opt *cli_find(const struct cli_opt *list, const char *name,
+                                      size_t namelen, char shortname)
+{
+    for (; list && list->name; list++) {
+        if (shortname ? list->shortname == shortname
+                      : strlen(list->name) == namelen && !strncmp(list->name, name, namelen))
+            return list;
+    }
+    return NULL;
+}
+
+static int cli_args_error(const struct cli *c, const char *fmt, const char *arg)
+    __attribute__((format(printf, 2, 0)));
+static int cli_args_error(const struct cli *c, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "minyi: %s: ", c->cmd);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    cli_usage(c, stderr);
+    return -1;
+}
+
+/* One option at argv[*i]; may consume the next word.  0, or -1 (printed). */
+static int cli_args_option(struct cli *c, int argc, char **argv, int *i,
+                           const struct cli_opt *const *lists)
+{
+    const char *a = argv[*i], *name = a[1] == '-' ? a + 2 : a + 1, *eq = NULL;
+    const struct cli_opt *o = NULL;
+    size_t namelen = strlen(name);
+    if (a[1] == '-' && (eq = strchr(name, '=')) != NULL)
+        namelen = (size_t)(eq - name);
+    for (int k = 0; k < 2 && !o; k++)
+        o = a[1] == '-' ? cli_find(lists[k], name, namelen, 0) : cli_find(lists[k], NULL, 0, a[1]);
+    if (!o)
+        return cli_args_error(c, "unknown option %s", a);
+    const char *attached = a[1] == '-' ? (eq ? eq + 1 : NULL) : (a[2] ? a + 2 : NULL);
+    if (!o->has_arg) {
+        if (attached)
+            return cli_args_error(c, "option takes no value: %s", a);
+        *o->value = "1";
+        return 0;
+    }
+    if (!attached && *i + 1 >= argc)
+        return cli_args_error(c, "option %s needs a value", a);
+    *o->value = attached ? attached : argv[++*i];
+    return 0;
+}
+
+/* 1 if word is one of the space-separated words of list. */
+static int cli_word_in(const char *word, const char *list)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && n > 0 && !strncmp(p, word, n))
+            return 1;
+        p += len + (p[len] == ' ');
+    }
+    return 0;
+}
+
+int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+             char **pos, int minpos, int maxpos)
+{
+    const char *help = NULL;
+    const struct cli_opt common[] = {
+        {"config", 'c', 1, &c->config_path}, {"state-dir", 0, 1, &c->state_dir},
+        {"format", 0, 1, &c->format},        {"who", 0, 1, &c->who},
+        {"help", 'h', 0, &help},             {NULL, 0, 0, NULL},
+    };
+    const struct cli_opt *const lists[2] = {opts, common};
+    int npos = 0, options = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (options && !strcmp(a, "--")) {
+            options = 0;
+        } else if (options && a[0] == '-' && a[1] != '\0') {
+            if (cli_args_option(c, argc, argv, &i, lists) < 0)
+                return -1;
+        } else if (npos >= maxpos) {
+            return cli_args_error(c, "unexpected argument \"%s\"", a);
+        } else {
+            pos[npos++] = argv[i];
+        }
+    }
+    if (help)
+        return CLI_ARGS_HELP;
+    if (npos < minpos)
+        return cli_args_error(c, "missing argument%s", "");
+    if (!c->format)
+        c->format = "table";
+    if (!cli_word_in(c->format, c->formats ? c->formats : "table"))
+        return cli_args_error(c, "unknown --format \"%s\"", c->format);
+    if (!c->who) {
+        const char *user = getenv("USER");
+        c->who = user && *user ? user : "clerk";
+    }
+    return npos;
+}
+
+int cli_args_done(const struct cli *c, int n)
+{
+    if (n != CLI_ARGS_HELP)
+        return CLI_EXIT_USAGE;
+    cli_usage(c, stdout);
+    return CLI_EXIT_OK;
+}
+
+void cli_usage(const struct cli *c, FILE *f)
+{
+    fprintf(f, "usage: minyi %s\n", c->usage ? c->usage : c->cmd);
+}
+
+int cli_open(struct cli *c)
+{
+    char err[1024] = "";
+    if (config_load(c->config_path, c->state_dir, &c->cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "minyi: config: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    config_apply_timezone(c->cfg);
+    c->bus = bus_new();
+    return CLI_EXIT_OK;
+}
+
+void cli_close(struct cli *c)
+{
+    bus_destroy(&c->bus);
+    config_free(&c->cfg);
+}
+
+static void cli_vline(const struct cli *c, const char *fmt, va_list ap)
+{
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
+    for (char *p = line; *p; p++)     /* the contract is one line */
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    fprintf(stderr, "minyi: %s: %s\n", c->cmd, line);
+}
+
+int cli_fail(const struct cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vline(c, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_FAIL;
+}
+
+int cli_usage_error(const struct cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_vline(c, fmt, ap);
+    va_end(ap);
+    cli_usage(c, stderr);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_timeout(const struct cli *c, const char *daemon)
+{
+    fprintf(stderr, "minyi: %s: %s did not answer in time (is it running? try `minyi status`)\n",
+            c->cmd, daemon);
+    return CLI_EXIT_TIMEOUT;
+}
+
+int cli_call(struct cli *c, const char *endpoint, const char *req, size_t reqlen,
+             long timeout_ms, cJSON **reply)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    *reply = NULL;
+    if (bus_request(c->bus, endpoint, req, reqlen, timeout_ms, &buf, &len) < 0) {
+        errno = ETIMEDOUT;            /* unreachable or silent: the same to a user */
+        return -1;
+    }
+    cJSON *r = cJSON_ParseWithLength(buf, len);
+    free(buf);
+    if (!cJSON_IsObject(r)) {
+        cJSON_Delete(r);
+        errno = EPROTO;
+        return -1;
+    }
+    *reply = r;
+    return 0;
+}
+
+int cli_query(struct cli *c, const cJSON *req, cJSON **reply)
+{
+    char *text = cJSON_PrintUnformatted(req);
+    int rc = cli_call(c, c->cfg->ep.query, text, strlen(text),
+                      c->cfg->limits.request_timeout_ms, reply);
+    int saved = errno;
+    free(text);
+    if (rc < 0)
+        return saved == EPROTO ? cli_fail(c, "archiver: malformed reply") : cli_timeout(c, "archiver");
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*reply, "ok")))
+        return CLI_EXIT_OK;
+    const char *code = cli_json_str(*reply, "error", "internal");
+    const char *detail = cli_json_str(*reply, "detail", "");
+    if (*detail)
+        cli_fail(c, "%s: %s", code, detail);
+    else
+        cli_fail(c, "%s", code);
+    cJSON_Delete(*reply);
+    *reply = NULL;
+    return CLI_EXIT_FAIL;
+}
+
+const char *cli_json_str(const cJSON *obj, const char *key, const char *def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : def;
+}
+
+double cli_json_num(const cJSON *obj, const char *key, double def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+const char *cli_json_text(const cJSON *v, char *buf, size_t n)
+{
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "true" : "false";
+    if (!cJSON_IsNumber(v) || n == 0)
+        return "";
+    double d = v->valuedouble;
+    if (d == floor(d) && fabs(d) < 1e15) {
+        snprintf(buf, n, "%lld", (long long)d);
+        return buf;
+    }
+    snprintf(buf, n, "%.2f", d);
+    char *end = buf + strlen(buf);
+    while (end > buf && end[-1] == '0')
+        *--end = '\0';
+    if (end > buf && end[-1] == '.')
+        end[-1] = '\0';
+    return buf;
+}
+
+void cli_print_json(FILE *f, const cJSON *obj)
+{
+    char *text = cJSON_PrintUnformatted(obj);
+    fputs(text, f);
+    fputc('\n', f);
+    free(text);
+}
+
+size_t cli_columns(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    long n = env ? strtol(env, NULL, 10) : 0;
+    return n > 0 ? (size_t)n : 0;
+}

@@ -1,0 +1,137 @@
+/* cli_status.c: `minyi status` -- asks each daemon {"cmd": "status"} with a
+ * short timeout and shows up/down, its counters, and the archiver's queue
+ * depths.  Exit 0 when all three answered, 3 when any did not.  What the
+ * counters mean is each daemon's business; they are shown as they come. */
+#include "cli.h"
+#include "config.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATUS_TIMEOUT_MS 1000
+#define STATUS_NDAEMONS 3
+
+static const char *const status_names[STATUS_NDAEMONS] = {"collector", "router", "archiver"};
+
+/* "k=v k=v" of the scalars of obj, one level of nesting as "k.sub=v"
+ * (caller frees).  skip: keys left out at the top level. */
+static char *status_counters(const cJSON *obj, const char *prefix)
+{
+    static const char *const skip[] = {"ok", "daemon", "queues", "counters", NULL};
+    const cJSON *v;
+    char *out = xstrdup(""), buf[64];
+    cJSON_ArrayForEach(v, obj) {
+        int skipped = 0;
+        for (int i = 0; !prefix && skip[i]; i++)
+            skipped |= !strcmp(v->string, skip[i]);
+        char *next = NULL;
+        if (skipped || cJSON_IsNull(v) || cJSON_IsArray(v)) {
+            continue;
+        } else if (cJSON_IsObject(v)) {
+            char *inner = prefix ? xstrdup("") : status_counters(v, v->string);
+            next = xasprintf("%s%s%s", out, *out && *inner ? " " : "", inner);
+            free(inner);
+        } else {
+            next = xasprintf("%s%s%s%s%s=%s", out, *out ? " " : "", prefix ? prefix : "",
+                             prefix ? "." : "", v->string, cli_json_text(v, buf, sizeof buf));
+        }
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* One daemon's line: up/down and its counters (its "counters" object when
+ * it has one, else its other top-level fields). */
+static void status_row(struct cli_table *t, const char *name, const cJSON *reply)
+{
+    char *counters;
+    const char *state = "down";
+    if (!reply) {
+        counters = xstrdup("no answer in time");
+    } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        state = "up";
+        counters = xasprintf("error %s %s", cli_json_str(reply, "error", "?"),
+                             cli_json_str(reply, "detail", ""));
+    } else {
+        const cJSON *own = cJSON_GetObjectItemCaseSensitive(reply, "counters");
+        state = "up";
+        counters = status_counters(cJSON_IsObject(own) ? own : reply, NULL);
+    }
+    const char *cells[] = {name, state, counters};
+    cli_table_add(t, cells);
+    free(counters);
+}
+
+/* Queue depths from the archiver: {"queues": {C: N | {"open", "leased"}}}
+ * or {"queues": [{"committee", "open", "leased"}]}. */
+static void status_queues(const cJSON *reply)
+{
+    static const char *const headers[] = {"QUEUE", "OPEN", "LEASED"};
+    const cJSON *q, *queues = cJSON_GetObjectItemCaseSensitive(reply, "queues");
+    if (cJSON_GetArraySize(queues) == 0)
+        return;
+    struct cli_table *t = cli_table_new(3, headers);
+    cli_table_right(t, 1);
+    cli_table_right(t, 2);
+    cJSON_ArrayForEach(q, queues) {
+        char open[32], leased[32];
+        const char *name = cJSON_IsArray(queues) ? cli_json_str(q, "committee", "?") : q->string;
+        if (cJSON_IsNumber(q)) {
+            cli_json_text(q, open, sizeof open);
+            leased[0] = '\0';
+        } else {
+            cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "open"), open, sizeof open);
+            cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "leased"), leased, sizeof leased);
+        }
+        const char *cells[] = {name, open, leased};
+        cli_table_add(t, cells);
+    }
+    printf("\n");
+    cli_table_print(t, stdout, 0);
+    cli_table_free(&t);
+}
+
+static void status_print(const struct cli *c, cJSON *const *replies)
+{
+    static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
+    if (!strcmp(c->format, "json")) {
+        cJSON *all = cJSON_CreateObject();
+        for (int i = 0; i < STATUS_NDAEMONS; i++)
+            cJSON_AddItemToObject(all, status_names[i], replies[i]
+                                  ? cJSON_Duplicate(replies[i], 1) : cJSON_CreateNull());
+        cli_print_json(stdout, all);
+        cJSON_Delete(all);
+        return;
+    }
+    struct cli_table *t = cli_table_new(3, headers);
+    for (int i = 0; i < STATUS_NDAEMONS; i++)
+        status_row(t, status_names[i], replies[i]);
+    cli_table_print(t, stdout, 0);
+    cli_table_free(&t);
+    if (replies[2])
+        status_queues(replies[2]);
+}
+
+int cli_status(struct cli *c, int argc, char **argv)
+{
+    static const char req[] = "{\"cmd\":\"status\"}";
+    cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
+    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
+    if (n < 0)
+        return cli_args_done(c, n);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    const char *endpoints[STATUS_NDAEMONS] = {c->cfg->ep.collector_ctl, c->cfg->ep.router_ctl,
+                                              c->cfg->ep.query};
+    long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
+                 ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
+    for (int i = 0; i < STATUS_NDAEMONS; i++)
+        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0)
+            down++;
+    status_print(c, replies);
+    for (int i = 0; i < STATUS_NDAEMONS; i++)
+        cJSON_Delete(replies[i]);
+    return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
+}

@@ -43,4 +43,11 @@ int cli_rules_open(const struct cli *c, const struct config *cfg, const char *pa
 int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **argv);
 int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **argv);
 
+/* `rules learn --from-archive`: the archive's handled reports, labelled by
+ * the category of their final committee (see cli_rules_history.c), written
+ * to a temporary JSON Lines file with field "category".  Returns 0 and its
+ * *path (caller unlinks and frees), or CLI_EXIT_FAIL / _TIMEOUT after
+ * printing why. */
+int cli_rules_history(struct cli *c, const struct rules *base, char **path);
+
 #endif

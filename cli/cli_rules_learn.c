@@ -466,10 +466,10 @@ int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **ar
     int n = cli_args(c, argc, argv, opts, pos, 0, 1);
     if (n < 0)
         return cli_args_done(c, n);
-    if (archive)
-        return cli_fail(c, "--from-archive: not yet available");
-    if (n == 0)
-        return cli_usage_error(c, "missing FILE.jsonl");
+    if (!archive && n == 0)
+        return cli_usage_error(c, "missing FILE.jsonl (or --from-archive)");
+    if (archive && n > 0)
+        return cli_usage_error(c, "either FILE.jsonl or --from-archive, not both");
     long top = top_s ? strtol(top_s, &end, 10) : 40;
     if (top_s && (end == top_s || *end || top < 1 || top > 10000))
         return cli_usage_error(c, "--top: want a number from 1 to 10000, not \"%s\"", top_s);
@@ -481,7 +481,14 @@ int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **ar
         rules_errors_clear(&errs);
         return CLI_EXIT_FAIL;
     }
-    int rc = learn_run(c, base, merge, pos[0], field, top, opath);
+    char *hist = NULL;
+    int rc = archive ? cli_rules_history(c, base, &hist) : CLI_EXIT_OK;
+    if (rc == CLI_EXIT_OK)
+        rc = learn_run(c, base, merge, hist ? hist : pos[0], hist ? "category" : field, top,
+                       opath);
+    if (hist)
+        unlink(hist);
+    free(hist);
     rules_free(&base);
     return rc;
 }

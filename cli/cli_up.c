@@ -5,7 +5,9 @@
  * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running), and on
  * SIGINT/SIGTERM stops them all (SIGKILL after 10 s) and exits 0.  One
  * supervisor per state directory: STATE/run/minyi-up.lock is flock()ed.
- * Signals arrive through a signalfd, so the whole loop is one poll(). */
+ * Signals arrive through a signalfd, so the whole loop is one poll().
+ * MINYI_WRAP, when set, is a command line every daemon runs under (e.g.
+ * valgrind in the leak test). */
 #include "cli.h"
 #include "bus.h"
 #include "config.h"
@@ -123,6 +125,11 @@ static void up_start(struct up *u, struct up_child *ch)
 {
     char *const args[] = {ch->path, "-c", (char *)u->config, "--state-dir",
                           u->c->cfg->state_dir, NULL};
+    /* MINYI_WRAP="valgrind ..." runs every daemon under a wrapper (tests) */
+    const char *wrap = getenv("MINYI_WRAP");
+    char *const wrapped[] = {"/bin/sh", "-c", "exec $MINYI_WRAP \"$0\" \"$@\"", ch->path,
+                             "-c", (char *)u->config, "--state-dir", u->c->cfg->state_dir,
+                             NULL};
     int p[2];
     ch->restart_ms = 0;
     ch->ready = 0;
@@ -141,7 +148,10 @@ static void up_start(struct up *u, struct up_child *ch)
         sigprocmask(SIG_SETMASK, &none, NULL);
         prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a killed supervisor */
         dup2(p[1], STDERR_FILENO);
-        execv(ch->path, args);
+        if (wrap && *wrap)
+            execv(wrapped[0], wrapped);
+        else
+            execv(ch->path, args);
         _exit(127);
     }
     close(p[1]);

@@ -161,7 +161,7 @@ struct flight_entry *flight_due(const struct flight *f, int64_t now_ms)
 
 void flight_sent(struct flight *f, struct flight_entry *e, int64_t now_ms, int resend_ms)
 {
-    int shift = e->sends < 4 ? e->sends : 4;
+    int shift = e->sends < 2 ? e->sends : 2;
     e->sends++;
     e->due_ms = now_ms + ((int64_t)resend_ms << shift);
     due_unlink(f, e);

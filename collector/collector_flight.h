@@ -5,7 +5,7 @@
  *
  * The window: a hash by id, and a list ordered by when each entry is due to
  * be (re)sent.  An entry added unsent is due at once; a sent one after the
- * resend interval, doubled at every resend up to 16 times the interval, so
+ * resend interval, doubled at every resend up to 4 times the interval, so
  * a slow archive is not flooded with copies.
  *
  * The held files: a set of relative drop paths, one per spooled drop record
@@ -51,7 +51,7 @@ void flight_remove(struct flight *f, struct flight_entry *e);
 /* The entry due first if it is due at now_ms, else NULL. */
 struct flight_entry *flight_due(const struct flight *f, int64_t now_ms);
 /* e was just sent: count it and make it due again after resend_ms (doubled
- * per earlier send, at most 16 times). */
+ * per earlier send, at most 4 times). */
 void flight_sent(struct flight *f, struct flight_entry *e, int64_t now_ms,
                  int resend_ms);
 /* Entries in the window. */

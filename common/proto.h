@@ -24,7 +24,10 @@
  *   show      id                                -> report: {...}
  *   audit     month ("YYYY-MM")                 -> audit: {...SPEC.md shape...}
  *   import    reports: [...]                    -> imported, duplicates, errors: [...]
- *   history   (for rules learn) limit           -> reports: [...closed/reassigned...]
+ *   history   (for rules learn) limit, since_id -> reports: [{id, title, body,
+ *             committee (final), routed_committee, topics: [{topic, category,
+ *             score}]}], closed or reassigned reports in id order after
+ *             since_id
  *   status                                      -> daemon, counters, queues
  */
 #ifndef MINYI_PROTO_H

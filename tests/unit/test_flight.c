@@ -24,7 +24,7 @@ static void test_due_order(void)
     CHECK_INT("a due with back-off", (long long)a->due_ms, 3100);
     for (int i = 0; i < 10; i++)
         flight_sent(f, a, 0, 1000);
-    CHECK_INT("back-off is capped at 16x", (long long)a->due_ms, 16000);
+    CHECK_INT("back-off is capped at 4x", (long long)a->due_ms, 4000);
     CHECK_INT("count", (long long)flight_count(f), 2);
     flight_free(&f);
     CHECK(f == NULL, "flight_free NULLs the pointer");

@@ -24,7 +24,7 @@ struct cli_rules_verb {
 };
 
 static const struct cli_rules_verb cli_rules_verbs[] = {
-    {"check", "rules check", "rules check [--rules FILE] [--format json]", "table json"},
+    {"check", "rules check", "rules check [FILE | --rules FILE] [--format json]", "table json"},
     {"test", "rules test", "rules test TEXT|- [--title T] [--rules FILE] [--format json]",
      "table json"},
     {"eval", "rules eval",
@@ -175,10 +175,13 @@ static int cli_rules_check(struct cli *c, const struct config *cfg, int argc, ch
 {
     const char *path = NULL;
     const struct cli_opt opts[] = {{"rules", 0, 1, &path}, {NULL, 0, 0, NULL}};
-    int n = cli_args(c, argc, argv, opts, NULL, 0, 0);
+    char *pos[1];
+    int n = cli_args(c, argc, argv, opts, pos, 0, 1);
     if (n < 0)
         return cli_args_done(c, n);
-    path = path ? path : cfg->rules_path;
+    if (n == 1 && path)
+        return cli_usage_error(c, "give the rules file once: FILE or --rules FILE");
+    path = n == 1 ? pos[0] : path ? path : cfg->rules_path;
     struct rules_errors errs = {0}, warns = {0};
     struct rules *r = NULL;
     struct classify *cl = NULL;

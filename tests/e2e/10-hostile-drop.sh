@@ -22,6 +22,12 @@ mkfifo "$DROP/fifo.json"
 ln -s /etc/hostname "$DROP/link.json"
 mkdir -p "$DROP/M001/deeper" && printf 't\nb\n' >"$DROP/M001/deeper/x.txt"
 mkdir -p "$DROP/M001" && printf '\xff\xfe' >"$DROP/M001/.u.part" && printf 't\0i\0t\0l\0e\0\n\0b\0o\0d\0y\0\n\0' >>"$DROP/M001/.u.part" && mv "$DROP/M001/.u.part" "$DROP/M001/utf16.txt"
+put empty.json ''
+put unknown.json '{"member":"NOBODY","title":"t","body":"b"}'
+put bom.json '\xef\xbb\xbf{"member":"M063","title":"带BOM的文件","body":"正文"}'
+printf '\xb9\xd8\xd3\xda\xb9\xab\xbd\xbb\n\xd5\xfd\xce\xc4\n' >"$DROP/M001/.gb.part" && mv "$DROP/M001/.gb.part" "$DROP/M001/gb.txt"
+mknod "$DROP/device.json" c 1 3 2>/dev/null || true
+put "$(printf 'new\nline.json')" '{"member":"M064","title":"换行文件名","body":"正文"}'
 put 'name with spaces.json' '{"member":"M060","title":"空格文件名","body":"正文"}'
 put "$(printf 'bad\xffname.json')" '{"member":"M061","title":"非UTF8文件名","body":"正文"}'
 
@@ -45,6 +51,16 @@ check "symbolic link rejected" test -n "$(reason link.json)"
 check "link target untouched" test -s /etc/hostname
 check "too-deep folder's file rejected" wait_until 10 sh -c "ls '$DROP/rejected' | grep -q 'x.txt.reason.json'"
 check "UTF-16 with BOM converted" wait_until 10 test ! -e "$DROP/M001/utf16.txt"
+check_eq "empty file" "$(reason empty.json)" bad_json
+check_eq "unknown member" "$(reason unknown.json)" unknown_member
+check "UTF-8 BOM accepted" wait_until 10 test ! -e "$DROP/bom.json"
+check_eq "BOM report archived" "$(wait_until 10 test -n "$(sql "SELECT id FROM reports WHERE member='M063'")"; sql "SELECT title FROM reports WHERE member='M063'")" "带BOM的文件"
+check "GB18030 text converted" wait_until 10 test ! -e "$DROP/M001/gb.txt"
+check_eq "GB18030 title archived as UTF-8" "$(wait_until 10 test -n "$(sql "SELECT id FROM reports WHERE title='关于公交'")"; sql "SELECT body FROM reports WHERE title='关于公交'")" "正文"
+if [ -e "$DROP/device.json" ] || [ -e "$DROP/rejected/device.json.reason.json" ]; then
+    check "device rejected (never read)" wait_until 10 test -n "$(reason device.json)"
+fi
+check "name with a newline taken" wait_until 10 test -z "$(ls "$DROP" | grep '^new')"
 check "name with spaces taken" wait_until 10 test ! -e "$DROP/name with spaces.json"
 check "non-UTF-8 name taken" wait_until 10 test -z "$(ls "$DROP" | grep bad)"
 check "every reason file is valid JSON" sh -c "for f in '$DROP'/rejected/*.reason.json; do jq -e .reason \"\$f\" >/dev/null || exit 1; done"

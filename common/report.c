@@ -1,6 +1,7 @@
 /* report.c: the report struct, its wire JSON (report_encode/decode), ids,
  * timestamps and duplicate keys.  Member input is checked in report_parse.c. */
 #include "report.h"
+#include <ctype.h>
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -238,6 +239,38 @@ void report_stamp(struct report *r, int64_t us)
     snprintf(r->received_at, sizeof r->received_at, "%.19s.%03u%.3s:%.2s", date,
              (unsigned)micros / 1000u % 1000u, zone, zone + 3);
     r->received_us = us;
+}
+
+int64_t report_time_to_us(const char *s)
+{
+    struct tm tm = {0};
+    int n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+        return -1;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    const char *p = s + 19;
+    int64_t micros = 0, scale = 100000;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return -1;
+        for (; isdigit((unsigned char)*p); p++, scale /= 10)
+            micros += (*p - '0') * scale;
+    }
+    int64_t offset = 0;
+    int oh, om;
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+        offset = 0;
+    else if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
+             n == 5 && p[6] == '\0' && oh <= 23 && om <= 59)
+        offset = (*p == '-' ? -1 : 1) * (int64_t)(oh * 3600 + om * 60);
+    else
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
 }
 
 int64_t report_id_to_us(const char *id)

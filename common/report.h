@@ -132,6 +132,9 @@ struct cJSON *report_to_cjson(const struct report *r);
  * milliseconds in the process's local zone (TZ is set from the config). */
 void report_stamp(struct report *r, int64_t us);
 
+/* Parse an RFC 3339 time ("2026-01-31T23:59:59+08:00", fractions and Z
+ * allowed) into µs since the epoch; -1 if it is not one. */
+int64_t report_time_to_us(const char *s);
 /* Parse an id back into µs since the epoch; -1 if it is not an id. */
 int64_t report_id_to_us(const char *id);
 

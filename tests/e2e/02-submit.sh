@@ -7,7 +7,7 @@ printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公�
 out=$(minyi submit "$T/a.json")
 id=${out%%	*}
 check "submit prints ID<TAB>FILE" sh -c "printf '%s' '$out' | grep -qP '^\\d{8}-\\d{6}-\\d{6}\\t$T/a.json\$'"
-check "the report reaches the archive" wait_until 5 test -n "$(sql "SELECT id FROM reports WHERE id='$id'")"
+check "the report reaches the archive" wait_until 5 sql_some "SELECT id FROM reports WHERE id='$id'"
 
 printf '%s' '{"member":"M010","title":"另一个标题","body":"不同正文","ref":"k-1"}' >"$T/a2.json"
 out2=$(minyi submit "$T/a2.json" 2>/dev/null)

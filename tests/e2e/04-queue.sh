@@ -9,7 +9,7 @@ for i in 1 2 3; do
     printf '{"member":"M02%d","title":"关于学校学位紧张的建议 %d","body":"孩子上学学位不够，学校班额太大。"}' "$i" "$i" >"$T/r$i.json"
     out=$(minyi submit "$T/r$i.json"); ids+=("${out%%	*}")
 done
-check "all three archived" wait_until 5 test "$(sql "SELECT count(*) FROM reports")" = 3
+check "all three archived" wait_until 5 sql_is 3 "SELECT count(*) FROM reports"
 committee=$(sql "SELECT committee FROM reports WHERE id='${ids[0]}'")
 check_eq "routed to education" "$committee" jiaoke
 

@@ -9,7 +9,7 @@ for i in 1 2 3; do
 done
 printf '%s' '{"member":"M031","title":"欠薪问题","body":"工地拖欠农民工工资半年。"}' >"$T/w.json"
 minyi submit "$T/w.json" >/dev/null
-check "four archived" wait_until 5 test "$(sql "SELECT count(*) FROM reports")" = 4
+check "four archived" wait_until 5 sql_is 4 "SELECT count(*) FROM reports"
 
 a=$(minyi audit --format json)
 members=$(jq '.members | length' "$ROOT/config/members.json" 2>/dev/null || jq '.members|length' <"$ROOT/config/members.json")

@@ -49,20 +49,20 @@ check "binary file rejected with a reason" test -n "$(reason binary.json)"
 check "FIFO rejected (never blocked on)" test -n "$(reason fifo.json)"
 check "symbolic link rejected" test -n "$(reason link.json)"
 check "link target untouched" test -s /etc/hostname
-check "too-deep folder's file rejected" wait_until 10 sh -c "ls '$DROP/rejected' | grep -q 'x.txt.reason.json'"
+check "too-deep folder rejected" wait_until 10 sh -c "ls '$DROP/rejected' | grep -q 'deeper.reason.json'"
 check "UTF-16 with BOM converted" wait_until 10 test ! -e "$DROP/M001/utf16.txt"
-check_eq "empty file" "$(reason empty.json)" bad_json
+check_eq "empty file" "$(reason empty.json)" missing_field
 check_eq "unknown member" "$(reason unknown.json)" unknown_member
 check "UTF-8 BOM accepted" wait_until 10 test ! -e "$DROP/bom.json"
-check_eq "BOM report archived" "$(wait_until 10 test -n "$(sql "SELECT id FROM reports WHERE member='M063'")"; sql "SELECT title FROM reports WHERE member='M063'")" "带BOM的文件"
+check_eq "BOM report archived" "$(wait_until 10 sql_some "SELECT id FROM reports WHERE member='M063'"; sql "SELECT title FROM reports WHERE member='M063'")" "带BOM的文件"
 check "GB18030 text converted" wait_until 10 test ! -e "$DROP/M001/gb.txt"
-check_eq "GB18030 title archived as UTF-8" "$(wait_until 10 test -n "$(sql "SELECT id FROM reports WHERE title='关于公交'")"; sql "SELECT body FROM reports WHERE title='关于公交'")" "正文"
+check_eq "GB18030 title archived as UTF-8" "$(wait_until 10 sql_some "SELECT id FROM reports WHERE title='关于公交'"; sql "SELECT body FROM reports WHERE title='关于公交'")" "正文"
 if [ -e "$DROP/device.json" ] || [ -e "$DROP/rejected/device.json.reason.json" ]; then
-    check "device rejected (never read)" wait_until 10 test -n "$(reason device.json)"
+    check "device rejected (never read)" wait_until 10 test -e "$DROP/rejected/device.json.reason.json"
 fi
-check "name with a newline taken" wait_until 10 test -z "$(ls "$DROP" | grep '^new')"
+check "name with a newline taken" wait_until 10 no_entry \"$DROP\" '^new'
 check "name with spaces taken" wait_until 10 test ! -e "$DROP/name with spaces.json"
-check "non-UTF-8 name taken" wait_until 10 test -z "$(ls "$DROP" | grep bad)"
+check "non-UTF-8 name taken" wait_until 10 no_entry \"$DROP\" 'bad'
 check "every reason file is valid JSON" sh -c "for f in '$DROP'/rejected/*.reason.json; do jq -e .reason \"\$f\" >/dev/null || exit 1; done"
 
 # A file written slowly in place is not read half-way.

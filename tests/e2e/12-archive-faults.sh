@@ -5,7 +5,7 @@
 start_pipeline
 printf '%s' '{"member":"M070","title":"第一份","body":"建库"}' >"$T/first.json"
 minyi submit "$T/first.json" >/dev/null
-check "archive created" wait_until 5 test "$(sql "SELECT count(*) FROM reports")" = 1
+check "archive created" wait_until 5 sql_is 1 "SELECT count(*) FROM reports"
 
 # 1. Another process holds the write lock on the archive.
 mkfifo "$T/unlock"
@@ -27,7 +27,7 @@ check_eq "all five acknowledged (they are in the spool)" "$(printf '%s\n' "$out"
 check "the archiver reports failed batches" wait_until 10 sh -c "'$BIN/minyi' -c '$CONF' status --format json | jq -e '.archiver.failed_batches > 0'"
 check_eq "nothing committed while locked" "$(sql "SELECT count(*) FROM reports")" 1
 echo >"$T/unlock"; wait "$locker"
-check "all flow once the lock is released" wait_until 20 test "$(sql "SELECT count(*) FROM reports")" = 6
+check "all flow once the lock is released" wait_until 20 sql_is 6 "SELECT count(*) FROM reports"
 for id in $(printf '%s\n' "$out" | cut -f1); do
     check_eq "acknowledged $id stored once" "$(sql "SELECT count(*) FROM reports WHERE id='$id'")" 1
 done
@@ -43,16 +43,17 @@ if mount -t tmpfs -o size=16m tmpfs "$small" 2>/dev/null; then
     start_pipeline
     printf '%s' '{"member":"M080","title":"满盘之前","body":"正常"}' >"$T/pre.json"
     minyi submit "$T/pre.json" >/dev/null
-    check "archived before the disk fills" wait_until 5 test "$(sql "SELECT count(*) FROM reports")" = 1
+    check "archived before the disk fills" wait_until 5 sql_is 1 "SELECT count(*) FROM reports"
     dd if=/dev/zero of="$small/filler" bs=64k 2>/dev/null
-    printf '%s' '{"member":"M081","title":"满盘期间","body":"磁盘已满"}' >"$T/full.json"
+    # 45 KB: more than the free tail of the spool's last page, so the write needs new blocks
+    printf '{"member":"M081","title":"满盘期间","body":"%s"}' "$(printf '满%.0s' $(seq 15000))" >"$T/full.json"
     err=$(minyi submit "$T/full.json" 2>&1); rc=$?
     check_eq "disk full: submit refused (exit 1)" "$rc" 1
     check "disk full: reason busy" sh -c "printf '%s' '$err' | grep -q busy"
     check "collector alive on a full disk" test -n "$(daemon_pid collector)"
     rm -f "$small/filler"
     check "accepted again once space is back" sh -c "'$BIN/minyi' -c '$CONF' submit '$T/full.json'"
-    check "and archived" wait_until 20 test "$(sql "SELECT count(*) FROM reports WHERE member='M081'")" = 1
+    check "and archived" wait_until 20 sql_is 1 "SELECT count(*) FROM reports WHERE member='M081'"
 else
     echo "# tmpfs mount not permitted here: disk-full case not run"
     check "mount permitted for the disk-full case (run as root)" false

@@ -9,7 +9,7 @@ for i in 1 2 3; do
     printf '{"member":"M030","title":"养老服务 %d","body":"社区养老服务中心床位紧张，老人排队入住。"}' "$i" >"$T/h$i.json"
     minyi submit "$T/h$i.json" >/dev/null
 done
-check "three archived" wait_until 5 test "$(sql "SELECT count(*) FROM reports")" = 3
+check "three archived" wait_until 5 sql_is 3 "SELECT count(*) FROM reports"
 month=$(TZ=Asia/Shanghai date +%Y-%m)
 
 check "html written" minyi audit --format html -o "$T/a.html"

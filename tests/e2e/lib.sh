@@ -72,12 +72,13 @@ wait_until() {
 
 # The number of ready lines `minyi up` has printed so far.
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
+ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
 
 start_pipeline() {
     local before; before=$(ready_count); before=${before:-0}
     "$BIN/minyi" -c "$CONF" up >>"$T/up.log" 2>&1 &
     UP_PID=$!
-    if ! wait_until 20 test "$(ready_count)" -gt "$before"; then
+    if ! wait_until "${E2E_READY_SECS:-20}" ready_more_than "$before"; then
         echo "not ok - pipeline did not print ready in 20 s"; tail -20 "$T/up.log"
         e2e_failed=$((e2e_failed + 1)); finish
     fi
@@ -93,7 +94,12 @@ stop_pipeline() {
 # The pid of a daemon started by minyi up (collector|router|archiver).
 daemon_pid() { pgrep -f "minyi-$1 -c $CONF" | head -n 1; }
 
-sql() { sqlite3 -readonly "$STATE/archive.db" "$@"; }
+sql() { sqlite3 -readonly "$STATE/archive.db" "$@" 2>/dev/null; }
+# Conditions for wait_until (re-evaluated at every try):
+sql_is() { [ "$(sql "$2")" = "$1" ]; }          # sql_is WANT "SELECT ..."
+sql_some() { [ -n "$(sql "$1")" ]; }            # sql_some "SELECT ..."
+daemon_up() { [ -n "$(daemon_pid "$1")" ]; }    # daemon_up archiver
+no_entry() { ! ls "$1" | grep -q -- "$2"; }     # no_entry DIR REGEX
 
 # Write a report file atomically into the drop folder: drop_json NAME JSON
 drop_json() { printf '%s' "$2" >"$DROP/.$1.tmp" && mv "$DROP/.$1.tmp" "$DROP/$1"; }

@@ -29,7 +29,7 @@ while [ $kills -lt "$KILLS" ]; do
     pid=$(daemon_pid "$victim")
     [ -n "$pid" ] || continue
     kill -KILL "$pid" 2>/dev/null && kills=$((kills + 1)) && echo "# kill $kills: $victim ($pid)"
-    wait_until 15 test -n "$(daemon_pid "$victim")"
+    wait_until 15 daemon_up "$victim"
 done
 wait "$drop_pid"
 check "socket clients got every report acknowledged" wait "$sock_pid"

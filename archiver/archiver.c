@@ -1,0 +1,272 @@
+/* archiver.c: minyi-archiver -- the only writer of the SQLite archive.
+ *
+ * Sockets:  PULL   binds ep.archive    routed reports from the routers
+ *           PUSH   connects ep.confirm confirmations to the collector
+ *           ROUTER binds ep.query      the minyi command (archiver_query.c)
+ *
+ * Reports are stored in batches: up to limits.batch_max waiting messages,
+ * one transaction, and only after COMMIT returned one confirmation naming
+ * every id of the batch (stored, already there, or a duplicate dropped).
+ * When the commit fails -- the database locked by another process, the
+ * disk full -- the batch is kept in memory and tried again after a back-off
+ * (0.2 s doubling to 5 s); meanwhile nothing more is read, so the pressure
+ * goes back to the collector's spool on disk, and queries are still served.
+ */
+#include "archiver_query.h"
+#include "archiver_store.h"
+#include "bus.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+#include "roster.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARCHIVER_MSG_MAX (1L << 20)       /* a routed report with its tags */
+#define ARCHIVER_QUERY_MAX (64L << 20)    /* an import batch */
+#define ARCHIVER_BACKOFF_MIN 200
+#define ARCHIVER_BACKOFF_MAX 5000
+
+struct archiver {
+    struct store *store;
+    struct roster *roster;
+    struct rules *rules;
+    struct bus_sock *pull, *confirm, *query;
+    struct report **batch;        /* decoded, not yet committed */
+    size_t nbatch;
+    int64_t retry_ms;             /* 0: not backing off */
+    int backoff_ms;
+    struct archiver_stats st;
+};
+
+static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
+                         char *err, size_t errlen)
+{
+    struct rules_errors errs = {0};
+    if (roster_load(cfg->members_path, ro, err, errlen) < 0)
+        return -1;
+    if (rules_load(cfg->rules_path, ru, &errs) < 0) {
+        snprintf(err, errlen, "%s", errs.n ? errs.v[0] : "cannot load the rules");
+        rules_errors_clear(&errs);
+        roster_free(ro);
+        return -1;
+    }
+    return 0;
+}
+
+static int archiver_check(struct daemon *d, char *err, size_t errlen)
+{
+    struct roster *ro;
+    struct rules *ru;
+    if (archiver_load(d->cfg, &ro, &ru, err, errlen) < 0)
+        return -1;
+    roster_free(&ro);
+    rules_free(&ru);
+    return 0;
+}
+
+static void archiver_close(struct daemon *d);
+
+static int archiver_open(struct daemon *d, char *err, size_t errlen)
+{
+    struct archiver *a = d->state;
+    const struct config *cfg = d->cfg;
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = ARCHIVER_MSG_MAX};
+    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX};
+    char *path = config_state_path(cfg, "archive.db");
+    int rc = store_open(path, &a->store, err, errlen);
+    free(path);
+    a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
+    if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
+        goto fail;
+    if (!(a->pull = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
+        !(a->confirm = bus_open(d->bus, BUS_PUSH, cfg->ep.confirm, 0, &pipe, err, errlen)) ||
+        !(a->query = bus_open(d->bus, BUS_ROUTER, cfg->ep.query, 1, &query, err, errlen)))
+        goto fail;
+    return 0;
+fail:
+    archiver_close(d);
+    return -1;
+}
+
+static void archiver_reload(struct daemon *d)
+{
+    struct archiver *a = d->state;
+    struct roster *ro;
+    struct rules *ru;
+    char err[512];
+    if (archiver_load(d->cfg, &ro, &ru, err, sizeof err) < 0) {
+        log_error("reload: %s; keeping the old roster and committees", err);
+        return;
+    }
+    roster_free(&a->roster);
+    rules_free(&a->rules);
+    a->roster = ro;
+    a->rules = ru;
+    log_info("reload: %zu members, %zu committees", ro->n, ru->ncommittees);
+}
+
+/* Read waiting reports into the batch (up to batch_max). */
+static void archiver_read(struct archiver *a, const struct config *cfg)
+{
+    struct bus_msg m = {0};
+    while (a->nbatch < (size_t)cfg->limits.batch_max && bus_recv(a->pull, &m, 1) == 0) {
+        size_t len;
+        const char *body = bus_msg_body(&m, &len);
+        struct report *r = NULL;
+        struct report_error err;
+        if (!body || report_decode(body, len, &r, &err) < 0 || !r->id[0]) {
+            log_warn("-: cannot decode a routed report (%s), dropped",
+                     body ? err.detail : "not one frame");
+            a->st.bad++;
+            report_free(&r);
+        } else {
+            a->batch[a->nbatch++] = r;
+        }
+        bus_msg_clear(&m);
+    }
+}
+
+/* Store every report of the batch in one transaction.  0 after COMMIT,
+ * -1 (rolled back) with err. */
+static int archiver_store_batch(struct archiver *a, const struct config *cfg,
+                                unsigned long counts[3], char *err, size_t errlen)
+{
+    int64_t window = (int64_t)cfg->limits.dedup_days * 86400 * 1000000;
+    if (store_begin(a->store, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < a->nbatch; i++) {
+        char dup[64];
+        int rc = store_put(a->store, a->batch[i], "routed", NULL, window, dup, sizeof dup,
+                           err, errlen);
+        if (rc == STORE_ERROR) {
+            store_rollback(a->store);
+            return -1;
+        }
+        counts[rc == STORE_OK ? 0 : rc == STORE_ALREADY ? 1 : 2]++;
+        if (rc == STORE_DUPLICATE)
+            log_info("%s: duplicate of %s, dropped", a->batch[i]->id, dup);
+    }
+    return store_commit(a->store, err, errlen);
+}
+
+/* Committed: log, confirm every id to the collector, empty the batch. */
+static void archiver_confirm(struct archiver *a)
+{
+    cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "confirm");
+    cJSON_AddNumberToObject(o, "v", 1);
+    for (size_t i = 0; i < a->nbatch; i++) {
+        struct report *r = a->batch[i];
+        cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
+        char month[8];
+        store_month(r->received_us, month);
+        log_info("%s: archived (committee %s, month %s)", r->id, r->committee, month);
+        report_free(&a->batch[i]);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    if (bus_send(a->confirm, s, strlen(s), 1) < 0)
+        log_warn("cannot confirm %zu reports to the collector now (%s); it will resend",
+                 a->nbatch, strerror(errno));
+    free(s);
+    cJSON_Delete(o);
+    a->nbatch = 0;
+}
+
+static void archiver_flush(struct archiver *a, const struct config *cfg)
+{
+    unsigned long counts[3] = {0};
+    char err[512];
+    if (archiver_store_batch(a, cfg, counts, err, sizeof err) < 0) {
+        a->st.failed_batches++;
+        if (!a->retry_ms)
+            log_error("%s: %zu reports wait, nothing confirmed", err, a->nbatch);
+        a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : ARCHIVER_BACKOFF_MIN;
+        if (a->backoff_ms > ARCHIVER_BACKOFF_MAX)
+            a->backoff_ms = ARCHIVER_BACKOFF_MAX;
+        a->retry_ms = daemon_mono_ms() + a->backoff_ms;
+        return;
+    }
+    if (a->retry_ms)
+        log_info("archive writable again after %lu failed tries", a->st.failed_batches);
+    a->retry_ms = 0;
+    a->backoff_ms = 0;
+    a->st.batches++;
+    a->st.stored += counts[0];
+    a->st.already += counts[1];
+    a->st.duplicates += counts[2];
+    archiver_confirm(a);
+}
+
+static void archiver_queries(struct daemon *d)
+{
+    struct archiver *a = d->state;
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st};
+    struct bus_msg m = {0};
+    for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
+        size_t len = 0;
+        const char *body = bus_msg_body(&m, &len);
+        char *reply = query_answer(&q, body, len);
+        if (bus_reply(a->query, &m, reply, strlen(reply)) < 0)
+            log_warn("query: cannot answer a client: %s", strerror(errno));
+        free(reply);
+        bus_msg_clear(&m);
+    }
+}
+
+static void archiver_step(struct daemon *d, long timeout_ms)
+{
+    struct archiver *a = d->state;
+    int64_t now = daemon_mono_ms();
+    int waiting = a->retry_ms && now < a->retry_ms;
+    if (waiting && a->retry_ms - now < timeout_ms)
+        timeout_ms = (long)(a->retry_ms - now);
+    struct bus_poll items[2] = {{.sock = a->query, .fd = -1}, {.sock = a->pull, .fd = -1}};
+    int n = bus_poll(items, waiting || a->nbatch ? 1 : 2, a->nbatch && !waiting ? 0
+                                                                                 : timeout_ms);
+    if (n > 0 && items[0].readable)
+        archiver_queries(d);
+    if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
+        return;
+    archiver_read(a, d->cfg);
+    if (a->nbatch)
+        archiver_flush(a, d->cfg);
+}
+
+static void archiver_close(struct daemon *d)
+{
+    struct archiver *a = d->state;
+    for (size_t i = 0; i < a->nbatch; i++)
+        report_free(&a->batch[i]);
+    free(a->batch);
+    a->batch = NULL;
+    a->nbatch = 0;
+    bus_close(&a->pull);
+    bus_close(&a->confirm);
+    bus_close(&a->query);
+    store_close(&a->store);
+    roster_free(&a->roster);
+    rules_free(&a->rules);
+    log_info("stored %lu, already %lu, duplicates %lu, batches %lu, failed %lu",
+             a->st.stored, a->st.already, a->st.duplicates, a->st.batches,
+             a->st.failed_batches);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct daemon_ops ops = {
+        .name = "archiver",
+        .check = archiver_check,
+        .open = archiver_open,
+        .step = archiver_step,
+        .reload = archiver_reload,
+        .close = archiver_close,
+    };
+    static struct archiver archiver;
+    return daemon_main(argc, argv, &ops, &archiver);
+}

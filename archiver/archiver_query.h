@@ -1,0 +1,49 @@
+/* archiver_query: the archiver's query protocol (common/proto.h) -- one
+ * JSON request in, one JSON reply out, for the minyi command: pull, queue,
+ * ack, release, reassign, show, audit, import, history, status.
+ *
+ * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
+ * "detail": TEXT} with CODE bad_request (malformed request, unknown
+ * command or field value), not_found, conflict, busy (the archive is
+ * locked or failing now; try again) or internal.  Nothing a client sends
+ * can crash the daemon: every field is checked before use.
+ *
+ * Ownership: the context's pointers are borrowed from the daemon; the
+ * returned string belongs to the caller (free).
+ */
+#ifndef MINYI_ARCHIVER_QUERY_H
+#define MINYI_ARCHIVER_QUERY_H
+#include <stddef.h>
+
+struct config;
+struct roster;
+struct rules;
+struct store;
+
+/* The daemon's counters, shown by status. */
+struct archiver_stats {
+    unsigned long stored, already, duplicates, batches, failed_batches, bad;
+};
+
+struct query_ctx {
+    struct store *store;
+    const struct config *cfg;
+    const struct roster *roster;
+    const struct rules *rules;    /* committees (and categories) of the rules file */
+    const struct archiver_stats *stats;
+};
+
+/* The reply to one request body (NULL: a malformed message).  Never NULL. */
+char *query_answer(struct query_ctx *q, const char *body, size_t len);
+
+struct cJSON;
+/* archiver_import.c: store historical reports (each with its own
+ * received_at; optional id, committee, topics, outcome) in one
+ * transaction.  Idempotent: a report without id gets one derived from its
+ * received time and content, and duplicates are skipped.  Returns
+ * {"imported", "duplicates", "errors": [{"index", "error", "detail"}]},
+ * or NULL with err when the archive cannot be written now. */
+struct cJSON *import_batch(struct query_ctx *q, const struct cJSON *reports, char *err,
+                           size_t errlen);
+
+#endif

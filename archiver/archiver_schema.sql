@@ -1,0 +1,71 @@
+-- The minyi archive (SQLite).  Written only by minyi-archiver; anyone may
+-- read it with `sqlite3 -readonly var/archive.db`.  See docs/schema.md.
+-- PRAGMA user_version holds the schema version (1).
+
+-- One row per report, by id (the UTC arrival time, sortable).
+CREATE TABLE IF NOT EXISTS reports (
+    id               TEXT PRIMARY KEY,   -- YYYYMMDD-HHMMSS-uuuuuu (UTC)
+    member           TEXT NOT NULL,      -- roster id
+    title            TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    ref              TEXT,               -- the sender's own key, or NULL
+    submitted_at     TEXT,               -- as the member gave it, or NULL
+    received_at      TEXT NOT NULL,      -- RFC 3339 in the configured timezone
+    received_us      INTEGER NOT NULL,   -- µs since the epoch
+    month            TEXT NOT NULL,      -- YYYY-MM of received_at, configured timezone
+    source           TEXT NOT NULL,      -- socket | drop | import
+    committee        TEXT NOT NULL,      -- the committee whose queue holds it now
+    routed_committee TEXT NOT NULL,      -- the router's choice (differs after reassign)
+    state            TEXT NOT NULL DEFAULT 'open',   -- open | leased | closed
+    outcome          TEXT,               -- adopted | forwarded | filed | declined
+    note             TEXT,               -- the closing clerk's note
+    lease_until_us   INTEGER,            -- while leased
+    lease_owner      TEXT,               -- who leased it
+    closed_us        INTEGER,            -- when it was closed
+    content_key      INTEGER NOT NULL,   -- 64-bit hash of member, title, body
+    extra            TEXT                -- unknown member fields, a JSON object
+);
+-- the same member and ref is one report forever
+CREATE UNIQUE INDEX IF NOT EXISTS reports_ref ON reports(member, ref) WHERE ref IS NOT NULL;
+-- committee queues: open and leased reports in arrival order
+CREATE INDEX IF NOT EXISTS reports_queue ON reports(committee, received_us, state)
+    WHERE state <> 'closed';
+-- monthly audits
+CREATE INDEX IF NOT EXISTS reports_month ON reports(month, member, state, outcome, committee);
+-- content duplicates
+CREATE INDEX IF NOT EXISTS reports_content ON reports(content_key);
+
+-- The router's topic tags, best first (rank 0 decided the committee).
+CREATE TABLE IF NOT EXISTS topics (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    rank      INTEGER NOT NULL,
+    topic     TEXT NOT NULL,
+    category  TEXT,
+    score     REAL NOT NULL,
+    hits      TEXT,                      -- JSON: [{field, pattern, offset, text}]
+    PRIMARY KEY (report_id, rank)
+);
+
+-- Everything that happened to a report: routed, imported, leased, released,
+-- reassigned, closed.  detail is a JSON object (e.g. {"from","to"}).
+CREATE TABLE IF NOT EXISTS history (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    at_us     INTEGER NOT NULL,
+    event     TEXT NOT NULL,
+    who       TEXT,
+    detail    TEXT
+);
+CREATE INDEX IF NOT EXISTS history_report ON history(report_id, at_us);
+
+-- Monthly counts per member (the quota tracker reads these).
+CREATE VIEW IF NOT EXISTS monthly_counts AS
+    SELECT month, member, count(*) AS reports,
+           sum(outcome = 'adopted') AS adopted, sum(outcome = 'forwarded') AS forwarded,
+           sum(outcome = 'filed') AS filed, sum(outcome = 'declined') AS declined
+    FROM reports GROUP BY month, member;
+
+-- Queue depths per committee.
+CREATE VIEW IF NOT EXISTS queues AS
+    SELECT committee, sum(state = 'open') AS open, sum(state = 'leased') AS leased,
+           min(received_us) AS oldest_us
+    FROM reports WHERE state <> 'closed' GROUP BY committee;

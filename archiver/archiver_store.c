@@ -1,0 +1,368 @@
+/* archiver_store.c: opening the archive, storing batches of reports once,
+ * and the grouped counts of the audit.  Queues, show and history live in
+ * archiver_store_queue.c.  See archiver_store.h for the contract.
+ */
+#include "archiver_store_impl.h"
+#include "archiver_schema.h"
+#include "report.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_MS 100
+#define REPORT_COLS "id, member, title, body, ref, submitted_at, received_at, source, " \
+                    "committee, routed_committee, state, outcome, note, lease_until_us, " \
+                    "lease_owner, extra"
+#define MONTHS "month BETWEEN ?1 AND ?2"
+
+static const char *const store_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_HAS_ID] = "SELECT 1 FROM reports WHERE id = ?1",
+    [ST_BY_REF] = "SELECT id FROM reports WHERE member = ?1 AND ref = ?2",
+    [ST_BY_CONTENT] = "SELECT id FROM reports WHERE content_key = ?1 AND member = ?2 "
+                      "AND title = ?3 AND body = ?4 AND received_us >= ?5 LIMIT 1",
+    [ST_INSERT] = "INSERT INTO reports(id, member, title, body, ref, submitted_at, "
+                  "received_at, received_us, month, source, committee, routed_committee, "
+                  "state, outcome, closed_us, content_key, extra) VALUES(?1, ?2, ?3, ?4, "
+                  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_INSERT_TOPIC] = "INSERT INTO topics(report_id, rank, topic, category, score, hits) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_INSERT_EVENT] = "INSERT INTO history(report_id, at_us, event, who, detail) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_PULL_PICK] = "SELECT id FROM reports WHERE committee = ?1 AND state <> 'closed' "
+                     "AND (state = 'open' OR lease_until_us <= ?2) "
+                     "ORDER BY received_us LIMIT ?3",
+    [ST_LEASE] = "UPDATE reports SET state = 'leased', lease_until_us = ?2, "
+                 "lease_owner = ?3 WHERE id = ?1",
+    [ST_QUEUE_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
+                      "AND state <> 'closed' ORDER BY received_us LIMIT ?2",
+    [ST_QUEUE_COUNTS] = "SELECT total(state = 'open'), total(state = 'leased'), "
+                        "min(received_us) FROM reports WHERE committee = ?1 "
+                        "AND state <> 'closed'",
+    [ST_GET] = "SELECT " REPORT_COLS " FROM reports WHERE id = ?1",
+    [ST_TOPICS] = "SELECT topic, category, score, hits FROM topics WHERE report_id = ?1 "
+                  "ORDER BY rank",
+    [ST_EVENTS] = "SELECT at_us, event, who, detail FROM history WHERE report_id = ?1 "
+                  "ORDER BY at_us, rowid",
+    [ST_STATE] = "SELECT state, committee, lease_until_us FROM reports WHERE id = ?1",
+    [ST_CLOSE] = "UPDATE reports SET state = 'closed', outcome = ?2, note = ?3, "
+                 "closed_us = ?4, lease_until_us = NULL, lease_owner = NULL WHERE id = ?1",
+    [ST_RELEASE] = "UPDATE reports SET state = 'open', lease_until_us = NULL, "
+                   "lease_owner = NULL WHERE id = ?1",
+    [ST_REASSIGN] = "UPDATE reports SET committee = ?2, state = 'open', "
+                    "lease_until_us = NULL, lease_owner = NULL WHERE id = ?1",
+    [ST_HISTORY] = "SELECT id, title, body, committee, routed_committee FROM reports "
+                   "WHERE id > ?1 AND (state = 'closed' OR committee <> routed_committee) "
+                   "ORDER BY id LIMIT ?2",
+    [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased') "
+                  "FROM reports WHERE state <> 'closed' GROUP BY committee",
+    [ST_TOTAL] = "SELECT count(*) FROM reports",
+    [ST_BY_MEMBER] = "SELECT member, NULL, count(*), total(outcome = 'adopted'), "
+                     "total(outcome = 'forwarded'), total(outcome = 'filed'), "
+                     "total(outcome = 'declined') FROM reports WHERE " MONTHS
+                     " GROUP BY member",
+    [ST_BY_COMMITTEE] = "SELECT committee, NULL, count(*), total(state = 'open'), "
+                        "total(state = 'leased'), total(state = 'closed') FROM reports "
+                        "WHERE " MONTHS " GROUP BY committee",
+    [ST_BY_TOPIC] = "SELECT t.topic, t.category, count(*) FROM reports r JOIN topics t "
+                    "ON t.report_id = r.id AND t.rank = 0 WHERE r." MONTHS
+                    " GROUP BY t.topic, t.category ORDER BY count(*) DESC, t.topic",
+    [ST_BY_MONTH] = "SELECT month, NULL, count(*) FROM reports WHERE " MONTHS
+                    " GROUP BY month",
+    [ST_BY_OUTCOME] = "SELECT coalesce(outcome, state), NULL, count(*) FROM reports WHERE "
+                      MONTHS " GROUP BY 1",
+};
+
+/* ---- helpers shared with archiver_store_queue.c ---- */
+
+void store_err(struct store *s, char *err, size_t errlen, const char *what)
+{
+    snprintf(err, errlen, "store: %s: %s", what, s && s->db ? sqlite3_errmsg(s->db)
+                                                           : "cannot open");
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum st i)
+{
+    sqlite3_reset(s->st[i]);
+    sqlite3_clear_bindings(s->st[i]);
+    return s->st[i];
+}
+
+void store_bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+const char *store_col(sqlite3_stmt *q, int i)
+{
+    return (const char *)sqlite3_column_text(q, i);
+}
+
+int store_exec(struct store *s, enum st i, char *err, size_t errlen, const char *what)
+{
+    int rc = sqlite3_step(s->st[i]);
+    sqlite3_reset(s->st[i]);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return 0;
+    store_err(s, err, errlen, what);
+    return -1;
+}
+
+int store_event(struct store *s, const char *id, int64_t at_us, const char *event,
+                const char *who, const char *detail, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_INSERT_EVENT);
+    store_bind_text(q, 1, id);
+    sqlite3_bind_int64(q, 2, at_us);
+    store_bind_text(q, 3, event);
+    store_bind_text(q, 4, who);
+    store_bind_text(q, 5, detail);
+    return store_exec(s, ST_INSERT_EVENT, err, errlen, "history");
+}
+
+void store_time(int64_t us, char out[40])
+{
+    struct report r = {0};
+    report_stamp(&r, us);
+    memcpy(out, r.received_at, 40);
+}
+
+void store_month(int64_t us, char out[8])
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&secs, &tm);
+    strftime(out, 8, "%Y-%m", &tm);
+}
+
+/* ---- open and close ---- */
+
+static int store_setup(struct store *s, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                            "PRAGMA foreign_keys=OFF;", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db, archiver_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "store: schema: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
+    sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "store: prepare %d: %s", i, sqlite3_errmsg(s->db));
+            return -1;
+        }
+    return 0;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "store: %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        store_close(&s);
+        return -1;
+    }
+    if (store_setup(s, err, errlen) < 0) {
+        store_close(&s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store **sp)
+{
+    struct store *s = *sp;
+    if (!s)
+        return;
+    store_rollback(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+    *sp = NULL;
+}
+
+/* ---- batches ---- */
+
+int store_begin(struct store *s, char *err, size_t errlen)
+{
+    if (store_exec(s, ST_BEGIN, err, errlen, "begin") < 0)
+        return -1;
+    s->in_tx = 1;
+    return 0;
+}
+
+int store_commit(struct store *s, char *err, size_t errlen)
+{
+    if (store_exec(s, ST_COMMIT, err, errlen, "commit") < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    s->in_tx = 0;
+    return 0;
+}
+
+void store_rollback(struct store *s)
+{
+    if (s->in_tx || !sqlite3_get_autocommit(s->db)) {
+        sqlite3_reset(s->st[ST_ROLLBACK]);
+        sqlite3_step(s->st[ST_ROLLBACK]);
+        sqlite3_reset(s->st[ST_ROLLBACK]);
+    }
+    s->in_tx = 0;
+}
+
+/* The id of an earlier report r duplicates, into dup_of. 1 found, 0 not,
+ * -1 error. */
+static int store_find_dup(struct store *s, const struct report *r, int64_t window_us,
+                          char *dup_of, size_t duplen)
+{
+    sqlite3_stmt *q;
+    if (r->ref) {
+        q = store_stmt(s, ST_BY_REF);
+        store_bind_text(q, 1, r->member);
+        store_bind_text(q, 2, r->ref);
+    } else {
+        q = store_stmt(s, ST_BY_CONTENT);
+        sqlite3_bind_int64(q, 1, (int64_t)report_content_key(r));
+        store_bind_text(q, 2, r->member);
+        store_bind_text(q, 3, r->title);
+        store_bind_text(q, 4, r->body);
+        sqlite3_bind_int64(q, 5, r->received_us - window_us);
+    }
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        snprintf(dup_of, duplen, "%s", store_col(q, 0));
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int store_put_topics(struct store *s, const struct report *r, char *err,
+                            size_t errlen)
+{
+    for (size_t i = 0; i < r->ntags; i++) {
+        const struct report_tag *t = &r->tags[i];
+        cJSON *hits = cJSON_CreateArray();
+        for (size_t k = 0; k < t->nhits; k++) {
+            cJSON *h = cJSON_CreateObject();
+            cJSON_AddStringToObject(h, "field", t->hits[k].field);
+            cJSON_AddNumberToObject(h, "pattern", t->hits[k].pattern);
+            cJSON_AddNumberToObject(h, "offset", t->hits[k].offset);
+            cJSON_AddStringToObject(h, "text", t->hits[k].text ? t->hits[k].text : "");
+            cJSON_AddItemToArray(hits, h);
+        }
+        char *json = cJSON_PrintUnformatted(hits);
+        cJSON_Delete(hits);
+        sqlite3_stmt *q = store_stmt(s, ST_INSERT_TOPIC);
+        store_bind_text(q, 1, r->id);
+        sqlite3_bind_int(q, 2, (int)i);
+        store_bind_text(q, 3, t->topic);
+        store_bind_text(q, 4, t->category);
+        sqlite3_bind_double(q, 5, t->score);
+        store_bind_text(q, 6, json);
+        free(json);
+        if (store_exec(s, ST_INSERT_TOPIC, err, errlen, "topics") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int store_insert(struct store *s, const struct report *r, const char *outcome,
+                        char *err, size_t errlen)
+{
+    static const char *const sources[] = {"socket", "drop", "import"};
+    char month[8];
+    store_month(r->received_us, month);
+    char *extra = r->extra ? cJSON_PrintUnformatted(r->extra) : NULL;
+    sqlite3_stmt *q = store_stmt(s, ST_INSERT);
+    store_bind_text(q, 1, r->id);
+    store_bind_text(q, 2, r->member);
+    store_bind_text(q, 3, r->title);
+    store_bind_text(q, 4, r->body);
+    store_bind_text(q, 5, r->ref);
+    store_bind_text(q, 6, r->submitted_at);
+    store_bind_text(q, 7, r->received_at);
+    sqlite3_bind_int64(q, 8, r->received_us);
+    store_bind_text(q, 9, month);
+    store_bind_text(q, 10, sources[r->source <= REPORT_SOURCE_IMPORT ? r->source : 0]);
+    store_bind_text(q, 11, r->committee ? r->committee : "");
+    store_bind_text(q, 12, outcome ? "closed" : "open");
+    store_bind_text(q, 13, outcome);
+    if (outcome)
+        sqlite3_bind_int64(q, 14, r->received_us);
+    sqlite3_bind_int64(q, 15, (int64_t)report_content_key(r));
+    store_bind_text(q, 16, extra);
+    free(extra);
+    return store_exec(s, ST_INSERT, err, errlen, "insert");
+}
+
+int store_put(struct store *s, const struct report *r, const char *event,
+              const char *outcome, int64_t window_us, char *dup_of, size_t duplen,
+              char *err, size_t errlen)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_HAS_ID);
+    store_bind_text(q, 1, r->id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc == SQLITE_ROW)
+        return STORE_ALREADY;
+    if (rc != SQLITE_DONE || (rc = store_find_dup(s, r, window_us, dup_of, duplen)) < 0) {
+        store_err(s, err, errlen, "lookup");
+        return STORE_ERROR;
+    }
+    if (rc == 1)
+        return STORE_DUPLICATE;
+    char *detail = xasprintf("{\"committee\":\"%s\"}", r->committee ? r->committee : "");
+    rc = store_insert(s, r, outcome, err, errlen) < 0 ||
+                 store_put_topics(s, r, err, errlen) < 0 ||
+                 store_event(s, r->id, r->received_us, event, NULL, detail, err, errlen) < 0
+             ? STORE_ERROR
+             : STORE_OK;
+    free(detail);
+    return rc;
+}
+
+/* ---- audit counts ---- */
+
+int store_count(struct store *s, enum store_agg by, const char *from, const char *to,
+                store_row_fn fn, void *arg, char *err, size_t errlen)
+{
+    static const enum st which[] = {ST_BY_MEMBER, ST_BY_COMMITTEE, ST_BY_TOPIC, ST_BY_MONTH,
+                                    ST_BY_OUTCOME};
+    sqlite3_stmt *q = store_stmt(s, which[by]);
+    store_bind_text(q, 1, from);
+    store_bind_text(q, 2, to);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        long long n[STORE_AGG_MAXN] = {0};
+        int nn = sqlite3_column_count(q) - 2;
+        for (int i = 0; i < nn && i < STORE_AGG_MAXN; i++)
+            n[i] = sqlite3_column_int64(q, i + 2);
+        const char *key = store_col(q, 0), *key2 = store_col(q, 1);
+        fn(arg, key ? key : "", key2, n, nn);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        store_err(s, err, errlen, "count");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,117 @@
+/* archiver_store: the SQLite archive -- the only module that includes
+ * sqlite3.h.  Schema: archiver_schema.sql (docs/schema.md).
+ *
+ * WAL, synchronous=FULL, every statement prepared once at open.  A short
+ * busy timeout: when another process holds the database, or the disk is
+ * full, a call fails (rolled back) with -1 and "store: reason" in err, and
+ * the daemon tries again later -- it never waits long and never crashes.
+ *
+ * Times: every function that changes something takes `now_us` (µs since
+ * the epoch) so tests control the clock.  Months are "YYYY-MM" of a
+ * report's received time in the process's timezone (TZ set from the config).
+ *
+ * Reports come back as cJSON objects shaped as the query protocol wants
+ * them (common/proto.h): id, member, title, body, ref, submitted_at,
+ * received_at, source, committee, routed_committee, state, outcome, note,
+ * lease_until, lease_who, topics [{topic, category, score, hits}], extra
+ * fields, and for store_show also history [{at, event, who, ...detail}].
+ *
+ * Ownership: store_open returns a store freed by store_close(&s); returned
+ * cJSON objects belong to the caller (cJSON_Delete).
+ */
+#ifndef MINYI_ARCHIVER_STORE_H
+#define MINYI_ARCHIVER_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+struct report;
+struct store;
+
+/* Results of store_put, and of the queue changes. */
+enum store_rc {
+    STORE_ERROR = -1,             /* err says why; the transaction must roll back */
+    STORE_OK = 0,                 /* stored / changed */
+    STORE_ALREADY = 1,            /* this id is in the archive already */
+    STORE_DUPLICATE = 2,          /* a copy of another report (same member+ref or content) */
+    STORE_NOT_FOUND = 3,          /* no such report */
+    STORE_CONFLICT = 4,           /* not in a state that allows it (err says why) */
+};
+
+/* Open (creating and migrating) the archive at path.  0 and *out, or -1. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+/* Close; sets *s = NULL.  An open transaction is rolled back.  NULL-safe. */
+void store_close(struct store **s);
+
+/* ---- storing, in batches ---- */
+
+/* BEGIN IMMEDIATE.  0 / -1 (locked, I/O error). */
+int store_begin(struct store *s, char *err, size_t errlen);
+/* COMMIT.  0, or -1 after rolling back (nothing of the batch is kept). */
+int store_commit(struct store *s, char *err, size_t errlen);
+/* ROLLBACK (no-op outside a transaction). */
+void store_rollback(struct store *s);
+
+/* Insert r (id, received_us, received_at, committee, tags set) inside the
+ * open transaction, once: STORE_OK, STORE_ALREADY (same id),
+ * STORE_DUPLICATE with the first report's id in dup_of (same member and
+ * ref; or, without ref, same member, title and body received within
+ * window_us before r), or STORE_ERROR.  event: "routed" or "imported"; an
+ * outcome (imported history) stores the report closed. */
+int store_put(struct store *s, const struct report *r, const char *event,
+              const char *outcome, int64_t window_us, char *dup_of, size_t duplen,
+              char *err, size_t errlen);
+
+/* ---- committee queues ---- */
+
+/* Lease up to limit reports of committee to who for lease_s seconds: the
+ * oldest open ones, and leased ones whose lease ended.  Returns an array
+ * (maybe empty), or NULL on error. */
+struct cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s,
+                         const char *who, int64_t now_us, char *err, size_t errlen);
+/* The committee's open and leased reports, oldest first (limit <= 0: 100),
+ * without leasing, and its counts: {"reports": [...], "open", "leased",
+ * "oldest_age_s"}.  NULL on error. */
+struct cJSON *store_queue(struct store *s, const char *committee, int limit,
+                          int64_t now_us, char *err, size_t errlen);
+/* Close report id with outcome and note (from open or leased). */
+int store_ack(struct store *s, const char *id, const char *outcome, const char *note,
+              const char *who, int64_t now_us, char *err, size_t errlen);
+/* Give a lease back: leased -> open. */
+int store_release(struct store *s, const char *id, const char *who, int64_t now_us,
+                  char *err, size_t errlen);
+/* Move an open or leased report to committee's queue as open; history keeps
+ * {"from", "to"} (a routing correction). */
+int store_reassign(struct store *s, const char *id, const char *committee,
+                   const char *who, int64_t now_us, char *err, size_t errlen);
+/* The whole record with history, or NULL (not found or error: err). */
+struct cJSON *store_show(struct store *s, const char *id, char *err, size_t errlen);
+/* Closed or reassigned reports after since_id (NULL: from the start), in id
+ * order, at most limit: [{id, title, body, committee, routed_committee,
+ * topics}].  NULL on error. */
+struct cJSON *store_history(struct store *s, const char *since_id, int limit, char *err,
+                            size_t errlen);
+/* {"total": N, "queues": {COMMITTEE: {"open", "leased"}}}, or NULL. */
+struct cJSON *store_status(struct store *s, char *err, size_t errlen);
+
+/* ---- audit queries: grouped counts over months from..to ("YYYY-MM",
+ * inclusive), one callback per group ---- */
+
+enum store_agg {
+    STORE_BY_MEMBER,      /* key member;  n: count, adopted, forwarded, filed, declined */
+    STORE_BY_COMMITTEE,   /* key committee; n: count, open, leased, closed */
+    STORE_BY_TOPIC,       /* key topic, key2 category; n: count (every tag) */
+    STORE_BY_MONTH,       /* key month;   n: count */
+    STORE_BY_OUTCOME,     /* key outcome ("open", "leased" while not closed); n: count */
+};
+#define STORE_AGG_MAXN 5
+typedef void (*store_row_fn)(void *arg, const char *key, const char *key2,
+                             const long long *n, int nn);
+/* Run one grouped count; 0 / -1 with err. */
+int store_count(struct store *s, enum store_agg by, const char *from, const char *to,
+                store_row_fn fn, void *arg, char *err, size_t errlen);
+
+/* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
+void store_month(int64_t us, char out[8]);
+
+#endif

@@ -1,0 +1,386 @@
+/* archiver_store_queue.c: the committee queues in the archive -- pull with
+ * leases, queue listings, ack, release, reassign -- and reading whole
+ * records (show) and the handled history (for rules learn).  Each change
+ * is one transaction with its history event.  See archiver_store.h.
+ */
+#include "archiver_store_impl.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reading records ---- */
+
+static void add_text(cJSON *o, const char *key, sqlite3_stmt *q, int col)
+{
+    const char *v = store_col(q, col);
+    if (v)
+        cJSON_AddStringToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *store_topics_json(struct store *s, const char *id)
+{
+    cJSON *a = cJSON_CreateArray();
+    sqlite3_stmt *q = store_stmt(s, ST_TOPICS);
+    store_bind_text(q, 1, id);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        cJSON *t = cJSON_CreateObject();
+        add_text(t, "topic", q, 0);
+        add_text(t, "category", q, 1);
+        cJSON_AddNumberToObject(t, "score", sqlite3_column_double(q, 2));
+        const char *hits = store_col(q, 3);
+        cJSON *h = hits ? cJSON_Parse(hits) : NULL;
+        cJSON_AddItemToObject(t, "hits", h ? h : cJSON_CreateArray());
+        cJSON_AddItemToArray(a, t);
+    }
+    sqlite3_reset(q);
+    return a;
+}
+
+/* [{at, event, who, ...detail}] of report id. */
+static cJSON *store_events_json(struct store *s, const char *id)
+{
+    cJSON *a = cJSON_CreateArray();
+    sqlite3_stmt *q = store_stmt(s, ST_EVENTS);
+    store_bind_text(q, 1, id);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        cJSON *e = cJSON_CreateObject(), *d, *f;
+        char at[40];
+        store_time(sqlite3_column_int64(q, 0), at);
+        cJSON_AddStringToObject(e, "at", at);
+        add_text(e, "event", q, 1);
+        add_text(e, "who", q, 2);
+        const char *detail = store_col(q, 3);
+        if (detail && (d = cJSON_Parse(detail)) != NULL) {
+            while ((f = d->child) != NULL) {
+                cJSON_DetachItemViaPointer(d, f);
+                if (cJSON_GetObjectItemCaseSensitive(e, f->string))
+                    cJSON_Delete(f);
+                else
+                    cJSON_AddItemToObject(e, f->string, f);
+            }
+            cJSON_Delete(d);
+        }
+        cJSON_AddItemToArray(a, e);
+    }
+    sqlite3_reset(q);
+    return a;
+}
+
+cJSON *store_row_json(struct store *s, sqlite3_stmt *q, int with_history)
+{
+    static const char *const cols[] = {"id", "member", "title", "body", "ref",
+                                       "submitted_at", "received_at", "source", "committee",
+                                       "routed_committee", "state", "outcome", "note"};
+    cJSON *o = cJSON_CreateObject();
+    const char *extra = store_col(q, 15);
+    cJSON *x = extra ? cJSON_Parse(extra) : NULL, *f;
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        add_text(o, cols[i], q, (int)i);
+    if (sqlite3_column_type(q, 13) != SQLITE_NULL) {
+        char at[40];
+        store_time(sqlite3_column_int64(q, 13), at);
+        cJSON_AddStringToObject(o, "lease_until", at);
+    } else {
+        cJSON_AddNullToObject(o, "lease_until");
+    }
+    add_text(o, "lease_who", q, 14);
+    while (x && (f = x->child) != NULL) {     /* the member's own extra fields */
+        cJSON_DetachItemViaPointer(x, f);
+        if (cJSON_GetObjectItemCaseSensitive(o, f->string))
+            cJSON_Delete(f);
+        else
+            cJSON_AddItemToObject(o, f->string, f);
+    }
+    cJSON_Delete(x);
+    char *id = xstrdup(store_col(q, 0));
+    cJSON_AddItemToObject(o, "topics", store_topics_json(s, id));
+    if (with_history)
+        cJSON_AddItemToObject(o, "history", store_events_json(s, id));
+    free(id);
+    return o;
+}
+
+/* The record id (NULL if absent or on error; *found says which). */
+static cJSON *store_get(struct store *s, const char *id, int with_history, int *found)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_GET);
+    store_bind_text(q, 1, id);
+    int rc = sqlite3_step(q);
+    cJSON *o = NULL;
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW) {
+        /* ST_GET stays on its row while topics and history are read */
+        o = store_row_json(s, q, with_history);
+    }
+    sqlite3_reset(q);
+    return o;
+}
+
+cJSON *store_show(struct store *s, const char *id, char *err, size_t errlen)
+{
+    int found;
+    cJSON *o = store_get(s, id, 1, &found);
+    if (!o)
+        snprintf(err, errlen, found ? "store: cannot read %s" : "no report %s", id);
+    return o;
+}
+
+/* ---- the queues ---- */
+
+cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s,
+                  const char *who, int64_t now_us, char *err, size_t errlen)
+{
+    if (store_begin(s, err, errlen) < 0)
+        return NULL;
+    cJSON *ids = cJSON_CreateArray(), *id;
+    sqlite3_stmt *q = store_stmt(s, ST_PULL_PICK);
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int64(q, 2, now_us);
+    sqlite3_bind_int(q, 3, limit > 0 ? limit : 10);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        cJSON_AddItemToArray(ids, cJSON_CreateString(store_col(q, 0)));
+    sqlite3_reset(q);
+    int bad = rc != SQLITE_DONE;
+    int64_t until = now_us + (int64_t)lease_s * 1000000;
+    char *detail = xasprintf("{\"lease_s\":%d}", lease_s);
+    cJSON_ArrayForEach(id, ids) {
+        if (bad)
+            break;
+        q = store_stmt(s, ST_LEASE);
+        store_bind_text(q, 1, id->valuestring);
+        sqlite3_bind_int64(q, 2, until);
+        store_bind_text(q, 3, who);
+        bad = store_exec(s, ST_LEASE, err, errlen, "lease") < 0 ||
+              store_event(s, id->valuestring, now_us, "leased", who, detail, err, errlen) < 0;
+    }
+    free(detail);
+    if (bad || store_commit(s, err, errlen) < 0) {
+        if (rc != SQLITE_DONE)
+            store_err(s, err, errlen, "pull");
+        store_rollback(s);
+        cJSON_Delete(ids);
+        return NULL;
+    }
+    cJSON *out = cJSON_CreateArray();
+    cJSON_ArrayForEach(id, ids) {
+        int found;
+        cJSON *o = store_get(s, id->valuestring, 0, &found);
+        if (o)
+            cJSON_AddItemToArray(out, o);
+    }
+    cJSON_Delete(ids);
+    return out;
+}
+
+cJSON *store_queue(struct store *s, const char *committee, int limit, int64_t now_us,
+                   char *err, size_t errlen)
+{
+    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "reports");
+    sqlite3_stmt *q = store_stmt(s, ST_QUEUE_LIST);
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int(q, 2, limit > 0 ? limit : 100);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
+    sqlite3_reset(q);
+    q = store_stmt(s, ST_QUEUE_COUNTS);
+    store_bind_text(q, 1, committee);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        store_err(s, err, errlen, "queue");
+        sqlite3_reset(q);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "open", sqlite3_column_double(q, 0));
+    cJSON_AddNumberToObject(o, "leased", sqlite3_column_double(q, 1));
+    if (sqlite3_column_type(q, 2) != SQLITE_NULL)
+        cJSON_AddNumberToObject(o, "oldest_age_s",
+                                (double)((now_us - sqlite3_column_int64(q, 2)) / 1000000));
+    else
+        cJSON_AddNullToObject(o, "oldest_age_s");
+    sqlite3_reset(q);
+    return o;
+}
+
+/* The state and committee of id into the buffers. STORE_OK, _NOT_FOUND,
+ * or _ERROR. */
+static int store_state(struct store *s, const char *id, char state[16], char committee[64],
+                       char *err, size_t errlen)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_STATE);
+    store_bind_text(q, 1, id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        snprintf(state, 16, "%s", store_col(q, 0));
+        snprintf(committee, 64, "%s", store_col(q, 1));
+    } else if (rc == SQLITE_DONE) {
+        snprintf(err, errlen, "no report %s", id);
+    } else {
+        store_err(s, err, errlen, "state");
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+}
+
+/* One change of one report in its own transaction: check its state with
+ * allowed(), run the update statement bound by bind(), log the event. */
+struct store_change {
+    const char *id, *who, *event;
+    enum st update;
+    char *detail;                 /* JSON object text or NULL */
+    const char *outcome, *note, *committee;
+    int64_t now_us;
+};
+
+static int store_apply(struct store *s, const struct store_change *c, const char *state,
+                       const char *committee, char *err, size_t errlen)
+{
+    if (!strcmp(state, "closed")) {
+        snprintf(err, errlen, "report %s is closed already", c->id);
+        return STORE_CONFLICT;
+    }
+    if (c->update == ST_RELEASE && strcmp(state, "leased") != 0) {
+        snprintf(err, errlen, "report %s is not leased", c->id);
+        return STORE_CONFLICT;
+    }
+    if (c->update == ST_REASSIGN && !strcmp(committee, c->committee)) {
+        snprintf(err, errlen, "report %s is in %s's queue already", c->id, c->committee);
+        return STORE_CONFLICT;
+    }
+    sqlite3_stmt *q = store_stmt(s, c->update);
+    store_bind_text(q, 1, c->id);
+    if (c->update == ST_CLOSE) {
+        store_bind_text(q, 2, c->outcome);
+        store_bind_text(q, 3, c->note);
+        sqlite3_bind_int64(q, 4, c->now_us);
+    } else if (c->update == ST_REASSIGN) {
+        store_bind_text(q, 2, c->committee);
+    }
+    if (store_exec(s, c->update, err, errlen, c->event) < 0 ||
+        store_event(s, c->id, c->now_us, c->event, c->who, c->detail, err, errlen) < 0)
+        return STORE_ERROR;
+    return STORE_OK;
+}
+
+static int store_change(struct store *s, const struct store_change *c, char *err,
+                        size_t errlen)
+{
+    char state[16], committee[64];
+    if (store_begin(s, err, errlen) < 0)
+        return STORE_ERROR;
+    int rc = store_state(s, c->id, state, committee, err, errlen);
+    if (rc == STORE_OK)
+        rc = store_apply(s, c, state, committee, err, errlen);
+    if (rc == STORE_OK && store_commit(s, err, errlen) < 0)
+        rc = STORE_ERROR;
+    if (rc != STORE_OK)
+        store_rollback(s);
+    return rc;
+}
+
+static char *json_detail(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (v1)
+        cJSON_AddStringToObject(o, k1, v1);
+    if (k2 && v2)
+        cJSON_AddStringToObject(o, k2, v2);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+int store_ack(struct store *s, const char *id, const char *outcome, const char *note,
+              const char *who, int64_t now_us, char *err, size_t errlen)
+{
+    struct store_change c = {.id = id, .who = who, .event = "closed", .update = ST_CLOSE,
+                             .outcome = outcome, .note = note, .now_us = now_us};
+    c.detail = json_detail("outcome", outcome, "note", note);
+    int rc = store_change(s, &c, err, errlen);
+    free(c.detail);
+    return rc;
+}
+
+int store_release(struct store *s, const char *id, const char *who, int64_t now_us,
+                  char *err, size_t errlen)
+{
+    struct store_change c = {.id = id, .who = who, .event = "released",
+                             .update = ST_RELEASE, .now_us = now_us};
+    return store_change(s, &c, err, errlen);
+}
+
+int store_reassign(struct store *s, const char *id, const char *committee,
+                   const char *who, int64_t now_us, char *err, size_t errlen)
+{
+    char state[16], from[64];
+    struct store_change c = {.id = id, .who = who, .event = "reassigned",
+                             .update = ST_REASSIGN, .committee = committee,
+                             .now_us = now_us};
+    int rc = store_state(s, id, state, from, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    c.detail = json_detail("from", from, "to", committee);
+    rc = store_change(s, &c, err, errlen);
+    free(c.detail);
+    return rc;
+}
+
+/* ---- history and status ---- */
+
+cJSON *store_history(struct store *s, const char *since_id, int limit, char *err,
+                     size_t errlen)
+{
+    cJSON *a = cJSON_CreateArray();
+    sqlite3_stmt *q = store_stmt(s, ST_HISTORY);
+    store_bind_text(q, 1, since_id ? since_id : "");
+    sqlite3_bind_int(q, 2, limit > 0 ? limit : 1000);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        add_text(o, "id", q, 0);
+        add_text(o, "title", q, 1);
+        add_text(o, "body", q, 2);
+        add_text(o, "committee", q, 3);
+        add_text(o, "routed_committee", q, 4);
+        cJSON_AddItemToArray(a, o);
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        store_err(s, err, errlen, "history");
+        cJSON_Delete(a);
+        return NULL;
+    }
+    cJSON *o;
+    cJSON_ArrayForEach(o, a)
+        cJSON_AddItemToObject(o, "topics",
+                              store_topics_json(s, cJSON_GetStringValue(
+                                                       cJSON_GetObjectItem(o, "id"))));
+    return a;
+}
+
+cJSON *store_status(struct store *s, char *err, size_t errlen)
+{
+    cJSON *o = cJSON_CreateObject(), *queues = cJSON_AddObjectToObject(o, "queues");
+    sqlite3_stmt *q = store_stmt(s, ST_STATUS);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cJSON *c = cJSON_AddObjectToObject(queues, store_col(q, 0));
+        cJSON_AddNumberToObject(c, "open", sqlite3_column_double(q, 1));
+        cJSON_AddNumberToObject(c, "leased", sqlite3_column_double(q, 2));
+    }
+    sqlite3_reset(q);
+    q = store_stmt(s, ST_TOTAL);
+    if (rc != SQLITE_DONE || sqlite3_step(q) != SQLITE_ROW) {
+        store_err(s, err, errlen, "status");
+        sqlite3_reset(q);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "total", (double)sqlite3_column_int64(q, 0));
+    sqlite3_reset(q);
+    return o;
+}

@@ -1,0 +1,38 @@
+# Every daemon under valgrind memcheck through a short day of work: reports
+# by socket and drop folder, refusals, a duplicate, a rules reload, pull, ack,
+# audit and status.  Passes when memcheck saw no invalid access, no use of
+# uninitialised memory and no definite leak in any daemon.
+. "$(dirname "$0")/lib.sh"
+command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (scripts/deps.sh test)"; e2e_failed=1; finish; }
+export MINYI_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
+start_pipeline
+
+printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"
+id=$(minyi submit "$T/a.json" | cut -f1)
+minyi submit "$T/a.json" >/dev/null 2>&1
+printf '%s' '{"member":"M010","title":' >"$T/bad.json"
+minyi submit "$T/bad.json" >/dev/null 2>&1
+drop_json d1.json '{"member":"M011","title":"工地夜间施工噪音扰民","body":"附近工地每天晚上施工。"}'
+drop_json d2.json '{"member":"NOBODY","title":"t","body":"b"}'
+check "socket report archived" wait_until 30 sql_some "SELECT id FROM reports WHERE id='$id'"
+check "drop file archived and gone" wait_until 30 test ! -e "$DROP/d1.json"
+check "bad drop file rejected" wait_until 30 test -e "$DROP/rejected/d2.json.reason.json"
+check "rules reload" minyi rules reload
+committee=$(sql "SELECT committee FROM reports WHERE id='$id'")
+check "pull" minyi pull "$committee" --limit 5
+check "ack" minyi ack "$id" --outcome adopted --note 好
+check "audit" minyi audit --format json
+check "status" minyi status
+stop_pipeline
+
+for f in "$T"/vg.*.log; do
+    [ -e "$f" ] || continue
+    prog=$(grep -o 'minyi-[a-z]*' "$f" | head -1)
+    if grep -qE 'Invalid (read|write|free)|uninitialised|definitely lost|Mismatched' "$f"; then
+        e2e_failed=$((e2e_failed + 1)); echo "not ok - memcheck clean: $f"; sed 's/^/#   /' "$f" | head -40
+    else
+        e2e_passed=$((e2e_passed + 1)); echo "ok - memcheck clean ${prog:-$(basename "$f")}"
+    fi
+done
+check_eq "a memcheck log per daemon" "$(ls "$T"/vg.*.log 2>/dev/null | wc -l)" 3
+finish

@@ -187,9 +187,7 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
     }
     if (err.reason != REPORT_OK) {
         c->st.rejected++;
-        log_info("-: %s rejected: %s: %s", f->rel, report_reason_name(err.reason),
-                 err.detail);
-        drop_reject(c->drop, f, &err);
+        drop_reject(c->drop, f, &err);     /* logs the file and the reason */
         report_free(&r);
         return;
     }

@@ -4,7 +4,7 @@
 # uninitialised memory and no definite leak in any daemon.
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (scripts/deps.sh test)"; e2e_failed=1; finish; }
-export MINYI_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
+export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 start_pipeline
 
 printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"

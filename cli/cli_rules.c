@@ -384,7 +384,8 @@ int cli_rules(int argc, char **argv, const struct config *cfg, struct bus *bus)
         return CLI_EXIT_USAGE;
     }
     const struct cli_rules_verb *v = &cli_rules_verbs[i];
-    struct cli c = {.cmd = v->cmd, .usage = v->usage, .formats = v->formats, .bus = bus};
+    struct cli c = {.cmd = v->cmd, .usage = v->usage, .formats = v->formats, .bus = bus,
+                    .cfg = (struct config *)cfg};   /* borrowed: never closed here */
     switch (i) {
     case 0: return cli_rules_check(&c, cfg, argc - 1, argv + 1);
     case 1: return cli_rules_test(&c, cfg, argc - 1, argv + 1);

@@ -49,18 +49,19 @@ static const char *history_label(const struct rules *base, const cJSON *rep)
 }
 
 /* Append the labelled reports of one page to f; *last is the last id seen.
- * Returns the number of reports in the page, or -1 after printing why. */
+ * Returns the number of reports in the page, or -1 after printing why
+ * (*rc: the exit status). */
 static long history_page(struct cli *c, const struct rules *base, FILE *f, char *last,
-                         size_t lastlen, size_t *kept)
+                         size_t lastlen, size_t *kept, int *rc)
 {
     cJSON *req = cJSON_CreateObject(), *reply = NULL, *rep;
     cJSON_AddStringToObject(req, "cmd", "history");
     cJSON_AddNumberToObject(req, "limit", HISTORY_PAGE);
     if (*last)
         cJSON_AddStringToObject(req, "since_id", last);
-    int rc = cli_query(c, req, &reply);
+    *rc = cli_query(c, req, &reply);
     cJSON_Delete(req);
-    if (rc != CLI_EXIT_OK)
+    if (*rc != CLI_EXIT_OK)
         return -1;
     const cJSON *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
     long n = 0;
@@ -87,6 +88,8 @@ static long history_page(struct cli *c, const struct rules *base, FILE *f, char 
 
 int cli_rules_history(struct cli *c, const struct rules *base, char **path)
 {
+    if (!c->bus || !c->cfg)
+        return cli_fail(c, "--from-archive: cannot reach the archiver");
     char tmpl[] = "/tmp/minyi-history.XXXXXX";
     int fd = mkstemp(tmpl);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
@@ -98,14 +101,15 @@ int cli_rules_history(struct cli *c, const struct rules *base, char **path)
     char last[64] = "";
     size_t total = 0, kept = 0;
     long n;
-    while ((n = history_page(c, base, f, last, sizeof last, &kept)) > 0) {
+    int rc = CLI_EXIT_OK;
+    while ((n = history_page(c, base, f, last, sizeof last, &kept, &rc)) > 0) {
         total += (size_t)n;
         if (n < HISTORY_PAGE)
             break;
     }
     if (fclose(f) != 0 || n < 0) {
         unlink(tmpl);
-        return n < 0 ? CLI_EXIT_FAIL : cli_fail(c, "temporary file: %s", strerror(errno));
+        return n < 0 ? rc : cli_fail(c, "temporary file: %s", strerror(errno));
     }
     fprintf(stderr, "minyi: rules learn: %zu handled reports in the archive, %zu labelled "
                     "(the others went to a committee of several categories without a "

@@ -75,6 +75,11 @@ static int bus_set_opts(void *zs, const struct bus_opts *o)
 static int bus_check_endpoint(const char *endpoint, char *err, size_t errlen)
 {
     struct sockaddr_un sun;
+    if (!endpoint || !*endpoint) {
+        snprintf(err, errlen, "no endpoint configured");
+        errno = EINVAL;
+        return -1;
+    }
     if (strncmp(endpoint, "ipc://", 6) == 0 && strlen(endpoint + 6) >= sizeof sun.sun_path) {
         snprintf(err, errlen, "%.100s...: socket path longer than %zu bytes", endpoint,
                  sizeof sun.sun_path - 1);

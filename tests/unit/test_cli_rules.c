@@ -192,9 +192,13 @@ static void test_usage(const struct config *cfg, struct bus *bus)
     CHECK_INT("test without text", run(cfg, NULL, "test", NULL), 2);
     CHECK_INT("eval bad option", run(cfg, NULL, "eval", "x.jsonl", "--frob", NULL), 2);
     CHECK_INT("eval missing file", run(cfg, NULL, "eval", "/nonexistent.jsonl", NULL), 1);
-    CHECK_INT("learn --from-archive", run(cfg, NULL, "learn", "--from-archive", NULL), 1);
-    CHECK_STR("learn --from-archive", err_text,
-              "minyi: rules learn: --from-archive: not yet available\n");
+    CHECK_INT("learn --from-archive, no archiver", run(cfg, bus, "learn", "--from-archive", NULL),
+              3);
+    CHECK_STR("learn --from-archive, no archiver", err_text,
+              "minyi: rules learn: archiver did not answer in time (is it running? try "
+              "`minyi status`)\n");
+    CHECK_INT("learn FILE and --from-archive", run(cfg, bus, "learn", "x.jsonl", "--from-archive",
+                                                   NULL), 2);
     CHECK_INT("reload: no router", run(cfg, bus, "reload", NULL), 3);
     CHECK_STR("reload: no router", err_text, "minyi: rules reload: router did not answer\n");
 }
@@ -249,6 +253,7 @@ int main(void)
     char *ctl = xasprintf("ipc://%s/router-ctl.sock", tmpdir);
     struct config cfg = {.rules_path = xasprintf("%s/rules-small.json", data)};
     cfg.ep.router_ctl = ctl;
+    cfg.ep.query = xasprintf("ipc://%s/query.sock", tmpdir);
     cfg.limits.request_timeout_ms = 300;
     struct bus *bus = bus_new();
     test_eval(&cfg, data);

@@ -85,7 +85,7 @@ test: all
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) tests/run.sh
 
 check:
-	$(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
+	MINYI_SANITIZED=1 $(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
 
 fault: all

@@ -286,6 +286,8 @@ static int load_socket(const struct load_opts *o, const struct load_corpus *c)
     for (int k = 0; k < o->clients; k++)
         bus_close(&run.sock[k]);
     bus_destroy(&b);
+    free(run.sock), free(run.req), free(run.flight), free(run.retry), free(run.lat_us);
+    free(items);
     return run.failed ? 1 : 0;
 }
 
@@ -332,5 +334,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "minyi-load: %s: no reports with title and body\n", o.corpus);
         return 1;
     }
-    return o.drop ? load_drop(&o, &c) : load_socket(&o, &c);
+    int rc = o.drop ? load_drop(&o, &c) : load_socket(&o, &c);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.title[i]), free(c.body[i]);
+    free(c.title), free(c.body);
+    return rc;
 }

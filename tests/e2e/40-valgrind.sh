@@ -3,6 +3,10 @@
 # audit and status.  Passes when memcheck saw no invalid access, no use of
 # uninitialised memory and no definite leak in any daemon.
 . "$(dirname "$0")/lib.sh"
+if [ -n "${MINYI_SANITIZED:-}" ]; then
+    echo "# built with sanitizers (make check): memcheck cannot run on these binaries; make test runs it"
+    finish
+fi
 command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (scripts/deps.sh test)"; e2e_failed=1; finish; }
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 start_pipeline

@@ -33,6 +33,7 @@ while [ $kills -lt "$KILLS" ]; do
 done
 wait "$drop_pid"
 check "socket clients got every report acknowledged" wait "$sock_pid"
+grep -v '^#' "$T/load-socket.err" | head -5 | sed 's/^/# load: /'
 
 count_archived() { sql "SELECT count(*) FROM reports WHERE ref LIKE 'sock-%' OR ref LIKE 'drop-%'"; }
 drained() { [ "$(count_archived)" -ge "$N" ] && [ -z "$(find "$DROP" -maxdepth 1 -name '*.json' -print -quit)" ]; }

@@ -266,6 +266,7 @@ int main(void)
     free(err_text);
     free(cfg.rules_path);
     free(ctl);
+    free(cfg.ep.query);
     free(data);
     char *rm = xasprintf("rm -rf '%s'", tmpdir);
     if (system(rm) != 0)

@@ -1,0 +1,288 @@
+/* test_store: the archive -- storing once, duplicates, leases and their
+ * expiry, outcomes, reassignment and history, months in Asia/Shanghai, and
+ * the audit (quotas of every scope and period, points). */
+#include "archiver_audit.h"
+#include "archiver_store.h"
+#include "config.h"
+#include "harness.h"
+#include "report.h"
+#include "roster.h"
+#include "rules.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DAY_US (86400LL * 1000000)
+#define WINDOW (30 * DAY_US)
+
+static char dir[] = "/tmp/test_store.XXXXXX";
+static int64_t clock_us;              /* the next report's time */
+
+/* A routed report of member at time us, committee c. Caller frees. */
+static struct report *mk(const char *member, const char *title, const char *ref,
+                         const char *committee, int64_t us)
+{
+    struct report *r = report_new();
+    r->member = xstrdup(member);
+    r->title = xstrdup(title);
+    r->body = xstrdup("正文");
+    r->ref = ref ? xstrdup(ref) : NULL;
+    r->committee = xstrdup(committee);
+    report_stamp(r, us);
+    return r;
+}
+
+/* Store one report in its own batch; returns the store_put result. */
+static int put(struct store *s, struct report *r, const char *outcome, char *dup)
+{
+    char err[256], d[64] = "";
+    store_begin(s, err, sizeof err);
+    int rc = store_put(s, r, outcome ? "imported" : "routed", outcome, WINDOW, d, sizeof d,
+                       err, sizeof err);
+    if (store_commit(s, err, sizeof err) < 0)
+        rc = STORE_ERROR;
+    if (dup)
+        strcpy(dup, d);
+    return rc;
+}
+
+static char *put_new(struct store *s, const char *member, const char *title,
+                     const char *committee)
+{
+    struct report *r = mk(member, title, NULL, committee, clock_us += 1000000);
+    CHECK_INT("store new", put(s, r, NULL, NULL), STORE_OK);
+    char *id = xstrdup(r->id);
+    report_free(&r);
+    return id;
+}
+
+static void test_once(struct store *s)
+{
+    char dup[64];
+    struct report *a = mk("M001", "小区物业", "ref-1", "chengjian", clock_us += 1000000);
+    CHECK_INT("first store", put(s, a, NULL, NULL), STORE_OK);
+    CHECK_INT("same id again", put(s, a, NULL, NULL), STORE_ALREADY);
+    struct report *b = mk("M001", "另一个标题", "ref-1", "chengjian", clock_us += 1000000);
+    CHECK_INT("same member+ref", put(s, b, NULL, dup), STORE_DUPLICATE);
+    CHECK_STR("duplicate names the first", dup, a->id);
+    struct report *c = mk("M002", "另一个标题", "ref-1", "chengjian", clock_us += 1000000);
+    CHECK_INT("same ref, other member", put(s, c, NULL, NULL), STORE_OK);
+    struct report *d = mk("M002", "另一个标题", NULL, "chengjian", clock_us += 1000000);
+    CHECK_INT("same content, no ref", put(s, d, NULL, dup), STORE_DUPLICATE);
+    CHECK_STR("content duplicate names the first", dup, c->id);
+    struct report *e = mk("M002", "另一个标题", NULL, "chengjian", clock_us + 31 * DAY_US);
+    CHECK_INT("same content after the window", put(s, e, NULL, NULL), STORE_OK);
+    report_free(&a), report_free(&b), report_free(&c), report_free(&d), report_free(&e);
+}
+
+/* ids of a pull, space separated (caller frees). */
+static char *pull(struct store *s, const char *committee, int limit, const char *who,
+                  int64_t now)
+{
+    char err[256], *out = xstrdup("");
+    cJSON *a = store_pull(s, committee, limit, 60, who, now, err, sizeof err), *r;
+    CHECK(a != NULL, "pull: %s", err);
+    cJSON_ArrayForEach(r, a) {
+        char *n = xasprintf("%s%s ", out, cJSON_GetStringValue(cJSON_GetObjectItem(r, "id")));
+        free(out);
+        out = n;
+    }
+    cJSON_Delete(a);
+    return out;
+}
+
+static void test_queue(struct store *s)
+{
+    char err[256];
+    char *x = put_new(s, "M010", "学位 1", "jiaoke"), *y = put_new(s, "M011", "学位 2", "jiaoke");
+    char *z = put_new(s, "M012", "学位 3", "jiaoke");
+    int64_t now = clock_us;
+    char *want = xasprintf("%s %s ", x, y), *got = pull(s, "jiaoke", 2, "a", now);
+    CHECK_STR("pull: the two oldest", got, want);
+    free(got), free(want);
+    want = xasprintf("%s ", z);
+    got = pull(s, "jiaoke", 10, "b", now);
+    CHECK_STR("a second clerk gets only the unleased one", got, want);
+    free(got), free(want);
+    got = pull(s, "jiaoke", 10, "c", now + 59 * 1000000LL);
+    CHECK_STR("nothing while the leases run", got, "");
+    free(got);
+    want = xasprintf("%s %s %s ", x, y, z);
+    got = pull(s, "jiaoke", 10, "c", now + 61 * 1000000LL);
+    CHECK_STR("every report again once the leases ended", got, want);
+    free(got), free(want);
+    int64_t later = now + 62 * 1000000LL;   /* after the second leases */
+    CHECK_INT("release", store_release(s, x, "c", later, err, sizeof err), STORE_OK);
+    CHECK_INT("release of an open report", store_release(s, x, "c", later, err, sizeof err),
+              STORE_CONFLICT);
+    static const char *const outcomes[] = {"adopted", "forwarded", "filed", "declined"};
+    for (int i = 0; i < 4; i++) {
+        char *id = put_new(s, "M013", outcomes[i], "jiaoke");
+        CHECK_INT(outcomes[i], store_ack(s, id, outcomes[i], "备注", "c", later, err, sizeof err),
+                  STORE_OK);
+        CHECK_INT("ack of a closed report", store_ack(s, id, "filed", NULL, "c", later, err,
+                                                      sizeof err), STORE_CONFLICT);
+        free(id);
+    }
+    CHECK_INT("ack of an unknown id", store_ack(s, "20990101-000000-000000", "filed", NULL,
+                                                "c", later, err, sizeof err), STORE_NOT_FOUND);
+    CHECK_INT("reassign", store_reassign(s, y, "shefa", "c", later, err, sizeof err), STORE_OK);
+    CHECK_INT("reassign to where it is", store_reassign(s, y, "shefa", "c", later, err,
+                                                        sizeof err), STORE_CONFLICT);
+    cJSON *r = store_show(s, y, err, sizeof err), *e;
+    CHECK_STR("reassigned: committee", cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")),
+              "shefa");
+    CHECK_STR("reassigned: routed_committee",
+              cJSON_GetStringValue(cJSON_GetObjectItem(r, "routed_committee")), "jiaoke");
+    CHECK_STR("reassigned: open", cJSON_GetStringValue(cJSON_GetObjectItem(r, "state")), "open");
+    char *events = xstrdup("");
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "history")) {
+        char *n = xasprintf("%s%s ", events, cJSON_GetStringValue(cJSON_GetObjectItem(e, "event")));
+        free(events);
+        events = n;
+    }
+    CHECK_STR("history of the moved report", events, "routed leased leased reassigned ");
+    free(events);
+    cJSON_Delete(r);
+    cJSON *h = store_history(s, NULL, 100, err, sizeof err);
+    CHECK_INT("history for learning: 4 closed + 1 moved", cJSON_GetArraySize(h), 5);
+    cJSON_Delete(h);
+    free(x), free(y), free(z);
+}
+
+static void test_months(struct store *s)
+{
+    static const struct { const char *at, *month; } cases[] = {
+        {"2026-01-31T23:59:59+08:00", "2026-01"},
+        {"2026-02-01T00:00:00+08:00", "2026-02"},
+        {"2026-01-31T15:59:59Z", "2026-01"},
+        {"2026-01-31T16:00:00Z", "2026-02"},
+        {"2025-12-31T23:59:59.999+08:00", "2025-12"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char m[8];
+        store_month(report_time_to_us(cases[i].at), m);
+        CHECK(!strcmp(m, cases[i].month), "month of %s: got %s, want %s", cases[i].at, m,
+              cases[i].month);
+    }
+    (void)s;
+}
+
+/* ---- the audit ---- */
+
+static const char *members_json =
+    "{\"members\":["
+    "{\"id\":\"A1\",\"name\":\"甲\",\"sector\":\"经济界\",\"group\":\"一组\"},"
+    "{\"id\":\"A2\",\"name\":\"乙\",\"sector\":\"经济界\",\"group\":\"二组\"},"
+    "{\"id\":\"A3\",\"name\":\"丙\",\"sector\":\"教育界\",\"group\":\"二组\"},"
+    "{\"id\":\"A4\",\"name\":\"丁\",\"sector\":\"教育界\",\"group\":\"二组\","
+    "\"active\":false,\"left\":\"2026-01-10\"}]}";
+
+static double num(const cJSON *list, const char *key, const char *id, const char *field)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, key)), id))
+            return cJSON_IsBool(cJSON_GetObjectItem(e, field))
+                       ? cJSON_IsTrue(cJSON_GetObjectItem(e, field))
+                       : cJSON_IsNull(cJSON_GetObjectItem(e, field))
+                             ? -1
+                             : cJSON_GetNumberValue(cJSON_GetObjectItem(e, field));
+    return -99;
+}
+
+static void at(struct store *s, const char *member, const char *when, const char *outcome)
+{
+    static int n;
+    char title[32];
+    snprintf(title, sizeof title, "标题 %d", ++n);
+    struct report *r = mk(member, title, NULL, "jingji", report_time_to_us(when));
+    CHECK_INT("audit data stored", put(s, r, outcome, NULL), STORE_OK);
+    report_free(&r);
+}
+
+static void test_audit(void)
+{
+    char err[512], *path = xasprintf("%s/audit.db", dir), *mpath = xasprintf("%s/m.json", dir);
+    FILE *f = fopen(mpath, "w");
+    fputs(members_json, f);
+    fclose(f);
+    struct roster *ro = NULL;
+    CHECK_INT("roster", roster_load(mpath, &ro, err, sizeof err), 0);
+    struct store *s = NULL;
+    CHECK_INT("open", store_open(path, &s, err, sizeof err), 0);
+    at(s, "A1", "2026-01-05T10:00:00+08:00", "adopted");
+    at(s, "A1", "2026-02-05T10:00:00+08:00", "forwarded");
+    at(s, "A1", "2026-03-05T10:00:00+08:00", NULL);
+    at(s, "A2", "2026-03-31T23:59:59+08:00", NULL);
+    at(s, "A2", "2026-04-01T00:00:00+08:00", NULL);
+    at(s, "A4", "2026-01-02T10:00:00+08:00", NULL);
+    struct config_quota q[] = {
+        {"member", NULL, "year", 1},  {"member", NULL, "month", 1}, {"group", NULL, "quarter", 3},
+        {"sector", NULL, "month", 1}, {"org", NULL, "month", 2},   {"member", "A1", "quarter", 3},
+    };
+    struct config cfg = {.timezone = "Asia/Shanghai", .quotas = q, .nquotas = 6,
+                         .points = {1, 3, 5, 0, 0}};
+    cJSON *a = audit_build(s, &cfg, ro, NULL, "2026-03", err, sizeof err);
+    CHECK(a != NULL, "audit: %s", err);
+    const cJSON *m = cJSON_GetObjectItem(a, "members"), *g = cJSON_GetObjectItem(a, "groups");
+    const cJSON *sec = cJSON_GetObjectItem(a, "sectors"), *qs = cJSON_GetObjectItem(a, "quotas");
+    CHECK_INT("every member listed", cJSON_GetArraySize(m), 4);
+    CHECK_INT("March total (23:59:59 on the 31st counts)", cJSON_GetNumberValue(cJSON_GetObjectItem(a, "total")), 2);
+    CHECK_INT("A1 March", num(m, "member", "A1", "count"), 1);
+    CHECK_INT("A1 ytd", num(m, "member", "A1", "ytd"), 3);
+    CHECK_INT("A1 points ytd: 3 reports + adopted 3 + forwarded 5", num(m, "member", "A1", "points_ytd"), 11);
+    CHECK_INT("A1 meets year, month and its own quarter rule", num(m, "member", "A1", "met"), 1);
+    CHECK_INT("A3 filed nothing: 0", num(m, "member", "A3", "count"), 0);
+    CHECK_INT("A3 under quota", num(m, "member", "A3", "met"), 0);
+    CHECK_INT("A4 left in January: not held to quotas", num(m, "member", "A4", "met"), -1);
+    CHECK_INT("group 一组 quarter 3 met", num(g, "group", "一组", "met"), 1);
+    CHECK_INT("group 二组 quarter 1 of 3: not met", num(g, "group", "二组", "met"), 0);
+    CHECK_INT("sector 经济界 March 2", num(sec, "sector", "经济界", "count"), 2);
+    CHECK_INT("sector 教育界 not met", num(sec, "sector", "教育界", "met"), 0);
+    CHECK_INT("quota list: one line per rule", cJSON_GetArraySize(qs), 6);
+    CHECK_INT("org month rule: count 2", cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(qs, 4), "count")), 2);
+    CHECK_INT("org month rule met", cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(qs, 4), "met")), 1);
+    CHECK_INT("every member a year: 2 of 3 held members meet it", cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(qs, 0), "count")), 2);
+    CHECK_INT("A1's own quarter rule: 3", cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(qs, 5), "count")), 3);
+    const cJSON *trend = cJSON_GetObjectItem(a, "trend");
+    CHECK_INT("trend: 12 months", cJSON_GetArraySize(trend), 12);
+    CHECK_INT("trend: January 2", cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(trend, 9), "count")), 2);
+    cJSON_Delete(a);
+    CHECK(audit_build(s, &cfg, ro, NULL, "2026-13", err, sizeof err) == NULL, "bad month refused");
+    store_close(&s);
+    roster_free(&ro);
+    free(path), free(mpath);
+}
+
+int main(void)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    if (!mkdtemp(dir))
+        return perror("mkdtemp"), 1;
+    char err[256], *path = xasprintf("%s/archive.db", dir);
+    struct store *s = NULL;
+    CHECK_INT("open", store_open(path, &s, err, sizeof err), 0);
+    clock_us = report_time_to_us("2026-03-01T09:00:00+08:00");
+    test_once(s);
+    test_queue(s);
+    test_months(s);
+    store_close(&s);
+    CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
+    cJSON *st = store_status(s, err, sizeof err);
+    CHECK(st && cJSON_GetNumberValue(cJSON_GetObjectItem(st, "total")) > 0, "status after reopen");
+    cJSON_Delete(st);
+    store_close(&s);
+    test_audit();
+    char *cmd = xasprintf("rm -rf %s", dir);
+    if (system(cmd) != 0)
+        perror(cmd);
+    free(cmd);
+    free(path);
+    return harness_done();
+}

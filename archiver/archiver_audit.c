@@ -192,11 +192,26 @@ static long long audit_unit_count(const struct audit *a, const char *scope, cons
     return c;
 }
 
+/* The rule in words, as the office says it: "每位委员每年至少 1 篇". */
+static void audit_rule_text(const struct config_quota *q, char *out, size_t len)
+{
+    static const char *const per[] = {"每月", "每季度", "每年"};
+    const char *who = !strcmp(q->scope, "member") ? "委员"
+                      : !strcmp(q->scope, "group") ? "活动组" : "界别";
+    const char *each = !strcmp(q->scope, "member") ? "每位" : "每个";
+    const char *p = per[audit_period(q->period)];
+    if (!strcmp(q->scope, "org"))
+        snprintf(out, len, "全会%s至少 %d 篇", p, q->min);
+    else if (q->id)
+        snprintf(out, len, "%s %.64s %s至少 %d 篇", who, q->id, p, q->min);
+    else
+        snprintf(out, len, "%s%s%s至少 %d 篇", each, who, p, q->min);
+}
+
 /* One "quotas" entry per rule: {rule, scope, id, period, min, count, met, of}. */
 static cJSON *audit_quotas(struct audit *a, const cJSON *members, const cJSON *groups,
                            const cJSON *sectors)
 {
-    static const char *const per[] = {"a month", "a quarter", "a year"};
     cJSON *list = cJSON_CreateArray();
     for (size_t i = 0; i < a->cfg->nquotas; i++) {
         const struct config_quota *q = &a->cfg->quotas[i];
@@ -219,12 +234,10 @@ static cJSON *audit_quotas(struct audit *a, const cJSON *members, const cJSON *g
             }
         }
         int met = q->id || !strcmp(q->scope, "org") ? count >= q->min : count == of;
-        char rule[160];
-        snprintf(rule, sizeof rule, "%s%s at least %d %s", q->id ? "" : "every ",
-                 q->id ? q->id : !strcmp(q->scope, "org") ? "organisation" : q->scope, q->min,
-                 per[p]);
+        char rule[200];
+        audit_rule_text(q, rule, sizeof rule);
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "rule", !strcmp(q->scope, "org") ? rule + 6 : rule);
+        cJSON_AddStringToObject(o, "rule", rule);
         cJSON_AddStringToObject(o, "scope", q->scope);
         cJSON_AddStringToObject(o, "id", q->id ? q->id : !strcmp(q->scope, "org") ? "" : "*");
         cJSON_AddStringToObject(o, "period", q->period);
@@ -271,6 +284,9 @@ static void audit_topic_row(void *arg, const char *key, const char *key2, const 
     (void)nn;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "topic", key);
+    for (size_t i = 0; a->rules && i < a->rules->ntopics; i++)
+        if (!strcmp(a->rules->topics[i].id, key))
+            cJSON_AddStringToObject(o, "name", a->rules->topics[i].name);
     cJSON_AddStringToObject(o, "category", key2 ? key2 : "");
     cJSON_AddNumberToObject(o, "count", (double)n[0]);
     cJSON_AddItemToArray(a->list, o);

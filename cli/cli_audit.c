@@ -48,7 +48,7 @@ static const struct audit_col audit_topics[] = {
 };
 static const struct audit_col audit_quotas[] = {
     {"rule", "RULE", 0}, {"scope", "SCOPE", 0}, {"id", "ID", 0},   {"period", "PERIOD", 0},
-    {"min", "MIN", 1},   {"count", "COUNT", 1}, {"met", "MET", 0},
+    {"min", "MIN", 1},   {"count", "COUNT", 1}, {"of", "OF", 1}, {"met", "MET", 0},
 };
 static const struct audit_col audit_trend[] = {
     {"month", "MONTH", 0}, {"count", "COUNT", 1},

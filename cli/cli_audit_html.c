@@ -18,7 +18,8 @@ struct html_bar {
 };
 
 static const char html_style[] =
-    "body{font-family:\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif;"
+    "body{font-family:\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\","
+    "\"WenQuanYi Zen Hei\",sans-serif;"
     "max-width:1100px;margin:2em auto;padding:0 1em;color:#222;background:#f6f7f9}"
     "h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.15em;margin:0 0 .6em}"
     ".sub{color:#666;margin:0}"
@@ -32,7 +33,7 @@ static const char html_style[] =
     "table{border-collapse:collapse;width:100%}th,td{padding:.3em .6em;text-align:left;"
     "border-bottom:1px solid #eee}th{background:#f0f2f5}.n{text-align:right}"
     "tr.under td{background:#fdecea}.mark{color:#c0392b;font-weight:bold}"
-    "ul.under{columns:2;margin:0}ul.under li{color:#c0392b;margin:.2em 0}"
+    "h2.inline{display:inline}summary{cursor:pointer}ul.under{columns:2;margin:.5em 0 0}ul.under li{color:#c0392b;margin:.2em 0}"
     "svg{max-width:100%;height:auto}svg text{font-size:12px;fill:#333}"
     ".empty{color:#888}@media print{body{background:#fff}}";
 
@@ -189,12 +190,13 @@ static void html_under(FILE *f, const cJSON *audit, int under)
 {
     const cJSON *m;
     char ytd[32], quota[32];
-    fprintf(f, "<section><h2>未达配额的委员（%d）</h2>\n", under);
     if (under == 0) {
-        fputs("<p>全部委员均已达到配额。</p></section>\n", f);
+        fputs("<section><h2>未达配额的委员（0）</h2><p>全部委员均已达到配额。</p></section>\n", f);
         return;
     }
-    fputs("<ul class=\"under\">\n", f);
+    /* a long list (early in the year everyone is under) stays folded */
+    fprintf(f, "<section><details%s><summary><h2 class=\"inline\">未达配额的委员（%d）</h2>"
+               "</summary>\n<ul class=\"under\">\n", under <= 20 ? " open" : "", under);
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(audit, "members")) {
         if (!cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(m, "met")))
             continue;
@@ -210,7 +212,7 @@ static void html_under(FILE *f, const cJSON *audit, int under)
                 cli_json_text(cJSON_GetObjectItemCaseSensitive(m, "ytd"), ytd, sizeof ytd),
                 cli_json_text(cJSON_GetObjectItemCaseSensitive(m, "quota"), quota, sizeof quota));
     }
-    fputs("</ul></section>\n", f);
+    fputs("</ul></details></section>\n", f);
 }
 
 /* A table of an audit array; columns "key:header", a header starting with
@@ -271,8 +273,8 @@ int cli_audit_html(FILE *f, const cJSON *audit, const char *organisation)
         "member:编号", "name:姓名", "sector:界别", "group:活动组", "#count:本月",
         "#adopted:采用", "#ytd:本年累计", "#quota:配额", "#points:积分", "met:达标"};
     static const char *const quota_cols[] = {"rule:规则", "scope:范围", "id:对象",
-                                             "period:周期", "#min:最低", "#count:已报",
-                                             "met:达标"};
+                                             "period:周期", "#min:最低", "#count:已报/达标数",
+                                             "#of:共", "met:达标"};
     const cJSON *m, *members = cJSON_GetObjectItemCaseSensitive(audit, "members");
     int under = 0;
     cJSON_ArrayForEach(m, members)
@@ -280,14 +282,14 @@ int cli_audit_html(FILE *f, const cJSON *audit, const char *organisation)
     const char *org = cli_json_str(audit, "organisation", organisation ? organisation : "");
     html_head(f, audit, org);
     html_cards(f, audit, under);
-    html_under(f, audit, under);
     fputs("<div class=\"grid\">\n", f);
     html_chart(f, audit, "按专委会", "committees", "name", "committee");
-    html_chart(f, audit, "按主题", "topics", "topic", NULL);
+    html_chart(f, audit, "按主题", "topics", "name", "topic");
     html_chart(f, audit, "按活动组", "groups", "group", NULL);
     html_chart(f, audit, "按界别", "sectors", "sector", NULL);
     fputs("</div>\n", f);
     html_trend(f, audit);
+    html_under(f, audit, under);
     html_table(f, "配额", cJSON_GetObjectItemCaseSensitive(audit, "quotas"), quota_cols,
                sizeof quota_cols / sizeof quota_cols[0]);
     html_table(f, "委员", members, member_cols, sizeof member_cols / sizeof member_cols[0]);

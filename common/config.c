@@ -76,6 +76,33 @@ static char *config_find(const char *path)
 }
 
 /* rel resolved against dir unless absolute (caller frees). */
+/* Drop "." and "name/.." components of an absolute path, in place (the
+ * folder may not exist yet, so realpath cannot do it). */
+static void config_clean_path(char *p)
+{
+    char *out = p, *in = p;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        char *end = in + strcspn(in, "/");
+        size_t n = (size_t)(end - in);
+        if (n == 1 && in[0] == '.') {
+            /* skip */
+        } else if (n == 2 && in[0] == '.' && in[1] == '.') {
+            while (out > p && *--out != '/')
+                ;
+        } else if (n) {
+            *out++ = '/';
+            memmove(out, in, n);
+            out += n;
+        }
+        in = end;
+    }
+    if (out == p)
+        *out++ = '/';
+    *out = '\0';
+}
+
 static char *config_resolve(const char *dir, const char *rel)
 {
     if (rel[0] == '/')
@@ -85,7 +112,8 @@ static char *config_resolve(const char *dir, const char *rel)
         free(joined);
         return xstrdup(resolved);
     }
-    return joined;                     /* does not exist yet: keep as joined */
+    config_clean_path(joined);         /* does not exist yet: tidy it lexically */
+    return joined;
 }
 
 static const char *config_str(const cJSON *o, const char *key, const char *def)

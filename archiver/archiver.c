@@ -139,12 +139,13 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
                                 unsigned long counts[3], char *err, size_t errlen)
 {
     int64_t window = (int64_t)cfg->limits.dedup_days * 86400 * 1000000;
+    int64_t now = daemon_now_us();
     if (store_begin(a->store, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < a->nbatch; i++) {
         char dup[64];
-        int rc = store_put(a->store, a->batch[i], "routed", NULL, window, dup, sizeof dup,
-                           err, errlen);
+        int rc = store_put(a->store, a->batch[i], "routed", NULL, window, now, dup,
+                           sizeof dup, err, errlen);
         if (rc == STORE_ERROR) {
             store_rollback(a->store);
             return -1;

@@ -315,8 +315,8 @@ static int store_insert(struct store *s, const struct report *r, const char *out
 }
 
 int store_put(struct store *s, const struct report *r, const char *event,
-              const char *outcome, int64_t window_us, char *dup_of, size_t duplen,
-              char *err, size_t errlen)
+              const char *outcome, int64_t window_us, int64_t now_us, char *dup_of,
+              size_t duplen, char *err, size_t errlen)
 {
     sqlite3_stmt *q = store_stmt(s, ST_HAS_ID);
     store_bind_text(q, 1, r->id);
@@ -333,7 +333,7 @@ int store_put(struct store *s, const struct report *r, const char *event,
     char *detail = xasprintf("{\"committee\":\"%s\"}", r->committee ? r->committee : "");
     rc = store_insert(s, r, outcome, err, errlen) < 0 ||
                  store_put_topics(s, r, err, errlen) < 0 ||
-                 store_event(s, r->id, r->received_us, event, NULL, detail, err, errlen) < 0
+                 store_event(s, r->id, now_us, event, NULL, detail, err, errlen) < 0
              ? STORE_ERROR
              : STORE_OK;
     free(detail);

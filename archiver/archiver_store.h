@@ -56,11 +56,12 @@ void store_rollback(struct store *s);
  * open transaction, once: STORE_OK, STORE_ALREADY (same id),
  * STORE_DUPLICATE with the first report's id in dup_of (same member and
  * ref; or, without ref, same member, title and body received within
- * window_us before r), or STORE_ERROR.  event: "routed" or "imported"; an
+ * window_us before r), or STORE_ERROR.  event: "routed" or "imported",
+ * logged at now_us (so routed - received is the pipeline's latency); an
  * outcome (imported history) stores the report closed. */
 int store_put(struct store *s, const struct report *r, const char *event,
-              const char *outcome, int64_t window_us, char *dup_of, size_t duplen,
-              char *err, size_t errlen);
+              const char *outcome, int64_t window_us, int64_t now_us, char *dup_of,
+              size_t duplen, char *err, size_t errlen);
 
 /* ---- committee queues ---- */
 

@@ -41,8 +41,8 @@ static int put(struct store *s, struct report *r, const char *outcome, char *dup
 {
     char err[256], d[64] = "";
     store_begin(s, err, sizeof err);
-    int rc = store_put(s, r, outcome ? "imported" : "routed", outcome, WINDOW, d, sizeof d,
-                       err, sizeof err);
+    int rc = store_put(s, r, outcome ? "imported" : "routed", outcome, WINDOW, r->received_us,
+                       d, sizeof d, err, sizeof err);
     if (store_commit(s, err, sizeof err) < 0)
         rc = STORE_ERROR;
     if (dup)

@@ -35,7 +35,7 @@ DEPS     := $(BUILD)/.deps-ok
 
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench
 
-.PHONY: all run test check bench fault fuzz install clean deps
+.PHONY: all run test check valgrind bench fault fuzz install clean deps
 all: $(PROGS:%=$(BIN)/%) $(TESTS) $(TOOLS)
 
 deps $(DEPS):
@@ -87,6 +87,11 @@ test: all
 check:
 	MINYI_SANITIZED=1 $(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+# every end-to-end scenario with each daemon under valgrind memcheck
+valgrind: all
+	@scripts/deps.sh test
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) MINYI_VALGRIND=1 TESTS='[0-9]*.sh' tests/run.sh
 
 fault: all
 	@scripts/deps.sh test

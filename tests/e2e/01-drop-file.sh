@@ -29,4 +29,10 @@ month=$(TZ=Asia/Shanghai date +%Y-%m)
 total=$(minyi audit --format json | jq -r .total)
 check_eq "audit counts all three in the current month" "$total" 3
 check_eq "audit month" "$(minyi audit --format json | jq -r .month)" "$month"
+
+# Permissions: nothing in the state directory is world-writable (or readable)
+check_eq "nothing world-writable in the state directory" \
+    "$(find "$STATE" -perm -o=w ! -type l | wc -l)" 0
+check_eq "the archive is not world-readable" "$(find "$STATE/archive.db" -perm -o=r | wc -l)" 0
+check_eq "sockets are not world-accessible" "$(find "$STATE/run" -type s -perm -o=w | wc -l)" 0
 finish

@@ -338,6 +338,31 @@ static void test_busy_and_rejected(void)
     teardown(&s);
 }
 
+/* A file removed between the listing and the open is skipped quietly:
+ * neither taken nor rejected (the busy check runs just before the open). */
+static int busy_unlink(void *arg, const char *rel)
+{
+    (void)arg;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", dropdir, rel);
+    unlink(path);
+    return 0;
+}
+
+static void test_vanished(void)
+{
+    struct sink s;
+    setup(&s);
+    put("gone.json", JSON_OK);
+    CHECK_INT("walk: the file vanishes before it is opened",
+              drop_scan(s.d, 1, 100, busy_unlink, sink_take, &s), 0);
+    CHECK_INT("nothing taken", s.n, 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/rejected/gone.json.reason.json", dropdir);
+    CHECK(access(path, F_OK) != 0, "a vanished file is not rejected");
+    teardown(&s);
+}
+
 /* drop_remove removes only the very file that was read. */
 static void test_remove_identity(void)
 {
@@ -561,6 +586,7 @@ int main(void)
         test_one(&one_cases[i]);
     test_temp_names();
     test_busy_and_rejected();
+    test_vanished();
     test_remove_identity();
     test_reject_names();
     test_many();

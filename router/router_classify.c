@@ -6,6 +6,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "router_classify.h"
+#include "router_prefilter.h"
 #include "log.h"
 #include "report.h"
 #include "rules.h"
@@ -27,6 +28,7 @@ struct classify {
     struct classify_topic *topics;    /* one per rules->topics */
     pcre2_match_context *mctx;        /* limits; never written after new */
     size_t npatterns;
+    struct prefilter *pf;             /* NULL: every pattern runs */
 };
 
 /* The text of one field of the report being classified. */
@@ -43,6 +45,7 @@ struct classify_run {
     pcre2_match_data *md;
     struct classify_stats *st;
     struct classify_field field[2];   /* title, body */
+    unsigned char *may[2];            /* per field, per prefilter slot; NULL: all */
 };
 
 /* A topic's outcome before tags are ordered. */
@@ -102,6 +105,7 @@ int classify_new(const struct rules *rules, struct classify **out,
         *out = NULL;
         return -1;
     }
+    c->pf = prefilter_new(rules);
     *out = c;
     return 0;
 }
@@ -121,6 +125,7 @@ void classify_free(struct classify **cp)
         free(c->topics[t].exc);
     }
     free(c->topics);
+    prefilter_free(&c->pf);
     pcre2_match_context_free(c->mctx);
     free(c);
     *cp = NULL;
@@ -213,6 +218,13 @@ static int classify_count(struct classify_run *run, struct classify_scored *s, s
     return n;
 }
 
+/* 0 when the prefilter ruled out slot k (pattern, then excludes) of topic t
+ * in field f; 1 when it may match or there is no prefilter. */
+static int classify_may(const struct classify_run *run, int f, size_t t, size_t k)
+{
+    return !run->may[f] || run->may[f][prefilter_slot(run->c->pf, t, k)];
+}
+
 /* 1 if any exclude of the topic matches the title or the body (even empty). */
 static int classify_vetoed(struct classify_run *run, size_t t)
 {
@@ -220,25 +232,39 @@ static int classify_vetoed(struct classify_run *run, size_t t)
     size_t ms, me;
     for (size_t i = 0; i < rt->nexcludes; i++)
         for (int f = 0; f < 2; f++)
-            if (classify_match(run, run->c->topics[t].exc[i], &run->field[f], 0, &ms,
+            if (classify_may(run, f, t, rt->npatterns + i) &&
+                classify_match(run, run->c->topics[t].exc[i], &run->field[f], 0, &ms,
                                &me, t, "exclude", i) == 1)
                 return 1;
     return 0;
 }
 
-/* Score topic s->topic (0 when vetoed), collecting its hits.  This loop is
- * where a literal prefilter would skip patterns that cannot match. */
+/* 1 if the prefilter leaves some pattern of topic t possible. */
+static int classify_topic_possible(const struct classify_run *run, size_t t)
+{
+    const struct rules_topic *rt = &run->c->rules->topics[t];
+    for (size_t i = 0; i < rt->npatterns; i++)
+        if (classify_may(run, 0, t, i) || classify_may(run, 1, t, i))
+            return 1;
+    return 0;
+}
+
+/* Score topic s->topic (0 when vetoed), collecting its hits; patterns the
+ * prefilter ruled out are not run (they would count 0). */
 static void classify_topic(struct classify_run *run, struct classify_scored *s)
 {
     const struct rules *rules = run->c->rules;
     const struct rules_topic *rt = &rules->topics[s->topic];
     double sum = 0;
     s->score = 0;
-    if (rt->npatterns == 0 || classify_vetoed(run, s->topic))
+    if (rt->npatterns == 0 || !classify_topic_possible(run, s->topic) ||
+        classify_vetoed(run, s->topic))
         return;
     for (size_t i = 0; i < rt->npatterns; i++) {
-        int th = classify_count(run, s, i, &run->field[0]);
-        int bh = classify_count(run, s, i, &run->field[1]);
+        int th = classify_may(run, 0, s->topic, i)
+                     ? classify_count(run, s, i, &run->field[0]) : 0;
+        int bh = classify_may(run, 1, s->topic, i)
+                     ? classify_count(run, s, i, &run->field[1]) : 0;
         sum += rt->patterns[i].w * (rules->title_weight * th + bh);
     }
     s->score = rt->weight * sum;
@@ -322,6 +348,15 @@ int classify_report(const struct classify *c, struct report *r,
     }
     classify_field_set(&run.field[0], "title", r->title, run.id);
     classify_field_set(&run.field[1], "body", r->body, run.id);
+    unsigned char *may = NULL;
+    if (c->pf) {
+        size_t n = prefilter_slots(c->pf);
+        may = xmalloc(2 * n + 1);
+        for (int f = 0; f < 2; f++) {
+            run.may[f] = may + f * n;
+            prefilter_scan(c->pf, run.field[f].s, run.field[f].len, run.may[f]);
+        }
+    }
     struct classify_scored *v = xcalloc(rules->ntopics + 1, sizeof *v);
     size_t n = 0;
     for (size_t t = 0; t < rules->ntopics; t++) {
@@ -335,6 +370,7 @@ int classify_report(const struct classify *c, struct report *r,
         }
     }
     pcre2_match_data_free(run.md);
+    free(may);
     classify_fill(c, r, v, n);
     free(v);
     if (st) {

@@ -3,8 +3,8 @@
  *
  * Every pattern and exclude of a rules file is compiled once, with
  * PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, and JIT-compiled where the library
- * supports it.  The result is read-only: one struct classify may be shared by
- * several threads (each call allocates its own match data).
+ * supports it.  One struct classify serves one thread at a time (its
+ * prefilter has one Hyperscan scratch space).
  *
  * Scoring (fixed; rules files are written against it):
  *   - A topic with any `exclude` pattern matching the title or the body is
@@ -29,9 +29,11 @@
  * in error messages), counted in classify_stats.match_limit and treated as
  * no match (earlier matches of the same pattern still count).
  *
- * Later: a Hyperscan multi-literal prefilter may decide which patterns can
- * match at all; classify_topic's per-pattern loop is the one place to consult
- * it.
+ * Speed: a Hyperscan prefilter (router_prefilter.h) scans title and body
+ * once and names the patterns that may match; only those run in PCRE2, and
+ * a topic none of whose patterns may match is skipped whole.  The results
+ * are exactly those of running every pattern (MINYI_NO_PREFILTER=1 does
+ * that; test_prefilter compares the two).
  */
 #ifndef MINYI_ROUTER_CLASSIFY_H
 #define MINYI_ROUTER_CLASSIFY_H

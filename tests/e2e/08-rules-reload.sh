@@ -33,9 +33,15 @@ check "SIGHUP with a broken file: logged, old rules kept" wait_until 10 grep -q 
 check_eq "still routing after SIGHUP" "$(route_of '垃圾分类 4' '小区垃圾分类没人管')" chengjian
 check "router alive" daemon_up router
 
-# a hostile pattern: catastrophic backtracking is bounded and counted
+# a hostile pattern: catastrophic backtracking is bounded and counted.  The
+# Hyperscan prefilter already rules this text out for (a+)+$, so PCRE2's own
+# bounds are exercised with the prefilter off.
+cp "$ROOT/tests/data/rules-small.json" "$T/rules.json"
+stop_pipeline
+export MINYI_NO_PREFILTER=1
+start_pipeline
 jq '.topics += [{"id":"evil","name":"回溯","category":"政法","patterns":["(a+)+$"]}]' \
-    "$ROOT/tests/data/rules-small.json" >"$T/rules.json"
+    "$ROOT/tests/data/rules-small.json" >"$T/rules.new" && mv "$T/rules.new" "$T/rules.json"
 check "reload with a backtracking pattern" minyi rules reload
 body=$(printf 'a%.0s' $(seq 40))b
 check_eq "the report is still routed (limit hit = no match)" "$(route_of '学校 回溯' "$body")" jiaoke

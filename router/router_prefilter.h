@@ -1,0 +1,50 @@
+/* router_prefilter: which patterns of a rules file can match a text at all,
+ * found in one pass by Hyperscan -- the only module that includes hs.h.
+ *
+ * Every pattern and exclude is compiled into one Hyperscan database in
+ * prefilter mode (HS_FLAG_PREFILTER | UTF8 | UCP | CASELESS | SINGLEMATCH):
+ * Hyperscan may report a pattern that PCRE2 then does not match, never the
+ * other way round.  The classifier runs PCRE2 only on the reported ones, as
+ * intrusion-detection engines do, so its results are exactly plain PCRE2's.
+ *
+ * Patterns Hyperscan cannot take even in prefilter mode, patterns that can
+ * match the empty string, and patterns holding letters whose Unicode case
+ * folding Hyperscan may not mirror (Latin beyond ASCII, Greek, Cyrillic,
+ * full-width) are "always" patterns: reported for every text.  A text that
+ * holds one of the characters PCRE2 folds onto ASCII letters (K KELVIN
+ * SIGN, LONG S, ANGSTROM and OHM SIGN) is not prefiltered at all.
+ *
+ * Slots: pattern k of topic t is slot base(t) + k, its exclude j is slot
+ * base(t) + npatterns + j, in file order (prefilter_slot).
+ *
+ * MINYI_NO_PREFILTER=1 in the environment, or a CPU Hyperscan does not
+ * support, makes prefilter_new return NULL: the classifier then runs every
+ * pattern, as before.
+ *
+ * Ownership: prefilter_new returns an object freed with prefilter_free(&p).
+ * It holds its own scratch space, so one object serves one thread.
+ */
+#ifndef MINYI_ROUTER_PREFILTER_H
+#define MINYI_ROUTER_PREFILTER_H
+#include <stddef.h>
+
+struct rules;
+struct prefilter;
+
+/* Build the database for rules (borrowed; it must outlive the result).
+ * NULL when disabled or unavailable (logged once), never on bad patterns. */
+struct prefilter *prefilter_new(const struct rules *rules);
+/* Free *p; sets *p = NULL. NULL-safe. */
+void prefilter_free(struct prefilter **p);
+/* Number of slots (patterns and excludes of every topic). */
+size_t prefilter_slots(const struct prefilter *p);
+/* The slot of pattern k (k < npatterns) or exclude k - npatterns of topic t. */
+size_t prefilter_slot(const struct prefilter *p, size_t topic, size_t k);
+/* Patterns that run always (for tests and status). */
+size_t prefilter_always(const struct prefilter *p);
+/* Mark in may[slot] (prefilter_slots bytes, cleared by the call) every
+ * pattern that may match text[0..len).  Returns 0, or -1 when the text was
+ * not prefiltered (every slot is then marked). */
+int prefilter_scan(struct prefilter *p, const char *text, size_t len, unsigned char *may);
+
+#endif

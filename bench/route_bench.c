@@ -14,6 +14,7 @@
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,8 @@ int main(int argc, char **argv)
                                        {"seconds", required_argument, NULL, 's'},
                                        {NULL, 0, NULL, 0}};
     const char *rules_path = "config/rules.json", *corpus_path = NULL;
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);   /* as the daemons do (common/daemon.c) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     double seconds = 3, tagged = 0;
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {

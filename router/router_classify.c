@@ -29,6 +29,7 @@ struct classify {
     pcre2_match_context *mctx;        /* limits; never written after new */
     size_t npatterns;
     struct prefilter *pf;             /* NULL: every pattern runs */
+    struct prefilter_result *res;     /* [2]: title, body; reused per report */
 };
 
 /* The text of one field of the report being classified. */
@@ -45,7 +46,7 @@ struct classify_run {
     pcre2_match_data *md;
     struct classify_stats *st;
     struct classify_field field[2];   /* title, body */
-    unsigned char *may[2];            /* per field, per prefilter slot; NULL: all */
+    struct prefilter_result *res[2];  /* per field; NULL: no prefilter */
 };
 
 /* A topic's outcome before tags are ordered. */
@@ -106,6 +107,7 @@ int classify_new(const struct rules *rules, struct classify **out,
         return -1;
     }
     c->pf = prefilter_new(rules);
+    c->res = xcalloc(2, sizeof *c->res);
     *out = c;
     return 0;
 }
@@ -126,6 +128,11 @@ void classify_free(struct classify **cp)
     }
     free(c->topics);
     prefilter_free(&c->pf);
+    if (c->res) {
+        prefilter_result_free(&c->res[0]);
+        prefilter_result_free(&c->res[1]);
+        free(c->res);
+    }
     pcre2_match_context_free(c->mctx);
     free(c);
     *cp = NULL;
@@ -203,6 +210,15 @@ static int classify_count(struct classify_run *run, struct classify_scored *s, s
     const pcre2_code *code = run->c->topics[s->topic].pat[i];
     size_t start = 0, ms, me;
     int n = 0;
+    const struct prefilter_result *res = run->res[f == &run->field[0] ? 0 : 1];
+    if (res && res->exact && prefilter_exact(run->c->pf, prefilter_slot(run->c->pf, s->topic, i))) {
+        size_t st[CLASSIFY_COUNT_MAX], en[CLASSIFY_COUNT_MAX];
+        n = (int)prefilter_matches(res, prefilter_slot(run->c->pf, s->topic, i),
+                                   CLASSIFY_COUNT_MAX, st, en);
+        for (int k = 0; k < n; k++)     /* the very matches PCRE2 would find */
+            classify_keep_hit(s, f, i, st[k], en[k]);
+        return n;
+    }
     while (n < CLASSIFY_COUNT_MAX && start <= f->len &&
            classify_match(run, code, f, start, &ms, &me, s->topic, "pattern", i) == 1) {
         if (me == ms) {               /* empty: step over one character */
@@ -222,7 +238,7 @@ static int classify_count(struct classify_run *run, struct classify_scored *s, s
  * in field f; 1 when it may match or there is no prefilter. */
 static int classify_may(const struct classify_run *run, int f, size_t t, size_t k)
 {
-    return !run->may[f] || run->may[f][prefilter_slot(run->c->pf, t, k)];
+    return !run->res[f] || run->res[f]->may[prefilter_slot(run->c->pf, t, k)];
 }
 
 /* 1 if any exclude of the topic matches the title or the body (even empty). */
@@ -348,14 +364,9 @@ int classify_report(const struct classify *c, struct report *r,
     }
     classify_field_set(&run.field[0], "title", r->title, run.id);
     classify_field_set(&run.field[1], "body", r->body, run.id);
-    unsigned char *may = NULL;
-    if (c->pf) {
-        size_t n = prefilter_slots(c->pf);
-        may = xmalloc(2 * n + 1);
-        for (int f = 0; f < 2; f++) {
-            run.may[f] = may + f * n;
-            prefilter_scan(c->pf, run.field[f].s, run.field[f].len, run.may[f]);
-        }
+    for (int f = 0; c->pf && f < 2; f++) {
+        run.res[f] = &c->res[f];
+        prefilter_scan(c->pf, run.field[f].s, run.field[f].len, run.res[f]);
     }
     struct classify_scored *v = xcalloc(rules->ntopics + 1, sizeof *v);
     size_t n = 0;
@@ -370,7 +381,6 @@ int classify_report(const struct classify *c, struct report *r,
         }
     }
     pcre2_match_data_free(run.md);
-    free(may);
     classify_fill(c, r, v, n);
     free(v);
     if (st) {

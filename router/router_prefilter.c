@@ -17,11 +17,25 @@
 #define PREFILTER_FLAGS (HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
                          HS_FLAG_SINGLEMATCH)
 
+#define PREFILTER_LIT_FLAGS (HS_FLAG_UTF8 | HS_FLAG_CASELESS)
+#define PREFILTER_ALTS_MAX 256
+
+/* One alternative of an exact-literal pattern; its Hyperscan id is
+ * nslots + its index. */
+struct prefilter_lit {
+    unsigned slot, alt;
+    size_t len;                   /* bytes of the literal (escapes removed) */
+    char *re;                     /* the alternative's source */
+};
+
 struct prefilter {
     const struct rules *rules;
     size_t *base;                 /* first slot of each topic */
     size_t nslots, nalways;
     unsigned char *always;        /* per slot: 1 = reported for every text */
+    unsigned char *exact;         /* per slot: 1 = an exact-literal pattern */
+    struct prefilter_lit *lit;
+    size_t nlit;
     hs_database_t *db;            /* NULL when every pattern is an always one */
     hs_scratch_t *scratch;
 };
@@ -67,24 +81,79 @@ static int prefilter_unsafe(const char *re)
     return 0;
 }
 
+/* Split re into plain literals if it is "lit|lit|..." (ASCII punctuation
+ * only as \\x escapes, no other regex syntax): their sources into srcs[]
+ * (malloc'd) and byte lengths into lens[].  Returns how many, 0 if re is
+ * not such a pattern. */
+static size_t prefilter_literals(const char *re, char **srcs, size_t *lens)
+{
+    size_t n = 0, len = 0;
+    const char *from = re;
+    for (const char *p = re;; p++) {
+        if (*p == '|' || !*p) {
+            if (len == 0 || n == PREFILTER_ALTS_MAX)
+                goto not_literal;
+            srcs[n] = xstrndup(from, (size_t)(p - from));
+            lens[n++] = len;
+            if (!*p)
+                return n;
+            from = p + 1;
+            len = 0;
+        } else if (*p == '\\') {
+            if (!p[1] || (unsigned char)p[1] >= 0x80 || !strchr("\\.^$|?*+()[]{}/-#", p[1]))
+                goto not_literal;
+            p++, len++;
+        } else if (strchr("^$.?*+()[]{}", *p)) {
+            goto not_literal;
+        } else {
+            len++;
+        }
+    }
+not_literal:
+    while (n)
+        free(srcs[--n]);
+    return 0;
+}
+
+/* Make slot an exact-literal pattern if its source allows. */
+static void prefilter_add_literals(struct prefilter *p, size_t slot, const char *re)
+{
+    char *srcs[PREFILTER_ALTS_MAX];
+    size_t lens[PREFILTER_ALTS_MAX];
+    size_t n = prefilter_literals(re, srcs, lens);
+    if (n == 0)
+        return;
+    p->exact[slot] = 1;
+    p->lit = xrealloc(p->lit, (p->nlit + n) * sizeof *p->lit);
+    for (size_t i = 0; i < n; i++)
+        p->lit[p->nlit++] = (struct prefilter_lit){(unsigned)slot, (unsigned)i, lens[i], srcs[i]};
+}
+
 /* Compile the slots not marked always; a refused one becomes always and
  * the rest is tried again.  0, or -1 when Hyperscan fails as a whole. */
 static int prefilter_compile(struct prefilter *p)
 {
-    const char **expr = xcalloc(p->nslots + 1, sizeof *expr);
-    unsigned *flags = xcalloc(p->nslots + 1, sizeof *flags), *ids = xcalloc(p->nslots + 1, sizeof *ids);
+    size_t max = p->nslots + p->nlit + 1;
+    const char **expr = xcalloc(max, sizeof *expr);
+    unsigned *flags = xcalloc(max, sizeof *flags), *ids = xcalloc(max, sizeof *ids);
     int rc = -1;
     for (size_t tries = 0; tries <= p->nslots; tries++) {
         unsigned n = 0;
         for (size_t t = 0; t < p->rules->ntopics; t++) {
             const struct rules_topic *rt = &p->rules->topics[t];
             for (size_t k = 0; k < rt->npatterns + rt->nexcludes; k++)
-                if (!p->always[p->base[t] + k]) {
+                if (!p->always[p->base[t] + k] && !p->exact[p->base[t] + k]) {
                     expr[n] = prefilter_source(rt, k);
                     flags[n] = PREFILTER_FLAGS;
                     ids[n++] = (unsigned)(p->base[t] + k);
                 }
         }
+        for (size_t i = 0; i < p->nlit; i++)
+            if (p->exact[p->lit[i].slot]) {
+                expr[n] = p->lit[i].re;
+                flags[n] = PREFILTER_LIT_FLAGS;
+                ids[n++] = (unsigned)(p->nslots + i);
+            }
         if (n == 0) {
             rc = 0;
             break;
@@ -101,7 +170,9 @@ static int prefilter_compile(struct prefilter *p)
             hs_free_compile_error(cerr);
             break;
         }
-        p->always[ids[bad]] = 1;
+        size_t slot = ids[bad] < p->nslots ? ids[bad] : p->lit[ids[bad] - p->nslots].slot;
+        p->always[slot] = 1;          /* refused: PCRE2 runs it on every text */
+        p->exact[slot] = 0;
         hs_free_compile_error(cerr);
     }
     free(expr);
@@ -123,10 +194,15 @@ struct prefilter *prefilter_new(const struct rules *rules)
         p->nslots += rules->topics[t].npatterns + rules->topics[t].nexcludes;
     }
     p->always = xcalloc(p->nslots + 1, 1);
+    p->exact = xcalloc(p->nslots + 1, 1);
     for (size_t t = 0; t < rules->ntopics; t++) {
         const struct rules_topic *rt = &rules->topics[t];
-        for (size_t k = 0; k < rt->npatterns + rt->nexcludes; k++)
-            p->always[p->base[t] + k] = (unsigned char)prefilter_unsafe(prefilter_source(rt, k));
+        for (size_t k = 0; k < rt->npatterns + rt->nexcludes; k++) {
+            const char *re = prefilter_source(rt, k);
+            p->always[p->base[t] + k] = (unsigned char)prefilter_unsafe(re);
+            if (k < rt->npatterns && !p->always[p->base[t] + k])
+                prefilter_add_literals(p, p->base[t] + k, re);
+        }
     }
     if (prefilter_compile(p) < 0 ||
         (p->db && hs_alloc_scratch(p->db, &p->scratch) != HS_SUCCESS)) {
@@ -145,6 +221,10 @@ void prefilter_free(struct prefilter **pp)
         return;
     hs_free_scratch(p->scratch);
     hs_free_database(p->db);
+    for (size_t i = 0; i < p->nlit; i++)
+        free(p->lit[i].re);
+    free(p->lit);
+    free(p->exact);
     free(p->always);
     free(p->base);
     free(p);
@@ -166,33 +246,153 @@ size_t prefilter_always(const struct prefilter *p)
     return p->nalways;
 }
 
+struct prefilter_ctx {
+    const struct prefilter *p;
+    struct prefilter_result *res;
+};
+
 static int prefilter_on_match(unsigned id, unsigned long long from, unsigned long long to,
-                              unsigned flags, void *ctx)
+                              unsigned flags, void *arg)
 {
-    (void)from, (void)to, (void)flags;
-    ((unsigned char *)ctx)[id] = 1;
+    struct prefilter_ctx *ctx = arg;
+    struct prefilter_result *res = ctx->res;
+    (void)from, (void)flags;
+    if (id < ctx->p->nslots) {
+        res->may[id] = 1;
+        return 0;
+    }
+    const struct prefilter_lit *l = &ctx->p->lit[id - ctx->p->nslots];
+    res->may[l->slot] = 1;
+    if (res->nocc == res->cap) {
+        res->cap = res->cap ? 2 * res->cap : 256;
+        res->occ = xrealloc(res->occ, res->cap * sizeof *res->occ);
+    }
+    res->occ[res->nocc++] = (struct prefilter_occ){l->slot, l->alt, (size_t)to - l->len,
+                                                   (size_t)to};
     return 0;
 }
 
-/* Characters PCRE2's caseless matching folds onto ASCII letters. */
+static int prefilter_occ_cmp(const void *a, const void *b)
+{
+    const struct prefilter_occ *x = a, *y = b;
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->alt < y->alt ? -1 : x->alt > y->alt;
+}
+
+void prefilter_result_free(struct prefilter_result *res)
+{
+    free(res->may);
+    free(res->occ);
+    free(res->tmp);
+    free(res->count);
+    memset(res, 0, sizeof *res);
+}
+
+int prefilter_exact(const struct prefilter *p, size_t slot)
+{
+    return p->exact[slot];
+}
+
+size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
+                         size_t *start, size_t *end)
+{
+    size_t lo = 0, hi = res->nocc, n = 0, pos = 0;
+    while (lo < hi) {                 /* the first occurrence of slot */
+        size_t mid = lo + (hi - lo) / 2;
+        if (res->occ[mid].slot < slot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < res->nocc && res->occ[i].slot == slot && n < max; i++)
+        if (res->occ[i].start >= pos) {
+            start[n] = res->occ[i].start;
+            end[n++] = pos = res->occ[i].end;
+        }
+    return n;
+}
+
+/* Characters PCRE2's caseless matching folds onto ASCII letters: U+212A
+ * KELVIN SIGN (E2 84 AA), U+212B ANGSTROM SIGN (E2 84 AB), U+2126 OHM SIGN
+ * (E2 84 A6), U+017F LONG S (C5 BF).  One pass over the text. */
 static int prefilter_folds_to_ascii(const char *text, size_t len)
 {
-    static const char *const odd[] = {"\xE2\x84\xAA", "\xC5\xBF", "\xE2\x84\xAB",
-                                      "\xE2\x84\xA6"};
-    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
-        if (memmem(text, len, odd[i], strlen(odd[i])))
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] == 0xC5 && s[i + 1] == 0xBF)
             return 1;
+        if (s[i] == 0xE2 && s[i + 1] == 0x84 && i + 2 < len &&
+            (s[i + 2] == 0xAA || s[i + 2] == 0xAB || s[i + 2] == 0xA6))
+            return 1;
+    }
     return 0;
 }
 
-int prefilter_scan(struct prefilter *p, const char *text, size_t len, unsigned char *may)
+/* Order the occurrences by slot, then start, then alternative: a counting
+ * sort by slot, then a short sort within each slot. */
+static void prefilter_order(const struct prefilter *p, struct prefilter_result *res)
 {
-    memcpy(may, p->always, p->nslots);
+    if (res->ncount < p->nslots + 1) {
+        res->ncount = p->nslots + 1;
+        res->count = xrealloc(res->count, res->ncount * sizeof *res->count);
+    }
+    if (res->captmp < res->nocc) {
+        res->captmp = res->cap;
+        res->tmp = xrealloc(res->tmp, res->captmp * sizeof *res->tmp);
+    }
+    memset(res->count, 0, (p->nslots + 1) * sizeof *res->count);
+    for (size_t i = 0; i < res->nocc; i++)
+        res->count[res->occ[i].slot + 1]++;
+    for (size_t k = 1; k <= p->nslots; k++)
+        res->count[k] += res->count[k - 1];
+    for (size_t i = 0; i < res->nocc; i++)
+        res->tmp[res->count[res->occ[i].slot]++] = res->occ[i];
+    struct prefilter_occ *swap = res->occ;
+    res->occ = res->tmp;
+    res->tmp = swap;
+    size_t c = res->cap;
+    res->cap = res->captmp;
+    res->captmp = c;
+    for (size_t i = 0, j; i < res->nocc; i = j) {
+        for (j = i + 1; j < res->nocc && res->occ[j].slot == res->occ[i].slot; j++)
+            ;
+        if (j - i > 16) {
+            qsort(res->occ + i, j - i, sizeof *res->occ, prefilter_occ_cmp);
+            continue;
+        }
+        for (size_t a = i + 1; a < j; a++) {   /* short runs: insertion sort */
+            struct prefilter_occ o = res->occ[a];
+            size_t b = a;
+            while (b > i && prefilter_occ_cmp(&res->occ[b - 1], &o) > 0) {
+                res->occ[b] = res->occ[b - 1];
+                b--;
+            }
+            res->occ[b] = o;
+        }
+    }
+}
+
+int prefilter_scan(struct prefilter *p, const char *text, size_t len,
+                   struct prefilter_result *res)
+{
+    if (!res->may)
+        res->may = xmalloc(p->nslots + 1);
+    memcpy(res->may, p->always, p->nslots);
+    res->nocc = 0;
+    res->exact = 1;
+    struct prefilter_ctx ctx = {p, res};
     if (prefilter_folds_to_ascii(text, len) ||
         (p->db && hs_scan(p->db, text, (unsigned)len, 0, p->scratch, prefilter_on_match,
-                          may) != HS_SUCCESS)) {
-        memset(may, 1, p->nslots);
+                          &ctx) != HS_SUCCESS)) {
+        memset(res->may, 1, p->nslots);
+        res->nocc = 0;
+        res->exact = 0;
         return -1;
     }
+    if (res->nocc > 1)
+        prefilter_order(p, res);
     return 0;
 }

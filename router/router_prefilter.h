@@ -14,6 +14,14 @@
  * holds one of the characters PCRE2 folds onto ASCII letters (K KELVIN
  * SIGN, LONG S, ANGSTROM and OHM SIGN) is not prefiltered at all.
  *
+ * Exact literals: a pattern that is only an alternation of plain literals
+ * ("物业费|物管费|PM2\\.5", no other regex syntax, no letters with
+ * non-ASCII case) is not prefiltered but matched exactly: each alternative
+ * is its own Hyperscan expression reporting every occurrence, and
+ * prefilter_matches replays PCRE2's leftmost-first, non-overlapping search
+ * over those occurrences -- the same matches, without running PCRE2.  Most
+ * rules are such lists of everyday words.
+ *
  * Slots: pattern k of topic t is slot base(t) + k, its exclude j is slot
  * base(t) + npatterns + j, in file order (prefilter_slot).
  *
@@ -42,9 +50,35 @@ size_t prefilter_slots(const struct prefilter *p);
 size_t prefilter_slot(const struct prefilter *p, size_t topic, size_t k);
 /* Patterns that run always (for tests and status). */
 size_t prefilter_always(const struct prefilter *p);
-/* Mark in may[slot] (prefilter_slots bytes, cleared by the call) every
- * pattern that may match text[0..len).  Returns 0, or -1 when the text was
- * not prefiltered (every slot is then marked). */
-int prefilter_scan(struct prefilter *p, const char *text, size_t len, unsigned char *may);
+/* One scan's result: may[slot] is 1 for every pattern that may match (all
+ * of them when the text was not prefiltered), and the occurrences of the
+ * exact-literal patterns.  Zero-initialise; reuse across scans; free with
+ * prefilter_result_free. */
+struct prefilter_occ {
+    unsigned slot, alt;           /* pattern slot, 0-based alternative */
+    size_t start, end;            /* byte offsets in the text */
+};
+struct prefilter_result {
+    unsigned char *may;
+    struct prefilter_occ *occ;
+    size_t nocc, cap;
+    int exact;                    /* 1: exact slots may use prefilter_matches */
+    struct prefilter_occ *tmp;    /* private: sorting space */
+    size_t captmp, *count, ncount;
+};
+void prefilter_result_free(struct prefilter_result *res);
+
+/* Scan text[0..len) into res.  Returns 0, or -1 when the text was not
+ * prefiltered (every slot marked, exact is 0: run PCRE2 everywhere). */
+int prefilter_scan(struct prefilter *p, const char *text, size_t len,
+                   struct prefilter_result *res);
+/* 1 if slot is an exact-literal pattern. */
+int prefilter_exact(const struct prefilter *p, size_t slot);
+/* PCRE2's matches of exact slot in the scanned text, as PCRE2 would find
+ * them from offset 0: leftmost first, the earliest alternative at the same
+ * start, each search resuming at the previous end; at most max of them into
+ * start[] / end[].  Returns how many. */
+size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
+                         size_t *start, size_t *end);
 
 #endif

@@ -186,7 +186,7 @@ static int config_limits(struct config *c, const cJSON *root, char *err, size_t 
         config_int(o, "batch_max", 512, 1, &l->batch_max, c->path, err, errlen) < 0 ||
         config_int(o, "resend_ms", 5000, 10, &l->resend_ms, c->path, err, errlen) < 0 ||
         config_int(o, "inflight_max", 20000, 1, &l->inflight_max, c->path, err, errlen) < 0 ||
-        config_int(o, "hwm", 10000, 1, &l->hwm, c->path, err, errlen) < 0 ||
+        config_int(o, "hwm", 1000, 1, &l->hwm, c->path, err, errlen) < 0 ||
         config_int(o, "rescan_ms", 2000, 50, &l->rescan_ms, c->path, err, errlen) < 0 ||
         config_int(o, "dedup_days", 30, 0, &l->dedup_days, c->path, err, errlen) < 0 ||
         config_int(o, "request_timeout_ms", 5000, 10, &l->request_timeout_ms, c->path, err,

@@ -45,7 +45,7 @@ struct config_limits {
     int batch_max;                /* reports per archive transaction: 512 */
     int resend_ms;                /* resend an unconfirmed report after: 5000 */
     int inflight_max;             /* reports sent but unconfirmed: 20000 */
-    int hwm;                      /* ZeroMQ high-water mark: 10000 */
+    int hwm;                      /* ZeroMQ high-water mark: 1000 */
     int rescan_ms;                /* drop folder rescan period: 2000 */
     int dedup_days;               /* content duplicates window: 30 */
     int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */

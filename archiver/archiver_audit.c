@@ -35,7 +35,6 @@ struct audit {
     char month[16], from[P_N][16];  /* the audited month; first month of each period */
     struct audit_member *m;       /* per roster member, in roster order */
     long long org[P_N];           /* every report, members in the roster or not */
-    int period;                   /* the period being counted (callbacks) */
     cJSON *list;                  /* the array being filled (callbacks) */
 };
 
@@ -58,18 +57,28 @@ static int audit_months(struct audit *a, const char *month)
     return 0;
 }
 
-static void audit_member_row(void *arg, const char *key, const char *key2,
+/* One (month, member) group of the year: into the member's month, quarter
+ * and year counts, the organisation's, and the trend. */
+static void audit_member_row(void *arg, const char *month, const char *member,
                              const long long *n, int nn)
 {
     struct audit *a = arg;
-    (void)key2;
-    a->org[a->period] += n[0];
-    const struct roster_member *m = roster_find(a->roster, key);
-    if (!m)
-        return;
-    struct audit_member *am = &a->m[m - a->roster->members];
-    for (int i = 0; i < nn && i < N_N; i++)
-        am->n[a->period][i] = n[i];
+    cJSON *e;
+    cJSON_ArrayForEach(e, a->list)
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "month")), month))
+            cJSON_SetNumberValue(cJSON_GetObjectItem(e, "count"),
+                                 cJSON_GetNumberValue(cJSON_GetObjectItem(e, "count")) + (double)n[0]);
+    const struct roster_member *m = member ? roster_find(a->roster, member) : NULL;
+    for (int p = 0; p < P_N; p++) {
+        if (strcmp(month, a->from[p]) < 0 || strcmp(month, a->month) > 0)
+            continue;
+        a->org[p] += n[0];
+        if (!m)
+            continue;
+        struct audit_member *am = &a->m[m - a->roster->members];
+        for (int i = 0; i < nn && i < N_N; i++)
+            am->n[p][i] += n[i];
+    }
 }
 
 static double audit_points(const struct config *cfg, const long long *n)
@@ -292,18 +301,6 @@ static void audit_topic_row(void *arg, const char *key, const char *key2, const 
     cJSON_AddItemToArray(a->list, o);
 }
 
-static void audit_month_row(void *arg, const char *key, const char *key2, const long long *n,
-                            int nn)
-{
-    struct audit *a = arg;
-    (void)key2;
-    (void)nn;
-    cJSON *e;
-    cJSON_ArrayForEach(e, a->list)
-        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(e, "month")), key))
-            cJSON_SetNumberValue(cJSON_GetObjectItem(e, "count"), (double)n[0]);
-}
-
 static void audit_outcome_row(void *arg, const char *key, const char *key2,
                               const long long *n, int nn)
 {
@@ -333,39 +330,35 @@ static cJSON *audit_committees(struct audit *a, struct store *s, char *err, size
     return a->list;
 }
 
-/* The 12 months ending at the audited one, zeros included. */
-static cJSON *audit_trend(struct audit *a, struct store *s, char *err, size_t errlen)
+/* The 12 months ending at the audited one, zeros included (filled by
+ * audit_member_row); first gets the first of them. */
+static cJSON *audit_trend(struct audit *a, char first[16])
 {
     int y, mo;
-    char first[16] = "";
     sscanf(a->month, "%4d-%2d", &y, &mo);
-    a->list = cJSON_CreateArray();
+    cJSON *list = cJSON_CreateArray();
     for (int k = 11; k >= 0; k--) {
         int t = y * 12 + (mo - 1) - k;
         char m[16];
         snprintf(m, sizeof m, "%04d-%02d", (t / 12) % 10000, (t % 12 + 1) % 100);
-        if (!first[0])
-            memcpy(first, m, sizeof first);
+        if (k == 11)
+            memcpy(first, m, 16);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "month", m);
         cJSON_AddNumberToObject(o, "count", 0);
-        cJSON_AddItemToArray(a->list, o);
+        cJSON_AddItemToArray(list, o);
     }
-    if (store_count(s, STORE_BY_MONTH, first, a->month, audit_month_row, a, err, errlen) < 0) {
-        cJSON_Delete(a->list);
-        return NULL;
-    }
-    return a->list;
+    return list;
 }
 
-/* Fill a->m and a->org from the store. 0 / -1. */
-static int audit_count_members(struct audit *a, struct store *s, char *err, size_t errlen)
+/* One pass over the 12 months ending at the audited one (they include
+ * the year and the quarter to date): members, organisation, trend. */
+static int audit_count_members(struct audit *a, struct store *s, cJSON *trend,
+                               const char *first, char *err, size_t errlen)
 {
-    for (a->period = 0; a->period < P_N; a->period++)
-        if (store_count(s, STORE_BY_MEMBER, a->from[a->period], a->month, audit_member_row,
-                         a, err, errlen) < 0)
-            return -1;
-    return 0;
+    a->list = trend;
+    return store_count(s, STORE_BY_MONTH_MEMBER, first, a->month, audit_member_row, a, err,
+                       errlen);
 }
 
 /* Everything not about people; 0 / -1. */
@@ -378,9 +371,6 @@ static int audit_rest(struct audit *a, struct store *s, cJSON *o, char *err, siz
     a->list = cJSON_AddArrayToObject(o, "topics");
     if (store_count(s, STORE_BY_TOPIC, a->month, a->month, audit_topic_row, a, err, errlen) < 0)
         return -1;
-    if (!(x = audit_trend(a, s, err, errlen)))
-        return -1;
-    cJSON_AddItemToObject(o, "trend", x);
     a->list = cJSON_AddObjectToObject(o, "outcomes");
     return store_count(s, STORE_BY_OUTCOME, a->month, a->month, audit_outcome_row, a, err,
                        errlen);
@@ -404,7 +394,10 @@ cJSON *audit_build(struct store *s, const struct config *cfg, const struct roste
     cJSON_AddStringToObject(o, "month", a.month);
     cJSON_AddStringToObject(o, "timezone", cfg->timezone);
     cJSON_AddStringToObject(o, "organisation", cfg->organisation ? cfg->organisation : "");
-    int rc = audit_count_members(&a, s, err, errlen);
+    char first[16];
+    cJSON *trend = audit_trend(&a, first);
+    cJSON_AddItemToObject(o, "trend", trend);
+    int rc = audit_count_members(&a, s, trend, first, err, errlen);
     if (rc == 0) {
         cJSON_AddNumberToObject(o, "total", (double)a.org[P_MONTH]);
         cJSON_AddNumberToObject(o, "ytd", (double)a.org[P_YEAR]);

@@ -77,6 +77,10 @@ static const char *const store_sql[ST_COUNT] = {
                     " GROUP BY month",
     [ST_BY_OUTCOME] = "SELECT coalesce(outcome, state), NULL, count(*) FROM reports WHERE "
                       MONTHS " GROUP BY 1",
+    [ST_BY_MONTH_MEMBER] = "SELECT month, member, count(*), total(outcome = 'adopted'), "
+                           "total(outcome = 'forwarded'), total(outcome = 'filed'), "
+                           "total(outcome = 'declined') FROM reports WHERE " MONTHS
+                           " GROUP BY month, member",
 };
 
 /* ---- helpers shared with archiver_store_queue.c ---- */
@@ -346,7 +350,7 @@ int store_count(struct store *s, enum store_agg by, const char *from, const char
                 store_row_fn fn, void *arg, char *err, size_t errlen)
 {
     static const enum st which[] = {ST_BY_MEMBER, ST_BY_COMMITTEE, ST_BY_TOPIC, ST_BY_MONTH,
-                                    ST_BY_OUTCOME};
+                                    ST_BY_OUTCOME, ST_BY_MONTH_MEMBER};
     sqlite3_stmt *q = store_stmt(s, which[by]);
     store_bind_text(q, 1, from);
     store_bind_text(q, 2, to);

@@ -9,6 +9,7 @@
 #   4. pipeline, drop folder: BENCH_DROP_N files, time until all archived
 #   5. router alone: default rules, 100 and 1,000 topics
 #   6. each daemon's CPU seconds and peak RSS
+#   7. the archive at 1,000,000 reports: audit and pull times (bench/scale.sh)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -72,7 +73,10 @@ if [ -x "$BUILD/bench/minyi-route-bench" ]; then
     router=$("$BUILD/bench/minyi-route-bench" --rules "$ROOT/config/rules.json" --corpus "$T/corpus.jsonl")
 fi
 
-jq -n --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+say "bench: the archive at scale (${BENCH_SCALE_N:-1000000} reports): audit and pull"
+scale=$(bash bench/scale.sh 2>/dev/null || echo '{}')
+
+jq -n --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -87,7 +91,8 @@ jq -n --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --ar
   sqlite_raw: {rows_per_s: $raw.rows_per_s},
   router: $router,
   rss_mb: {collector: ($rc|tonumber), router: ($rr|tonumber), archiver: ($ra|tonumber)},
-  cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)}
+  cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)},
+  scale: $scale
 }' >bench/results/latest.json
 jq -r '
   "figure                                   value",
@@ -100,6 +105,8 @@ jq -r '
   "router alone, default rules              \(.router.reports_per_s // "n/a") reports/s",
   "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s",
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",
-  "CPU s collector / router / archiver      \(.cpu_s.collector) / \(.cpu_s.router) / \(.cpu_s.archiver)"
+  "CPU s collector / router / archiver      \(.cpu_s.collector) / \(.cpu_s.router) / \(.cpu_s.archiver)",
+  "archive of \(.scale.reports // "?") reports: audit     \(.scale.audit_month_ms // "?") ms (a 12-month window: \(.scale.audit_december_ms // "?") ms)",
+  "archive of \(.scale.reports // "?") reports: pull      \(.scale.pull_ms // "?") ms (minyi pull, process start included)"
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

@@ -26,6 +26,17 @@ check_eq "ack of a closed report is refused (exit 1)" "$rc" 1
 minyi ack "${ids[1]}" --outcome maybe >/dev/null 2>&1; rc=$?
 check_eq "unknown outcome is a usage error (exit 2)" "$rc" 2
 
+# two clerks pulling the same committee at the same moment never share a report
+for i in 1 2 3 4 5 6; do
+    printf '{"member":"M03%d","title":"学位 并发 %d","body":"学校学位紧张。"}' "$i" "$i" | minyi submit - >/dev/null
+done
+check "six more archived" wait_until 10 sql_is 9 "SELECT count(*) FROM reports"
+minyi pull jiaoke --limit 4 --format json >"$T/p1" & pa=$!
+minyi pull jiaoke --limit 4 --format json >"$T/p2" & pb=$!
+wait $pa $pb
+check_eq "concurrent pulls: 6 reports handed out" "$(cat "$T/p1" "$T/p2" | jq -r .id | sort -u | wc -l)" 6
+check_eq "concurrent pulls: none twice" "$(cat "$T/p1" "$T/p2" | jq -r .id | wc -l)" 6
+
 check "release" minyi release "${ids[1]}"
 third=$(minyi pull jiaoke --format json | jq -r .id | tr '\n' ' ')
 check_eq "a released report is handed out again" "$third" "${ids[1]} "

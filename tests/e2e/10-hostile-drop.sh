@@ -76,10 +76,17 @@ exec 7>&-
 check "taken once closed" wait_until 10 test ! -e "$DROP/slow.json"
 check_eq "and archived whole" "$(sql "SELECT body FROM reports WHERE member='M062'")" "终于写完"
 
-# 2,000 files at once.
-for i in $(seq 1 2000); do printf '{"member":"M0%02d","title":"批量 %d","body":"正文 %d"}' $((i % 90 + 10)) "$i" "$i" >"$DROP/.b$i.tmp"; done
-for i in $(seq 1 2000); do mv "$DROP/.b$i.tmp" "$DROP/b$i.json"; done
-check "2,000 files at once all taken" wait_until 60 sh -c "test \$(ls '$DROP' | grep -c '^b[0-9]*.json') -eq 0"
-check_eq "and all archived" "$(sql "SELECT count(*) FROM reports WHERE title LIKE '批量 %'")" 2000
+# 10,000 files at once: written under temporary names, then renamed in one go.
+( cd "$DROP" && /usr/bin/python3 - <<'PY'
+import os
+for i in range(1, 10001):
+    with open(".b%d.tmp" % i, "w", encoding="utf-8") as f:
+        f.write('{"member":"M%03d","title":"批量 %d","body":"正文 %d"}' % (i % 90 + 10, i, i))
+for i in range(1, 10001):
+    os.rename(".b%d.tmp" % i, "b%d.json" % i)
+PY
+)
+check "10,000 files at once all taken" wait_until 180 sh -c "! ls '$DROP' | grep -q '^b[0-9]*.json'"
+check "and all archived" wait_until 60 sql_is 10000 "SELECT count(*) FROM reports WHERE title LIKE '批量 %'"
 check "collector alive" test -n "$(daemon_pid collector)"
 finish

@@ -12,7 +12,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs
+PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib
 
 BUILD   ?= build
 BIN     ?= bin

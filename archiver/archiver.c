@@ -4,6 +4,11 @@
  *           PUSH   connects ep.confirm confirmations to the collector
  *           ROUTER binds ep.query      the minyi command (archiver_query.c)
  *
+ * A routed report is three frames: the report as the collector sent it, the
+ * committee, and the router's tags as JSON text, which is stored as it is
+ * (report_encode_tags).  A single frame with committee and tags inside the
+ * report (report_encode) is accepted too.
+ *
  * Reports are stored in batches: up to limits.batch_max waiting messages,
  * one transaction, and only after COMMIT returned one confirmation naming
  * every id of the batch (stored, already there, or a duplicate dropped).
@@ -33,12 +38,17 @@
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
 
+struct routed {
+    struct report *r;
+    char *tags;                   /* the tags frame, or NULL: r's own tags */
+};
+
 struct archiver {
     struct store *store;
     struct roster *roster;
     struct rules *rules;
     struct bus_sock *pull, *confirm, *query;
-    struct report **batch;        /* decoded, not yet committed */
+    struct routed *batch;         /* decoded, not yet committed */
     size_t nbatch;
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
@@ -112,22 +122,57 @@ static void archiver_reload(struct daemon *d)
     log_info("reload: %zu members, %zu committees", ro->n, ru->ncommittees);
 }
 
+static void routed_clear(struct routed *x)
+{
+    report_free(&x->r);
+    free(x->tags);
+    x->tags = NULL;
+}
+
+/* Decode a routed message into x: 0, or -1 with why (pointing into err). */
+static int archiver_decode(const struct bus_msg *m, struct routed *x,
+                           struct report_error *err, const char **why)
+{
+    size_t parts = bus_msg_parts(m), len, clen, tlen;
+    const char *body = bus_msg_part(m, 0, &len);
+    const char *committee = parts == 3 ? bus_msg_part(m, 1, &clen) : NULL;
+    const char *tags = parts == 3 ? bus_msg_part(m, 2, &tlen) : NULL;
+    *why = "neither one nor three frames";
+    if ((parts != 1 && parts != 3) || !body || (parts == 3 && (!committee || !tags)))
+        return -1;
+    if (report_decode(body, len, &x->r, err) < 0) {
+        *why = err->detail;
+        return -1;
+    }
+    *why = "no id";
+    if (!x->r->id[0])
+        return -1;
+    if (parts == 3) {
+        *why = "bad committee frame";
+        if (clen == 0 || clen > 64 || memchr(committee, '\0', clen))
+            return -1;
+        free(x->r->committee);
+        x->r->committee = xstrndup(committee, clen);
+        x->tags = xstrndup(tags, tlen);
+    }
+    return 0;
+}
+
 /* Read waiting reports into the batch (up to batch_max). */
 static void archiver_read(struct archiver *a, const struct config *cfg)
 {
     struct bus_msg m = {0};
     while (a->nbatch < (size_t)cfg->limits.batch_max && bus_recv(a->pull, &m, 1) == 0) {
-        size_t len;
-        const char *body = bus_msg_body(&m, &len);
-        struct report *r = NULL;
+        struct routed x = {0};
         struct report_error err;
-        if (!body || report_decode(body, len, &r, &err) < 0 || !r->id[0]) {
-            log_warn("-: cannot decode a routed report (%s), dropped",
-                     body ? err.detail : "not one frame");
+        const char *why;
+        if (archiver_decode(&m, &x, &err, &why) < 0) {
+            log_warn("%s: cannot decode a routed report (%s), dropped",
+                     x.r && x.r->id[0] ? x.r->id : "-", why);
             a->st.bad++;
-            report_free(&r);
+            routed_clear(&x);
         } else {
-            a->batch[a->nbatch++] = r;
+            a->batch[a->nbatch++] = x;
         }
         bus_msg_clear(&m);
     }
@@ -144,15 +189,15 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
         return -1;
     for (size_t i = 0; i < a->nbatch; i++) {
         char dup[64];
-        int rc = store_put(a->store, a->batch[i], "routed", NULL, window, now, dup,
-                           sizeof dup, err, errlen);
+        int rc = store_put(a->store, a->batch[i].r, a->batch[i].tags, "routed", NULL,
+                           window, now, dup, sizeof dup, err, errlen);
         if (rc == STORE_ERROR) {
             store_rollback(a->store);
             return -1;
         }
         counts[rc == STORE_OK ? 0 : rc == STORE_ALREADY ? 1 : 2]++;
         if (rc == STORE_DUPLICATE)
-            log_info("%s: duplicate of %s, dropped", a->batch[i]->id, dup);
+            log_info("%s: duplicate of %s, dropped", a->batch[i].r->id, dup);
     }
     return store_commit(a->store, err, errlen);
 }
@@ -163,12 +208,12 @@ static void archiver_confirm(struct archiver *a)
     cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "confirm");
     cJSON_AddNumberToObject(o, "v", 1);
     for (size_t i = 0; i < a->nbatch; i++) {
-        struct report *r = a->batch[i];
+        struct report *r = a->batch[i].r;
         cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
         char month[8];
         store_month(r->received_us, month);
         log_info("%s: archived (committee %s, month %s)", r->id, r->committee, month);
-        report_free(&a->batch[i]);
+        routed_clear(&a->batch[i]);
     }
     char *s = cJSON_PrintUnformatted(o);
     if (bus_send(a->confirm, s, strlen(s), 1) < 0)
@@ -243,7 +288,7 @@ static void archiver_close(struct daemon *d)
 {
     struct archiver *a = d->state;
     for (size_t i = 0; i < a->nbatch; i++)
-        report_free(&a->batch[i]);
+        routed_clear(&a->batch[i]);
     free(a->batch);
     a->batch = NULL;
     a->nbatch = 0;

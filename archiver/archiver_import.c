@@ -99,7 +99,7 @@ cJSON *import_batch(struct query_ctx *q, const cJSON *reports, char *err, size_t
             import_error(errors, index++, code, detail);
             continue;
         }
-        int rc = store_put(q->store, r, "imported", outcome, window, daemon_now_us(), dup,
+        int rc = store_put(q->store, r, NULL, "imported", outcome, window, daemon_now_us(), dup,
                            sizeof dup, err, errlen);
         report_free(&r);
         index++;

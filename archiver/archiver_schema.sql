@@ -1,6 +1,6 @@
 -- The minyi archive (SQLite).  Written only by minyi-archiver; anyone may
 -- read it with `sqlite3 -readonly var/archive.db`.  See docs/schema.md.
--- PRAGMA user_version holds the schema version (1).
+-- PRAGMA user_version holds the schema version (2; archiver_store.c migrates 1).
 
 -- One row per report, by id (the UTC arrival time, sortable).
 CREATE TABLE IF NOT EXISTS reports (
@@ -23,28 +23,23 @@ CREATE TABLE IF NOT EXISTS reports (
     lease_owner      TEXT,               -- who leased it
     closed_us        INTEGER,            -- when it was closed
     content_key      INTEGER NOT NULL,   -- 64-bit hash of member, title, body
-    extra            TEXT                -- unknown member fields, a JSON object
+    extra            TEXT,               -- unknown member fields, a JSON object
+    topic            TEXT,               -- the best tag's topic id (NULL: none matched)
+    category         TEXT,               -- the best tag's category
+    topics           TEXT                -- the router's tags, best first, a JSON array:
+                                         -- [{topic, category, score, hits: [{field,
+                                         --   pattern, offset, text}]}]
 );
 -- the same member and ref is one report forever
 CREATE UNIQUE INDEX IF NOT EXISTS reports_ref ON reports(member, ref) WHERE ref IS NOT NULL;
 -- committee queues: open and leased reports in arrival order
 CREATE INDEX IF NOT EXISTS reports_queue ON reports(committee, received_us, state)
     WHERE state <> 'closed';
--- monthly audits
-CREATE INDEX IF NOT EXISTS reports_month ON reports(month, member, state, outcome, committee);
+-- monthly audits (covering: the audit never reads the rows themselves)
+CREATE INDEX IF NOT EXISTS reports_month2
+    ON reports(month, member, state, outcome, committee, topic, category);
 -- content duplicates
 CREATE INDEX IF NOT EXISTS reports_content ON reports(content_key);
-
--- The router's topic tags, best first (rank 0 decided the committee).
-CREATE TABLE IF NOT EXISTS topics (
-    report_id TEXT NOT NULL REFERENCES reports(id),
-    rank      INTEGER NOT NULL,
-    topic     TEXT NOT NULL,
-    category  TEXT,
-    score     REAL NOT NULL,
-    hits      TEXT,                      -- JSON: [{field, pattern, offset, text}]
-    PRIMARY KEY (report_id, rank)
-);
 
 -- Everything that happened to a report: routed, imported, leased, released,
 -- reassigned, closed.  detail is a JSON object (e.g. {"from","to"}).

@@ -12,12 +12,31 @@
 #include <string.h>
 #include <time.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
+
+/* Version 1 kept the tags in a table of their own, one row per tag; version
+ * 2 keeps them with the report (one row instead of dozens per report). */
+static const char store_migrate_1[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE reports ADD COLUMN topic TEXT;"
+    "ALTER TABLE reports ADD COLUMN category TEXT;"
+    "ALTER TABLE reports ADD COLUMN topics TEXT;"
+    "UPDATE reports SET topic = t.topic, category = t.category FROM topics t "
+    "  WHERE t.report_id = reports.id AND t.rank = 0;"
+    "UPDATE reports SET topics = (SELECT json_group_array(json_object('topic', topic, "
+    "  'category', category, 'score', score, 'hits', json(coalesce(hits, '[]')))) "
+    "  FROM (SELECT * FROM topics t WHERE t.report_id = reports.id ORDER BY rank));"
+    "DROP TABLE topics;"
+    "DROP INDEX IF EXISTS reports_month;"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
 #define STORE_BUSY_MS 100
 #define REPORT_COLS "id, member, title, body, ref, submitted_at, received_at, source, " \
                     "committee, routed_committee, state, outcome, note, lease_until_us, " \
-                    "lease_owner, extra"
+                    "lease_owner, extra, topics"
 #define MONTHS "month BETWEEN ?1 AND ?2"
+/* A string of the tags (?17), NULL when they are not valid JSON. */
+#define TAG(path) "CASE WHEN json_valid(?17) THEN json_extract(?17, '" path "') END"
 
 static const char *const store_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -29,10 +48,10 @@ static const char *const store_sql[ST_COUNT] = {
                       "AND title = ?3 AND body = ?4 AND received_us >= ?5 LIMIT 1",
     [ST_INSERT] = "INSERT INTO reports(id, member, title, body, ref, submitted_at, "
                   "received_at, received_us, month, source, committee, routed_committee, "
-                  "state, outcome, closed_us, content_key, extra) VALUES(?1, ?2, ?3, ?4, "
-                  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, ?15, ?16)",
-    [ST_INSERT_TOPIC] = "INSERT INTO topics(report_id, rank, topic, category, score, hits) "
-                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                  "state, outcome, closed_us, content_key, extra, topic, category, topics) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, "
+                  "?15, ?16, " TAG("$[0].topic") ", " TAG("$[0].category") ", "
+                  "CASE WHEN json_valid(?17) THEN ?17 ELSE '[]' END)",
     [ST_INSERT_EVENT] = "INSERT INTO history(report_id, at_us, event, who, detail) "
                         "VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_PULL_PICK] = "SELECT id FROM reports WHERE committee = ?1 AND state <> 'closed' "
@@ -46,8 +65,6 @@ static const char *const store_sql[ST_COUNT] = {
                         "min(received_us) FROM reports WHERE committee = ?1 "
                         "AND state <> 'closed'",
     [ST_GET] = "SELECT " REPORT_COLS " FROM reports WHERE id = ?1",
-    [ST_TOPICS] = "SELECT topic, category, score, hits FROM topics WHERE report_id = ?1 "
-                  "ORDER BY rank",
     [ST_EVENTS] = "SELECT at_us, event, who, detail FROM history WHERE report_id = ?1 "
                   "ORDER BY at_us, rowid",
     [ST_STATE] = "SELECT state, committee, lease_until_us FROM reports WHERE id = ?1",
@@ -57,7 +74,7 @@ static const char *const store_sql[ST_COUNT] = {
                    "lease_owner = NULL WHERE id = ?1",
     [ST_REASSIGN] = "UPDATE reports SET committee = ?2, state = 'open', "
                     "lease_until_us = NULL, lease_owner = NULL WHERE id = ?1",
-    [ST_HISTORY] = "SELECT id, title, body, committee, routed_committee FROM reports "
+    [ST_HISTORY] = "SELECT id, title, body, committee, routed_committee, topics FROM reports "
                    "WHERE id > ?1 AND (state = 'closed' OR committee <> routed_committee) "
                    "ORDER BY id LIMIT ?2",
     [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased') "
@@ -70,9 +87,9 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_BY_COMMITTEE] = "SELECT committee, NULL, count(*), total(state = 'open'), "
                         "total(state = 'leased'), total(state = 'closed') FROM reports "
                         "WHERE " MONTHS " GROUP BY committee",
-    [ST_BY_TOPIC] = "SELECT t.topic, t.category, count(*) FROM reports r JOIN topics t "
-                    "ON t.report_id = r.id AND t.rank = 0 WHERE r." MONTHS
-                    " GROUP BY t.topic, t.category ORDER BY count(*) DESC, t.topic",
+    [ST_BY_TOPIC] = "SELECT topic, category, count(*) FROM reports WHERE " MONTHS
+                    " AND topic IS NOT NULL GROUP BY topic, category "
+                    "ORDER BY count(*) DESC, topic",
     [ST_BY_MONTH] = "SELECT month, NULL, count(*) FROM reports WHERE " MONTHS
                     " GROUP BY month",
     [ST_BY_OUTCOME] = "SELECT coalesce(outcome, state), NULL, count(*) FROM reports WHERE "
@@ -150,12 +167,34 @@ void store_month(int64_t us, char out[8])
 
 /* ---- open and close ---- */
 
+/* Bring an older archive to STORE_SCHEMA_VERSION.  0, or -1 with *msg. */
+static int store_migrate(sqlite3 *db, char **msg)
+{
+    sqlite3_stmt *q;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (version > STORE_SCHEMA_VERSION) {
+        *msg = sqlite3_mprintf("the archive has schema version %d, newer than this "
+                               "minyi (%d)", version, STORE_SCHEMA_VERSION);
+        return -1;
+    }
+    if (version == 1 && sqlite3_exec(db, store_migrate_1, NULL, NULL, msg) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static int store_setup(struct store *s, char *err, size_t errlen)
 {
     char *msg = NULL;
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
     if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                             "PRAGMA foreign_keys=OFF;", NULL, NULL, &msg) != SQLITE_OK ||
+        store_migrate(s->db, &msg) < 0 ||
         sqlite3_exec(s->db, archiver_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "store: schema: %s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
@@ -259,43 +298,19 @@ static int store_find_dup(struct store *s, const struct report *r, int64_t windo
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int store_put_topics(struct store *s, const struct report *r, char *err,
-                            size_t errlen)
-{
-    for (size_t i = 0; i < r->ntags; i++) {
-        const struct report_tag *t = &r->tags[i];
-        cJSON *hits = cJSON_CreateArray();
-        for (size_t k = 0; k < t->nhits; k++) {
-            cJSON *h = cJSON_CreateObject();
-            cJSON_AddStringToObject(h, "field", t->hits[k].field);
-            cJSON_AddNumberToObject(h, "pattern", t->hits[k].pattern);
-            cJSON_AddNumberToObject(h, "offset", t->hits[k].offset);
-            cJSON_AddStringToObject(h, "text", t->hits[k].text ? t->hits[k].text : "");
-            cJSON_AddItemToArray(hits, h);
-        }
-        char *json = cJSON_PrintUnformatted(hits);
-        cJSON_Delete(hits);
-        sqlite3_stmt *q = store_stmt(s, ST_INSERT_TOPIC);
-        store_bind_text(q, 1, r->id);
-        sqlite3_bind_int(q, 2, (int)i);
-        store_bind_text(q, 3, t->topic);
-        store_bind_text(q, 4, t->category);
-        sqlite3_bind_double(q, 5, t->score);
-        store_bind_text(q, 6, json);
-        free(json);
-        if (store_exec(s, ST_INSERT_TOPIC, err, errlen, "topics") < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int store_insert(struct store *s, const struct report *r, const char *outcome,
-                        char *err, size_t errlen)
+static int store_insert(struct store *s, const struct report *r, const char *tags,
+                        const char *outcome, char *err, size_t errlen)
 {
     static const char *const sources[] = {"socket", "drop", "import"};
     char month[8];
     store_month(r->received_us, month);
     char *extra = r->extra ? cJSON_PrintUnformatted(r->extra) : NULL;
+    char *own = NULL;
+    if (!tags) {
+        cJSON *a = report_tags_to_cjson(r);
+        tags = own = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+    }
     sqlite3_stmt *q = store_stmt(s, ST_INSERT);
     store_bind_text(q, 1, r->id);
     store_bind_text(q, 2, r->member);
@@ -314,11 +329,13 @@ static int store_insert(struct store *s, const struct report *r, const char *out
         sqlite3_bind_int64(q, 14, r->received_us);
     sqlite3_bind_int64(q, 15, (int64_t)report_content_key(r));
     store_bind_text(q, 16, extra);
+    store_bind_text(q, 17, tags);
     free(extra);
+    free(own);
     return store_exec(s, ST_INSERT, err, errlen, "insert");
 }
 
-int store_put(struct store *s, const struct report *r, const char *event,
+int store_put(struct store *s, const struct report *r, const char *tags, const char *event,
               const char *outcome, int64_t window_us, int64_t now_us, char *dup_of,
               size_t duplen, char *err, size_t errlen)
 {
@@ -335,8 +352,7 @@ int store_put(struct store *s, const struct report *r, const char *event,
     if (rc == 1)
         return STORE_DUPLICATE;
     char *detail = xasprintf("{\"committee\":\"%s\"}", r->committee ? r->committee : "");
-    rc = store_insert(s, r, outcome, err, errlen) < 0 ||
-                 store_put_topics(s, r, err, errlen) < 0 ||
+    rc = store_insert(s, r, tags, outcome, err, errlen) < 0 ||
                  store_event(s, r->id, now_us, event, NULL, detail, err, errlen) < 0
              ? STORE_ERROR
              : STORE_OK;

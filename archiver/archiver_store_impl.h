@@ -10,9 +10,9 @@
 /* Every statement the store runs, prepared once at open. */
 enum st {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
-    ST_HAS_ID, ST_BY_REF, ST_BY_CONTENT, ST_INSERT, ST_INSERT_TOPIC, ST_INSERT_EVENT,
+    ST_HAS_ID, ST_BY_REF, ST_BY_CONTENT, ST_INSERT, ST_INSERT_EVENT,
     ST_PULL_PICK, ST_LEASE, ST_QUEUE_LIST, ST_QUEUE_COUNTS,
-    ST_GET, ST_TOPICS, ST_EVENTS, ST_STATE, ST_CLOSE, ST_RELEASE, ST_REASSIGN,
+    ST_GET, ST_EVENTS, ST_STATE, ST_CLOSE, ST_RELEASE, ST_REASSIGN,
     ST_HISTORY, ST_STATUS, ST_TOTAL,
     ST_BY_MEMBER, ST_BY_COMMITTEE, ST_BY_TOPIC, ST_BY_MONTH, ST_BY_OUTCOME, ST_BY_MONTH_MEMBER,
     ST_COUNT
@@ -37,7 +37,7 @@ int store_exec(struct store *s, enum st i, char *err, size_t errlen, const char 
 /* Append a history event inside a transaction.  0 / -1. */
 int store_event(struct store *s, const char *id, int64_t at_us, const char *event,
                 const char *who, const char *detail, char *err, size_t errlen);
-/* The report object of the row the ST_GET statement is on (plus topics),
+/* The report object of the row ST_GET or ST_QUEUE_LIST is on (topics included),
  * with history when with_history. */
 struct cJSON *store_row_json(struct store *s, sqlite3_stmt *row, int with_history);
 /* RFC 3339 (ms, local zone) of us into out (40 bytes). */

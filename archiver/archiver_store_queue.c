@@ -21,23 +21,15 @@ static void add_text(cJSON *o, const char *key, sqlite3_stmt *q, int col)
         cJSON_AddNullToObject(o, key);
 }
 
-static cJSON *store_topics_json(struct store *s, const char *id)
+/* The tags stored in column col of q (a JSON array), or [] when absent. */
+static cJSON *store_topics_json(sqlite3_stmt *q, int col)
 {
-    cJSON *a = cJSON_CreateArray();
-    sqlite3_stmt *q = store_stmt(s, ST_TOPICS);
-    store_bind_text(q, 1, id);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        cJSON *t = cJSON_CreateObject();
-        add_text(t, "topic", q, 0);
-        add_text(t, "category", q, 1);
-        cJSON_AddNumberToObject(t, "score", sqlite3_column_double(q, 2));
-        const char *hits = store_col(q, 3);
-        cJSON *h = hits ? cJSON_Parse(hits) : NULL;
-        cJSON_AddItemToObject(t, "hits", h ? h : cJSON_CreateArray());
-        cJSON_AddItemToArray(a, t);
-    }
-    sqlite3_reset(q);
-    return a;
+    const char *v = store_col(q, col);
+    cJSON *a = v ? cJSON_Parse(v) : NULL;
+    if (cJSON_IsArray(a))
+        return a;
+    cJSON_Delete(a);
+    return cJSON_CreateArray();
 }
 
 /* [{at, event, who, ...detail}] of report id. */
@@ -96,11 +88,12 @@ cJSON *store_row_json(struct store *s, sqlite3_stmt *q, int with_history)
             cJSON_AddItemToObject(o, f->string, f);
     }
     cJSON_Delete(x);
-    char *id = xstrdup(store_col(q, 0));
-    cJSON_AddItemToObject(o, "topics", store_topics_json(s, id));
-    if (with_history)
+    cJSON_AddItemToObject(o, "topics", store_topics_json(q, 16));
+    if (with_history) {
+        char *id = xstrdup(store_col(q, 0));
         cJSON_AddItemToObject(o, "history", store_events_json(s, id));
-    free(id);
+        free(id);
+    }
     return o;
 }
 
@@ -346,6 +339,7 @@ cJSON *store_history(struct store *s, const char *since_id, int limit, char *err
         add_text(o, "body", q, 2);
         add_text(o, "committee", q, 3);
         add_text(o, "routed_committee", q, 4);
+        cJSON_AddItemToObject(o, "topics", store_topics_json(q, 5));
         cJSON_AddItemToArray(a, o);
     }
     sqlite3_reset(q);
@@ -354,11 +348,6 @@ cJSON *store_history(struct store *s, const char *since_id, int limit, char *err
         cJSON_Delete(a);
         return NULL;
     }
-    cJSON *o;
-    cJSON_ArrayForEach(o, a)
-        cJSON_AddItemToObject(o, "topics",
-                              store_topics_json(s, cJSON_GetStringValue(
-                                                       cJSON_GetObjectItem(o, "id"))));
     return a;
 }
 

@@ -28,15 +28,16 @@ def rows():
         month = "%04d-%02d" % (tm.tm_year, tm.tm_mon)
         rid = time.strftime("%Y%m%d-%H%M%S", time.gmtime(at)) + "-%06d" % (i % 1000000)
         c = committees[rnd.randrange(7)]
+        topic, category = topics[i % len(topics)]
         closed = rnd.random() < 0.33
         yield (rid, "M%03d" % (rnd.randrange(120) + 1), "建议 %d" % i, body, None, None,
                time.strftime("%Y-%m-%dT%H:%M:%S.000+08:00", tm), us, month, "socket", c, c,
                "closed" if closed else "open", rnd.choice(outcomes) if closed else None,
-               None, None, None, us if closed else None, rnd.getrandbits(62), None)
-con.executemany("INSERT OR IGNORE INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
-for k, (topic, category) in enumerate(topics):
-    con.execute("INSERT INTO topics SELECT id, 0, ?, ?, 3.0, '[]' FROM reports WHERE rowid % ? = ?",
-                (topic, category, len(topics), k))
+               None, None, None, us if closed else None, rnd.getrandbits(62), None,
+               topic, category, tags[i % len(topics)])
+tags = [json.dumps([{"topic": t, "category": c, "score": 3, "hits": []}], ensure_ascii=False)
+        for t, c in topics]
+con.executemany("INSERT OR IGNORE INTO reports VALUES (%s)" % ",".join("?" * 23), rows())
 con.commit()
 count = con.execute("SELECT count(*) FROM reports").fetchone()[0]
 con.close()

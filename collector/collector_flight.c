@@ -93,10 +93,14 @@ static void due_unlink(struct flight *f, struct flight_entry *e)
     e->prev = e->next = NULL;
 }
 
-/* Insert e in due order, after every entry due at the same time or earlier. */
+/* Insert e in due order, after every entry due at the same time or earlier.
+ * New entries (due now) go to the head and sent ones (due last) to the
+ * tail, both in O(1); only backed-off resends walk. */
 static void due_insert(struct flight *f, struct flight_entry *e)
 {
     struct flight_entry *p = f->tail;
+    if (f->head && e->due_ms < f->head->due_ms)
+        p = NULL;
     while (p && p->due_ms > e->due_ms)
         p = p->prev;
     e->prev = p;

@@ -15,23 +15,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 uint32_t spool_crc32(const void *buf, size_t len)
 {
-    static uint32_t table[256];
-    const unsigned char *p = buf;
-    if (!table[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < len; i++)
-        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return crc ^ 0xffffffffu;
+    /* zlib's CRC-32 (the IEEE polynomial, as before), a table at a time */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt n = len > 1u << 30 ? 1u << 30 : (uInt)len;
+        crc = crc32(crc, buf, n);
+        buf = (const unsigned char *)buf + n;
+        len -= n;
+    }
+    return (uint32_t)crc;
 }
 
 /* ---- writing ---- */

@@ -188,6 +188,21 @@ const void *bus_msg_body(const struct bus_msg *m, size_t *len)
     return m->frame[m->body].data;
 }
 
+const void *bus_msg_part(const struct bus_msg *m, size_t k, size_t *len)
+{
+    if (m->body + k >= m->nkept) {
+        errno = EPROTO;
+        return NULL;
+    }
+    *len = m->frame[m->body + k].size;
+    return m->frame[m->body + k].data;
+}
+
+size_t bus_msg_parts(const struct bus_msg *m)
+{
+    return m->nframes > m->body ? m->nframes - m->body : 0;
+}
+
 int bus_reply(struct bus_sock *s, const struct bus_msg *req, const void *data, size_t len)
 {
     size_t env = req->body <= req->nkept ? req->body : req->nkept;

@@ -63,6 +63,10 @@ int bus_send_more(struct bus_sock *s, const void *data, size_t len);
 int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait);
 /* The body of a received message: exactly one frame, else NULL (EPROTO). */
 const void *bus_msg_body(const struct bus_msg *m, size_t *len);
+/* Body frame k (0 first) of a multipart message, NUL-terminated, or NULL
+ * (EPROTO); bus_msg_parts says how many there are. */
+const void *bus_msg_part(const struct bus_msg *m, size_t k, size_t *len);
+size_t bus_msg_parts(const struct bus_msg *m);
 /* Free the frames of m. */
 void bus_msg_clear(struct bus_msg *m);
 /* Reply on a ROUTER socket to the sender of req. Returns 0 / -1 (a client

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,22 +69,82 @@ const char *report_reason_name(enum report_reason reason)
 
 static const char *const source_names[] = {"socket", "drop", "import"};
 
+/* Numbers on the wire are written by hand as raw JSON: cJSON prints every
+ * number with sprintf (and a double with sprintf and sscanf), which was the
+ * router's and the archiver's largest cost with dozens of tags per report.
+ * Integers are exact; a score is rounded to 3 decimals (weights are given
+ * to at most that in practice, and only the order of scores matters). */
+static char *fmt_int(char *end, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    *--end = '\0';
+    do
+        *--end = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--end = '-';
+    return end;
+}
+
+static void add_int(cJSON *o, const char *key, long long v)
+{
+    char buf[24];
+    cJSON_AddItemToObjectCS(o, key, cJSON_CreateRaw(fmt_int(buf + sizeof buf, v)));
+}
+
+static void add_score(cJSON *o, const char *key, double v)
+{
+    if (!(v > -1e12 && v < 1e12)) {            /* NaN, huge: never from the router */
+        cJSON_AddNumberToObject(o, key, v != v ? 0 : v);
+        return;
+    }
+    long long m = llround(v * 1000);
+    char buf[32], *p = fmt_int(buf + 24, (m < 0 ? -m : m) / 1000);
+    int frac = (int)((m < 0 ? -m : m) % 1000);
+    if (m < 0)
+        *--p = '-';
+    if (frac) {
+        char *q = buf + 23;
+        *q++ = '.';
+        for (int d = 100; frac; frac %= d, d /= 10)
+            *q++ = (char)('0' + frac / d);
+        *q = '\0';
+    }
+    cJSON_AddItemToObjectCS(o, key, cJSON_CreateRaw(p));
+}
+
+/* A tag borrows the report's strings (cJSON references) and uses constant
+ * keys: a report often carries dozens of tags, and every malloc counted. */
+static void add_ref(cJSON *o, const char *key, const char *val)
+{
+    cJSON_AddItemToObjectCS(o, key, cJSON_CreateStringReference(val));
+}
+
 static cJSON *tag_to_cjson(const struct report_tag *t)
 {
-    cJSON *o = cJSON_CreateObject(), *hits = cJSON_AddArrayToObject(o, "hits");
-    cJSON_AddStringToObject(o, "topic", t->topic ? t->topic : "");
+    cJSON *o = cJSON_CreateObject(), *hits = cJSON_CreateArray();
+    add_ref(o, "topic", t->topic ? t->topic : "");
     if (t->category)
-        cJSON_AddStringToObject(o, "category", t->category);
-    cJSON_AddNumberToObject(o, "score", t->score);
+        add_ref(o, "category", t->category);
+    add_score(o, "score", t->score);
+    cJSON_AddItemToObjectCS(o, "hits", hits);
     for (size_t i = 0; i < t->nhits; i++) {
         cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "field", t->hits[i].field);
-        cJSON_AddNumberToObject(h, "pattern", t->hits[i].pattern);
-        cJSON_AddNumberToObject(h, "offset", t->hits[i].offset);
-        cJSON_AddStringToObject(h, "text", t->hits[i].text ? t->hits[i].text : "");
+        add_ref(h, "field", t->hits[i].field);
+        add_int(h, "pattern", t->hits[i].pattern);
+        add_int(h, "offset", t->hits[i].offset);
+        add_ref(h, "text", t->hits[i].text ? t->hits[i].text : "");
         cJSON_AddItemToArray(hits, h);
     }
     return o;
+}
+
+cJSON *report_tags_to_cjson(const struct report *r)
+{
+    cJSON *tags = cJSON_CreateArray();
+    for (size_t i = 0; i < r->ntags; i++)
+        cJSON_AddItemToArray(tags, tag_to_cjson(&r->tags[i]));
+    return tags;
 }
 
 static void add_opt(cJSON *o, const char *key, const char *val)
@@ -94,7 +156,7 @@ static void add_opt(cJSON *o, const char *key, const char *val)
 cJSON *report_to_cjson(const struct report *r)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "v", REPORT_VERSION);
+    add_int(o, "v", REPORT_VERSION);
     if (r->id[0])
         cJSON_AddStringToObject(o, "id", r->id);
     if (r->received_at[0])
@@ -106,24 +168,57 @@ cJSON *report_to_cjson(const struct report *r)
     add_opt(o, "ref", r->ref);
     add_opt(o, "submitted_at", r->submitted_at);
     add_opt(o, "committee", r->committee);
-    if (r->committee || r->ntags) {
-        cJSON *tags = cJSON_AddArrayToObject(o, "topics");
-        for (size_t i = 0; i < r->ntags; i++)
-            cJSON_AddItemToArray(tags, tag_to_cjson(&r->tags[i]));
-    }
+    if (r->committee || r->ntags)
+        cJSON_AddItemToObject(o, "topics", report_tags_to_cjson(r));
     if (r->extra)
         cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(r->extra, 1));
     return o;
 }
 
-char *report_encode(const struct report *r)
+static char *print_delete(cJSON *o)
 {
-    cJSON *o = report_to_cjson(r);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
         abort();                       /* cJSON fails only when memory does */
     return s;
+}
+
+char *report_encode(const struct report *r)
+{
+    return print_delete(report_to_cjson(r));
+}
+
+/* An upper bound of the printed size of r's tags (strings without escapes,
+ * which is what the router's hits are; print_sized falls back otherwise). */
+static size_t tags_size(const struct report *r)
+{
+    size_t n = 16;
+    for (size_t i = 0; i < r->ntags; i++) {
+        const struct report_tag *t = &r->tags[i];
+        n += 96 + (t->topic ? strlen(t->topic) : 0) + (t->category ? strlen(t->category) : 0);
+        for (size_t k = 0; k < t->nhits; k++)
+            n += 96 + (t->hits[k].text ? strlen(t->hits[k].text) : 0);
+    }
+    return n;
+}
+
+/* Print o into one buffer of about size bytes (no growing and copying on
+ * the way), and delete it. */
+static char *print_sized(cJSON *o, size_t size)
+{
+    char *s = xmalloc(size);
+    if (size > INT_MAX || !cJSON_PrintPreallocated(o, s, (int)size, 0)) {
+        free(s);
+        return print_delete(o);
+    }
+    cJSON_Delete(o);
+    return s;
+}
+
+char *report_encode_tags(const struct report *r)
+{
+    return print_sized(report_tags_to_cjson(r), tags_size(r));
 }
 
 static char *get_str(const cJSON *o, const char *key)

@@ -116,15 +116,30 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     return 0;
 }
 
-/* Send to the archiver, blocking at the high-water mark; a signal other
- * than a stop does not lose the report. 0 / -1. */
-static int router_forward(struct router *rt, const char *data, size_t len)
+/* Send one frame, blocking at the high-water mark; a signal other than a
+ * stop does not lose it.  0 / -1. */
+static int router_send(struct bus_sock *push, const char *data, size_t len, int more)
 {
-    while (bus_send(rt->push, data, len, 0) < 0) {
+    while ((more ? bus_send_more(push, data, len) : bus_send(push, data, len, 0)) < 0)
         if (errno != EINTR || daemon_stopping())
             return -1;
-    }
     return 0;
+}
+
+/* Send to the archiver three frames: the report exactly as the collector
+ * sent it, the committee, and the tags as JSON text.  The router adds to a
+ * report and never rewrites it.  ZeroMQ delivers all frames or none. */
+static int router_forward(struct router *rt, const char *report, size_t len,
+                          const struct report *r)
+{
+    char *tags = report_encode_tags(r);
+    int rc = router_send(rt->push, report, len, 1) < 0 ||
+                     router_send(rt->push, r->committee, strlen(r->committee), 1) < 0 ||
+                     router_send(rt->push, tags, strlen(tags), 0) < 0
+                 ? -1
+                 : 0;
+    free(tags);
+    return rc;
 }
 
 /* Route one message from the collector. */
@@ -147,8 +162,7 @@ static void router_route(struct router *rt, const struct bus_msg *m)
     }
     if (classify_report(rt->classify, r, &rt->st) < 0)
         log_error("%s: internal error while matching, sent to triage", r->id);
-    char *enc = report_encode(r);
-    if (router_forward(rt, enc, strlen(enc)) < 0) {
+    if (router_forward(rt, body, len, r) < 0) {
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {
         rt->routed++;
@@ -158,7 +172,6 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         else
             log_info("%s: routed to %s (no topic matched)", r->id, r->committee);
     }
-    free(enc);
     report_free(&r);
 }
 

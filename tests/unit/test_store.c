@@ -41,7 +41,7 @@ static int put(struct store *s, struct report *r, const char *outcome, char *dup
 {
     char err[256], d[64] = "";
     store_begin(s, err, sizeof err);
-    int rc = store_put(s, r, outcome ? "imported" : "routed", outcome, WINDOW, r->received_us,
+    int rc = store_put(s, r, NULL, outcome ? "imported" : "routed", outcome, WINDOW, r->received_us,
                        d, sizeof d, err, sizeof err);
     if (store_commit(s, err, sizeof err) < 0)
         rc = STORE_ERROR;
@@ -77,6 +77,103 @@ static void test_once(struct store *s)
     struct report *e = mk("M002", "另一个标题", NULL, "chengjian", clock_us + 31 * DAY_US);
     CHECK_INT("same content after the window", put(s, e, NULL, NULL), STORE_OK);
     report_free(&a), report_free(&b), report_free(&c), report_free(&d), report_free(&e);
+}
+
+/* The topics of report id as show gives them, printed (caller frees). */
+static char *shown_topics(struct store *s, const char *id)
+{
+    char err[256];
+    cJSON *o = store_show(s, id, err, sizeof err);
+    CHECK(o != NULL, "show %s: %s", id, err);
+    char *t = o ? cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "topics")) : xstrdup("");
+    cJSON_Delete(o);
+    return t;
+}
+
+/* Tags: the router's frame is stored as it is, a broken one as [], and
+ * without a frame the report's own tags; the best tag counts in the audit. */
+static void test_tags(struct store *s)
+{
+    static const char frame[] =
+        "[{\"topic\":\"wuye\",\"category\":\"城乡建设\",\"score\":4.5,\"hits\":"
+        "[{\"field\":\"title\",\"pattern\":0,\"offset\":6,\"text\":\"物业\"}]},"
+        "{\"topic\":\"noise\",\"category\":\"环境保护\",\"score\":1,\"hits\":[]}]";
+    char err[256], d[64];
+    struct report *a = mk("M003", "小区物业", NULL, "chengjian", clock_us += 1000000);
+    struct report *b = mk("M003", "标签坏了", NULL, "chengjian", clock_us += 1000000);
+    struct report *c = mk("M003", "自带标签", NULL, "jiaoke", clock_us += 1000000);
+    struct report_hit hit = {.field = "body", .pattern = 2, .offset = 9, .text = "学位"};
+    struct report_tag tag = {.topic = "school", .category = "教育文体", .score = 2.25,
+                             .hits = &hit, .nhits = 1};
+    c->tags = &tag;
+    c->ntags = 1;
+    CHECK_INT("begin", store_begin(s, err, sizeof err), 0);
+    CHECK_INT("frame", store_put(s, a, frame, "routed", NULL, WINDOW, a->received_us, d,
+                                 sizeof d, err, sizeof err), STORE_OK);
+    CHECK_INT("broken frame", store_put(s, b, "[{\"topic\":", "routed", NULL, WINDOW,
+                                        b->received_us, d, sizeof d, err, sizeof err),
+              STORE_OK);
+    CHECK_INT("own tags", store_put(s, c, NULL, "routed", NULL, WINDOW, c->received_us, d,
+                                    sizeof d, err, sizeof err), STORE_OK);
+    CHECK_INT("commit", store_commit(s, err, sizeof err), 0);
+    char *t = shown_topics(s, a->id);
+    CHECK_STR("frame stored as it is", t, frame);
+    free(t);
+    t = shown_topics(s, b->id);
+    CHECK_STR("broken frame: no topics", t, "[]");
+    free(t);
+    t = shown_topics(s, c->id);
+    CHECK_STR("own tags", t, "[{\"topic\":\"school\",\"category\":\"教育文体\",\"score\":2.25,"
+                             "\"hits\":[{\"field\":\"body\",\"pattern\":2,\"offset\":9,"
+                             "\"text\":\"学位\"}]}]");
+    free(t);
+    c->tags = NULL;
+    c->ntags = 0;
+    report_free(&a), report_free(&b), report_free(&c);
+}
+
+/* An archive of schema version 1 (tags in a table of their own) opens as
+ * version 2 with its tags, best first, and their best topic. */
+static void test_migrate(void)
+{
+    char err[256], *path = xasprintf("%s/v1.db", dir);
+    char *cmd = xasprintf(
+        "sqlite3 %s \"CREATE TABLE reports (id TEXT PRIMARY KEY, member TEXT NOT NULL, "
+        "title TEXT NOT NULL, body TEXT NOT NULL, ref TEXT, submitted_at TEXT, "
+        "received_at TEXT NOT NULL, received_us INTEGER NOT NULL, month TEXT NOT NULL, "
+        "source TEXT NOT NULL, committee TEXT NOT NULL, routed_committee TEXT NOT NULL, "
+        "state TEXT NOT NULL DEFAULT 'open', outcome TEXT, note TEXT, lease_until_us "
+        "INTEGER, lease_owner TEXT, closed_us INTEGER, content_key INTEGER NOT NULL, "
+        "extra TEXT); CREATE INDEX reports_month ON reports(month, member, state, outcome, "
+        "committee); CREATE TABLE topics (report_id TEXT NOT NULL, rank INTEGER NOT NULL, "
+        "topic TEXT NOT NULL, category TEXT, score REAL NOT NULL, hits TEXT, PRIMARY KEY "
+        "(report_id, rank)); INSERT INTO reports VALUES('20260301-010000-000000', 'M001', "
+        "'物业', '正文', NULL, NULL, '2026-03-01T09:00:00.000+08:00', 1772326800000000, "
+        "'2026-03', 'socket', 'chengjian', 'chengjian', 'open', NULL, NULL, NULL, NULL, "
+        "NULL, 7, NULL); INSERT INTO topics VALUES('20260301-010000-000000', 1, 'noise', "
+        "'环境保护', 1.0, '[]'), ('20260301-010000-000000', 0, 'wuye', '城乡建设', 4.5, "
+        "'[{\\\"field\\\":\\\"title\\\",\\\"pattern\\\":0,\\\"offset\\\":0,"
+        "\\\"text\\\":\\\"物业\\\"}]'); PRAGMA user_version=1;\"", path);
+    struct store *s = NULL;
+    CHECK_INT("v1 archive made with the sqlite3 shell", system(cmd), 0);
+    CHECK_INT("open v1", store_open(path, &s, err, sizeof err), 0);
+    CHECK(s != NULL, "open v1: %s", err);
+    if (s) {
+        char *t = shown_topics(s, "20260301-010000-000000");
+        CHECK_STR("v1 tags, best first",
+                  t, "[{\"topic\":\"wuye\",\"category\":\"城乡建设\",\"score\":4.5,\"hits\":"
+                     "[{\"field\":\"title\",\"pattern\":0,\"offset\":0,\"text\":\"物业\"}]},"
+                     "{\"topic\":\"noise\",\"category\":\"环境保护\",\"score\":1,\"hits\":[]}]");
+        free(t);
+        store_close(&s);
+    }
+    free(cmd);
+    cmd = xasprintf("sqlite3 %s 'PRAGMA user_version; SELECT topic FROM reports; "
+                    "SELECT count(*) FROM sqlite_master WHERE name = \"topics\"' | "
+                    "tr '\\n' ' ' | grep -qx '2 wuye 0 '", path);
+    CHECK_INT("v2: user_version, best topic, no topics table", system(cmd), 0);
+    free(cmd);
+    free(path);
 }
 
 /* ids of a pull, space separated (caller frees). */
@@ -272,6 +369,7 @@ int main(void)
     test_once(s);
     test_queue(s);
     test_months(s);
+    test_tags(s);
     store_close(&s);
     CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
     cJSON *st = store_status(s, err, sizeof err);
@@ -279,6 +377,7 @@ int main(void)
     cJSON_Delete(st);
     store_close(&s);
     test_audit();
+    test_migrate();
     char *cmd = xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         perror(cmd);

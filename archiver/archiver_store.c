@@ -305,12 +305,7 @@ static int store_insert(struct store *s, const struct report *r, const char *tag
     char month[8];
     store_month(r->received_us, month);
     char *extra = r->extra ? cJSON_PrintUnformatted(r->extra) : NULL;
-    char *own = NULL;
-    if (!tags) {
-        cJSON *a = report_tags_to_cjson(r);
-        tags = own = cJSON_PrintUnformatted(a);
-        cJSON_Delete(a);
-    }
+    char *own = tags ? NULL : report_encode_tags(r);    /* r's own tags */
     sqlite3_stmt *q = store_stmt(s, ST_INSERT);
     store_bind_text(q, 1, r->id);
     store_bind_text(q, 2, r->member);
@@ -329,7 +324,7 @@ static int store_insert(struct store *s, const struct report *r, const char *tag
         sqlite3_bind_int64(q, 14, r->received_us);
     sqlite3_bind_int64(q, 15, (int64_t)report_content_key(r));
     store_bind_text(q, 16, extra);
-    store_bind_text(q, 17, tags);
+    store_bind_text(q, 17, own ? own : tags);
     free(extra);
     free(own);
     return store_exec(s, ST_INSERT, err, errlen, "insert");

@@ -178,16 +178,6 @@ int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait)
     return 0;
 }
 
-const void *bus_msg_body(const struct bus_msg *m, size_t *len)
-{
-    if (m->body >= m->nkept || m->nframes != m->body + 1) {
-        errno = EPROTO;
-        return NULL;
-    }
-    *len = m->frame[m->body].size;
-    return m->frame[m->body].data;
-}
-
 const void *bus_msg_part(const struct bus_msg *m, size_t k, size_t *len)
 {
     if (m->body + k >= m->nkept) {
@@ -201,6 +191,15 @@ const void *bus_msg_part(const struct bus_msg *m, size_t k, size_t *len)
 size_t bus_msg_parts(const struct bus_msg *m)
 {
     return m->nframes > m->body ? m->nframes - m->body : 0;
+}
+
+const void *bus_msg_body(const struct bus_msg *m, size_t *len)
+{
+    if (bus_msg_parts(m) != 1) {
+        errno = EPROTO;
+        return NULL;
+    }
+    return bus_msg_part(m, 0, len);
 }
 
 int bus_reply(struct bus_sock *s, const struct bus_msg *req, const void *data, size_t len)

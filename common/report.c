@@ -98,9 +98,9 @@ static void add_score(cJSON *o, const char *key, double v)
         cJSON_AddNumberToObject(o, key, v != v ? 0 : v);
         return;
     }
-    long long m = llround(v * 1000);
-    char buf[32], *p = fmt_int(buf + 24, (m < 0 ? -m : m) / 1000);
-    int frac = (int)((m < 0 ? -m : m) % 1000);
+    long long m = llround(v * 1000), a = m < 0 ? -m : m;
+    char buf[32], *p = fmt_int(buf + 24, a / 1000);
+    int frac = (int)(a % 1000);
     if (m < 0)
         *--p = '-';
     if (frac) {
@@ -139,7 +139,7 @@ static cJSON *tag_to_cjson(const struct report_tag *t)
     return o;
 }
 
-cJSON *report_tags_to_cjson(const struct report *r)
+static cJSON *report_tags_to_cjson(const struct report *r)
 {
     cJSON *tags = cJSON_CreateArray();
     for (size_t i = 0; i < r->ntags; i++)

@@ -124,14 +124,12 @@ char *report_encode(const struct report *r);
 int report_decode(const char *buf, size_t len, struct report **out,
                   struct report_error *err);
 
-/* The report as a cJSON object (caller deletes with cJSON_Delete; its tags
- * borrow r's strings, see below). */
+/* The report as a cJSON object (caller deletes with cJSON_Delete).  Its
+ * tags borrow r's strings: delete it before r changes. */
 struct cJSON *report_to_cjson(const struct report *r);
-/* Just its tags, best first: [{topic, category, score, hits}] as in the
- * "topics" member of report_encode (caller deletes). Scores are rounded to
- * 3 decimals.  The array borrows r's strings: delete it before r changes. */
-struct cJSON *report_tags_to_cjson(const struct report *r);
-/* The tags array as JSON text (caller frees): the last frame of the
+/* Just its tags, best first, as JSON text (caller frees):
+ * [{topic, category, score, hits}] as in the "topics" member of
+ * report_encode, scores rounded to 3 decimals.  The last frame of the
  * router's message to the archiver, which stores it without decoding it. */
 char *report_encode_tags(const struct report *r);
 

@@ -18,17 +18,47 @@ struct report *report_new(void)
 
 static void report_free_tags(struct report *r)
 {
-    for (size_t i = 0; i < r->ntags; i++) {
-        struct report_tag *t = &r->tags[i];
-        for (size_t j = 0; j < t->nhits; j++)
-            free(t->hits[j].text);
-        free(t->hits);
-        free(t->topic);
-        free(t->category);
-    }
-    free(r->tags);
+    free(r->tagmem.block);
+    memset(&r->tagmem, 0, sizeof r->tagmem);
     r->tags = NULL;
     r->ntags = 0;
+}
+
+void report_tags_reserve(struct report *r, size_t ntags, size_t nhits, size_t strbytes)
+{
+    report_free_tags(r);
+    size_t tagb = ntags * sizeof(struct report_tag);
+    size_t hitb = nhits * sizeof(struct report_hit);
+    char *b = xmalloc(tagb + hitb + strbytes + 1);
+    r->tagmem.block = b;
+    r->tags = ntags ? (struct report_tag *)b : NULL;
+    r->tagmem.hits = (struct report_hit *)(b + tagb);
+    r->tagmem.hits_cap = nhits;
+    r->tagmem.strs = b + tagb + hitb;
+    r->tagmem.strs_cap = strbytes;
+}
+
+struct report_hit *report_tags_hits(struct report *r, size_t n)
+{
+    struct report_tagmem *m = &r->tagmem;
+    if (n > m->hits_cap - m->nhits)
+        abort();                       /* the caller reserved too little: a bug */
+    struct report_hit *h = m->hits + m->nhits;
+    m->nhits += n;
+    memset(h, 0, n * sizeof *h);
+    return h;
+}
+
+char *report_tags_str(struct report *r, const char *s, size_t len)
+{
+    struct report_tagmem *m = &r->tagmem;
+    if (len + 1 > m->strs_cap - m->nstrs)
+        abort();
+    char *d = m->strs + m->nstrs;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    m->nstrs += len + 1;
+    return d;
 }
 
 void report_free(struct report **rp)
@@ -92,14 +122,16 @@ static void add_int(cJSON *o, const char *key, long long v)
     cJSON_AddItemToObjectCS(o, key, cJSON_CreateRaw(fmt_int(buf + sizeof buf, v)));
 }
 
-static void add_score(cJSON *o, const char *key, double v)
+/* v rounded to 3 decimals as JSON ("14", "2.5", "0.333") into buf[32];
+ * returns the start.  NaN and huge values never come from the router. */
+static char *fmt_score(char buf[32], double v)
 {
-    if (!(v > -1e12 && v < 1e12)) {            /* NaN, huge: never from the router */
-        cJSON_AddNumberToObject(o, key, v != v ? 0 : v);
-        return;
+    if (!(v > -1e12 && v < 1e12)) {
+        snprintf(buf, 32, "%.17g", isfinite(v) ? v : 0);
+        return buf;
     }
     long long m = llround(v * 1000), a = m < 0 ? -m : m;
-    char buf[32], *p = fmt_int(buf + 24, a / 1000);
+    char *p = fmt_int(buf + 24, a / 1000);
     int frac = (int)(a % 1000);
     if (m < 0)
         *--p = '-';
@@ -110,41 +142,7 @@ static void add_score(cJSON *o, const char *key, double v)
             *q++ = (char)('0' + frac / d);
         *q = '\0';
     }
-    cJSON_AddItemToObjectCS(o, key, cJSON_CreateRaw(p));
-}
-
-/* A tag borrows the report's strings (cJSON references) and uses constant
- * keys: a report often carries dozens of tags, and every malloc counted. */
-static void add_ref(cJSON *o, const char *key, const char *val)
-{
-    cJSON_AddItemToObjectCS(o, key, cJSON_CreateStringReference(val));
-}
-
-static cJSON *tag_to_cjson(const struct report_tag *t)
-{
-    cJSON *o = cJSON_CreateObject(), *hits = cJSON_CreateArray();
-    add_ref(o, "topic", t->topic ? t->topic : "");
-    if (t->category)
-        add_ref(o, "category", t->category);
-    add_score(o, "score", t->score);
-    cJSON_AddItemToObjectCS(o, "hits", hits);
-    for (size_t i = 0; i < t->nhits; i++) {
-        cJSON *h = cJSON_CreateObject();
-        add_ref(h, "field", t->hits[i].field);
-        add_int(h, "pattern", t->hits[i].pattern);
-        add_int(h, "offset", t->hits[i].offset);
-        add_ref(h, "text", t->hits[i].text ? t->hits[i].text : "");
-        cJSON_AddItemToArray(hits, h);
-    }
-    return o;
-}
-
-static cJSON *report_tags_to_cjson(const struct report *r)
-{
-    cJSON *tags = cJSON_CreateArray();
-    for (size_t i = 0; i < r->ntags; i++)
-        cJSON_AddItemToArray(tags, tag_to_cjson(&r->tags[i]));
-    return tags;
+    return p;
 }
 
 static void add_opt(cJSON *o, const char *key, const char *val)
@@ -168,8 +166,11 @@ cJSON *report_to_cjson(const struct report *r)
     add_opt(o, "ref", r->ref);
     add_opt(o, "submitted_at", r->submitted_at);
     add_opt(o, "committee", r->committee);
-    if (r->committee || r->ntags)
-        cJSON_AddItemToObject(o, "topics", report_tags_to_cjson(r));
+    if (r->committee || r->ntags) {
+        char *tags = report_encode_tags(r);    /* the one printer of tags */
+        cJSON_AddItemToObject(o, "topics", cJSON_CreateRaw(tags));
+        free(tags);
+    }
     if (r->extra)
         cJSON_AddItemToObject(o, "extra", cJSON_Duplicate(r->extra, 1));
     return o;
@@ -189,36 +190,109 @@ char *report_encode(const struct report *r)
     return print_delete(report_to_cjson(r));
 }
 
-/* An upper bound of the printed size of r's tags (strings without escapes,
- * which is what the router's hits are; print_sized falls back otherwise). */
-static size_t tags_size(const struct report *r)
+/* The tags are printed straight into one buffer, not through a cJSON tree:
+ * a report of the bench corpus carries ~20 tags and ~150 hits, and building
+ * and printing their tree was most of the router's time.  The shape is
+ * fixed and every string is escaped as JSON requires. */
+struct tagbuf {
+    char *s;
+    size_t len, cap;
+};
+
+static void tb_need(struct tagbuf *b, size_t n)
 {
-    size_t n = 16;
-    for (size_t i = 0; i < r->ntags; i++) {
-        const struct report_tag *t = &r->tags[i];
-        n += 96 + (t->topic ? strlen(t->topic) : 0) + (t->category ? strlen(t->category) : 0);
-        for (size_t k = 0; k < t->nhits; k++)
-            n += 96 + (t->hits[k].text ? strlen(t->hits[k].text) : 0);
-    }
-    return n;
+    if (b->len + n + 1 <= b->cap)
+        return;
+    while (b->len + n + 1 > b->cap)
+        b->cap = b->cap ? 2 * b->cap : 1024;
+    b->s = xrealloc(b->s, b->cap);
 }
 
-/* Print o into one buffer of about size bytes (no growing and copying on
- * the way), and delete it. */
-static char *print_sized(cJSON *o, size_t size)
+static void tb_raw(struct tagbuf *b, const char *s, size_t n)
 {
-    char *s = xmalloc(size);
-    if (size > INT_MAX || !cJSON_PrintPreallocated(o, s, (int)size, 0)) {
-        free(s);
-        return print_delete(o);
+    tb_need(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+}
+
+#define TB_LIT(b, lit) tb_raw(b, lit, sizeof(lit) - 1)
+
+/* s as a JSON string: quotes, backslashes and control characters escaped,
+ * UTF-8 passed through (report strings are valid UTF-8). */
+static void tb_str(struct tagbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    tb_need(b, strlen((const char *)p) * 6 + 2);
+    char *d = b->s + b->len;
+    *d++ = '"';
+    for (; *p; p++) {
+        if (*p >= 0x20 && *p != '"' && *p != '\\') {
+            *d++ = (char)*p;
+        } else if (*p == '"' || *p == '\\') {
+            *d++ = '\\', *d++ = (char)*p;
+        } else {
+            *d++ = '\\', *d++ = 'u', *d++ = '0', *d++ = '0';
+            *d++ = hex[*p >> 4], *d++ = hex[*p & 15];
+        }
     }
-    cJSON_Delete(o);
-    return s;
+    *d++ = '"';
+    b->len = (size_t)(d - b->s);
+}
+
+static void tb_int(struct tagbuf *b, long long v)
+{
+    char buf[24], *p = fmt_int(buf + sizeof buf, v);
+    tb_raw(b, p, strlen(p));
+}
+
+static void tb_score(struct tagbuf *b, double v)
+{
+    char buf[32], *p = fmt_score(buf, v);
+    tb_raw(b, p, strlen(p));
+}
+
+static void tb_tag(struct tagbuf *b, const struct report_tag *t)
+{
+    TB_LIT(b, "{\"topic\":");
+    tb_str(b, t->topic);
+    if (t->category) {
+        TB_LIT(b, ",\"category\":");
+        tb_str(b, t->category);
+    }
+    TB_LIT(b, ",\"score\":");
+    tb_score(b, t->score);
+    TB_LIT(b, ",\"hits\":[");
+    for (size_t i = 0; i < t->nhits; i++) {
+        const struct report_hit *h = &t->hits[i];
+        TB_LIT(b, "{\"field\":");
+        tb_str(b, h->field);
+        TB_LIT(b, ",\"pattern\":");
+        tb_int(b, h->pattern);
+        TB_LIT(b, ",\"offset\":");
+        tb_int(b, h->offset);
+        TB_LIT(b, ",\"text\":");
+        tb_str(b, h->text);
+        TB_LIT(b, "}");
+        if (i + 1 < t->nhits)
+            TB_LIT(b, ",");
+    }
+    TB_LIT(b, "]}");
 }
 
 char *report_encode_tags(const struct report *r)
 {
-    return print_sized(report_tags_to_cjson(r), tags_size(r));
+    struct tagbuf b = {0};
+    tb_need(&b, 256 * r->ntags + 2);
+    TB_LIT(&b, "[");
+    for (size_t i = 0; i < r->ntags; i++) {
+        if (i)
+            TB_LIT(&b, ",");
+        tb_tag(&b, &r->tags[i]);
+    }
+    TB_LIT(&b, "]");
+    b.s[b.len] = '\0';
+    return b.s;
 }
 
 static char *get_str(const cJSON *o, const char *key)
@@ -227,25 +301,56 @@ static char *get_str(const cJSON *o, const char *key)
     return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
-static int decode_tag(const cJSON *j, struct report_tag *t)
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Room the tags of array `tags` need in the tag block: hits and bytes. */
+static void tags_size(const cJSON *tags, size_t *nhits, size_t *bytes)
+{
+    const cJSON *t, *h;
+    *nhits = *bytes = 0;
+    cJSON_ArrayForEach(t, tags) {
+        *bytes += str_size(str_of(t, "topic")) + str_size(str_of(t, "category"));
+        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(t, "hits")) {
+            (*nhits)++;
+            *bytes += str_size(str_of(h, "text")) + 1;
+        }
+    }
+}
+
+static int get_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+static int decode_tag(struct report *r, const cJSON *j, struct report_tag *t)
 {
     const cJSON *score = cJSON_GetObjectItemCaseSensitive(j, "score");
     const cJSON *hits = cJSON_GetObjectItemCaseSensitive(j, "hits"), *h;
-    t->topic = get_str(j, "topic");
-    t->category = get_str(j, "category");
-    t->score = cJSON_IsNumber(score) ? score->valuedouble : 0;
-    if (!t->topic)
+    const char *topic = str_of(j, "topic"), *category = str_of(j, "category");
+    memset(t, 0, sizeof *t);
+    if (!topic)
         return -1;
-    t->hits = xcalloc((size_t)cJSON_GetArraySize(hits) + 1, sizeof *t->hits);
+    t->topic = report_tags_str(r, topic, strlen(topic));
+    t->category = category ? report_tags_str(r, category, strlen(category)) : NULL;
+    t->score = cJSON_IsNumber(score) ? score->valuedouble : 0;
+    t->hits = report_tags_hits(r, (size_t)cJSON_GetArraySize(hits));
     cJSON_ArrayForEach(h, hits) {
         struct report_hit *x = &t->hits[t->nhits++];
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(h, "field");
-        xstrlcpy(x->field, cJSON_IsString(f) ? f->valuestring : "", sizeof x->field);
-        x->pattern = cJSON_GetObjectItemCaseSensitive(h, "pattern")
-                         ? cJSON_GetObjectItemCaseSensitive(h, "pattern")->valueint : 0;
-        x->offset = cJSON_GetObjectItemCaseSensitive(h, "offset")
-                        ? cJSON_GetObjectItemCaseSensitive(h, "offset")->valueint : 0;
-        x->text = get_str(h, "text");
+        const char *f = str_of(h, "field"), *text = str_of(h, "text");
+        xstrlcpy(x->field, f ? f : "", sizeof x->field);
+        x->pattern = get_int(h, "pattern");
+        x->offset = get_int(h, "offset");
+        x->text = report_tags_str(r, text ? text : "", text ? strlen(text) : 0);
     }
     return 0;
 }
@@ -281,9 +386,12 @@ static int decode_fields(const cJSON *o, struct report *r, struct report_error *
     r->ref = get_str(o, "ref");
     r->submitted_at = get_str(o, "submitted_at");
     r->committee = get_str(o, "committee");
-    r->tags = xcalloc((size_t)cJSON_GetArraySize(tags) + 1, sizeof *r->tags);
+    size_t nhits, bytes, ntags = (size_t)cJSON_GetArraySize(tags);
+    tags_size(tags, &nhits, &bytes);
+    if (ntags)
+        report_tags_reserve(r, ntags, nhits, bytes);
     cJSON_ArrayForEach(t, tags) {
-        if (decode_tag(t, &r->tags[r->ntags++]) < 0) {
+        if (decode_tag(r, t, &r->tags[r->ntags++]) < 0) {
             snprintf(err->detail, sizeof err->detail, "malformed topic");
             return -1;
         }

@@ -57,16 +57,26 @@ struct report_hit {
     char field[8];                /* "title" or "body" */
     int pattern;
     int offset;
-    char *text;                   /* owned */
+    char *text;                   /* in the report's tag block (see below) */
 };
 
-/* A topic tag the router attached. */
+/* A topic tag the router attached.  A report's tags, their hits and all
+ * their strings live in one block the report owns (report_tags_reserve):
+ * a report often carries dozens of tags, and one malloc each counted. */
 struct report_tag {
-    char *topic;                  /* topic id, owned */
-    char *category;               /* one of the 15 categories, owned (may be NULL) */
+    char *topic;                  /* topic id, in the tag block */
+    char *category;               /* one of the 15 categories, in the block, or NULL */
     double score;
-    struct report_hit *hits;      /* owned array */
+    struct report_hit *hits;      /* in the tag block */
     size_t nhits;
+};
+
+/* The tag block's bookkeeping (private to report.c). */
+struct report_tagmem {
+    void *block;                  /* owned: tags, then hits, then strings */
+    struct report_hit *hits;
+    char *strs;
+    size_t nhits, hits_cap, nstrs, strs_cap;
 };
 
 struct report {
@@ -80,8 +90,9 @@ struct report {
     char *ref;                    /* optional, NULL if absent */
     char *submitted_at;           /* optional RFC 3339 as given, NULL if absent */
     char *committee;              /* set by the router, NULL before */
-    struct report_tag *tags;      /* set by the router, best first */
+    struct report_tag *tags;      /* set by the router, best first; in tagmem */
     size_t ntags;
+    struct report_tagmem tagmem;
     struct cJSON *extra;          /* unknown member fields (an object), or NULL */
 };
 
@@ -132,6 +143,16 @@ struct cJSON *report_to_cjson(const struct report *r);
  * report_encode, scores rounded to 3 decimals.  The last frame of the
  * router's message to the archiver, which stores it without decoding it. */
 char *report_encode_tags(const struct report *r);
+
+/* Replace r's tags by an empty block with room for ntags tags (r->tags,
+ * r->ntags 0), nhits hits and strbytes bytes of strings (NULs included),
+ * owned by r.  Fill it with report_tags_hits and report_tags_str. */
+void report_tags_reserve(struct report *r, size_t ntags, size_t nhits, size_t strbytes);
+/* The next n hits of r's block (zeroed); aborts past what was reserved. */
+struct report_hit *report_tags_hits(struct report *r, size_t n);
+/* A NUL-terminated copy of s[0..len) in r's block; aborts past what was
+ * reserved.  Lives as long as r's tags. */
+char *report_tags_str(struct report *r, const char *s, size_t len);
 
 /* Set r->id, r->received_us and r->received_at from a µs timestamp; the
  * id is the UTC time "YYYYMMDD-HHMMSS-uuuuuu", received_at is RFC 3339 with

@@ -21,6 +21,31 @@
 struct classify_topic {
     pcre2_code **pat;                 /* one per rules_topic.patterns */
     pcre2_code **exc;                 /* one per rules_topic.excludes */
+    size_t base;                      /* its first prefilter slot */
+    size_t idlen, catlen;             /* strlen of id and category (0: none) */
+};
+
+/* A topic's outcome before tags are ordered: hits point into the text. */
+struct classify_hit {
+    unsigned char field;              /* 0 title, 1 body */
+    int pattern;
+    size_t offset, len;
+};
+struct classify_scored {
+    size_t topic;
+    double score;
+    struct classify_hit hits[CLASSIFY_HITS_MAX];
+    size_t nhits;
+};
+
+/* Scratch space reused by every classify_report call (one thread). */
+struct classify_scratch {
+    pcre2_match_data *md;
+    struct prefilter_result res[2];   /* title, body */
+    unsigned char *mark;              /* per topic: already a candidate */
+    size_t *cand;                     /* candidate topics */
+    size_t *ord;                      /* tagged entries of v, best first */
+    struct classify_scored *v;        /* per candidate */
 };
 
 struct classify {
@@ -29,7 +54,11 @@ struct classify {
     pcre2_match_context *mctx;        /* limits; never written after new */
     size_t npatterns;
     struct prefilter *pf;             /* NULL: every pattern runs */
-    struct prefilter_result *res;     /* [2]: title, body; reused per report */
+    const unsigned char *exact;       /* per slot, from pf */
+    size_t *slot_topic;               /* per slot: its topic */
+    size_t *always_topics;            /* topics with a slot run always */
+    size_t nalways_topics;
+    struct classify_scratch *x;
 };
 
 /* The text of one field of the report being classified. */
@@ -47,14 +76,6 @@ struct classify_run {
     struct classify_stats *st;
     struct classify_field field[2];   /* title, body */
     struct prefilter_result *res[2];  /* per field; NULL: no prefilter */
-};
-
-/* A topic's outcome before tags are ordered. */
-struct classify_scored {
-    size_t topic;
-    double score;
-    struct report_hit *hits;
-    size_t nhits;
 };
 
 /* Compile one pattern; -1 with "FILE: topic ID: LABEL N: MSG at offset K". */
@@ -79,6 +100,41 @@ static int classify_compile(const struct rules *rules, const struct rules_topic 
     return 0;
 }
 
+/* Slot bookkeeping for the prefilter: which topic each slot belongs to and
+ * which topics have a pattern that runs on every text. */
+static void classify_slots(struct classify *c)
+{
+    const struct rules *rules = c->rules;
+    size_t nslots = prefilter_slots(c->pf);
+    c->exact = prefilter_exact_map(c->pf);
+    c->slot_topic = xcalloc(nslots + 1, sizeof *c->slot_topic);
+    c->always_topics = xcalloc(rules->ntopics + 1, sizeof *c->always_topics);
+    for (size_t t = 0; t < rules->ntopics; t++) {
+        const struct rules_topic *rt = &rules->topics[t];
+        int always = 0;
+        for (size_t k = 0; k < rt->npatterns + rt->nexcludes; k++) {
+            size_t slot = prefilter_slot(c->pf, t, k);
+            c->slot_topic[slot] = t;
+            always |= k < rt->npatterns && prefilter_always_slot(c->pf, slot);
+        }
+        if (always)
+            c->always_topics[c->nalways_topics++] = t;
+    }
+}
+
+static struct classify_scratch *classify_scratch_new(size_t ntopics)
+{
+    struct classify_scratch *x = xcalloc(1, sizeof *x);
+    x->md = pcre2_match_data_create(1, NULL);
+    if (!x->md)
+        abort();
+    x->mark = xcalloc(ntopics + 1, 1);
+    x->cand = xcalloc(ntopics + 1, sizeof *x->cand);
+    x->ord = xcalloc(ntopics + 1, sizeof *x->ord);
+    x->v = xcalloc(ntopics + 1, sizeof *x->v);
+    return x;
+}
+
 int classify_new(const struct rules *rules, struct classify **out,
                  struct rules_errors *errs)
 {
@@ -88,12 +144,16 @@ int classify_new(const struct rules *rules, struct classify **out,
     c->topics = xcalloc(rules->ntopics + 1, sizeof *c->topics);
     for (size_t t = 0; t < rules->ntopics; t++) {
         const struct rules_topic *rt = &rules->topics[t];
-        c->topics[t].pat = xcalloc(rt->npatterns + 1, sizeof(pcre2_code *));
-        c->topics[t].exc = xcalloc(rt->nexcludes + 1, sizeof(pcre2_code *));
+        struct classify_topic *ct = &c->topics[t];
+        ct->pat = xcalloc(rt->npatterns + 1, sizeof(pcre2_code *));
+        ct->exc = xcalloc(rt->nexcludes + 1, sizeof(pcre2_code *));
         for (size_t i = 0; i < rt->npatterns; i++)
-            bad |= classify_compile(rules, rt, "pattern", i, &c->topics[t].pat[i], errs);
+            bad |= classify_compile(rules, rt, "pattern", i, &ct->pat[i], errs);
         for (size_t i = 0; i < rt->nexcludes; i++)
-            bad |= classify_compile(rules, rt, "exclude", i, &c->topics[t].exc[i], errs);
+            bad |= classify_compile(rules, rt, "exclude", i, &ct->exc[i], errs);
+        ct->base = c->npatterns;
+        ct->idlen = strlen(rt->id);
+        ct->catlen = rt->category ? strlen(rt->category) : 0;
         c->npatterns += rt->npatterns + rt->nexcludes;
     }
     c->mctx = pcre2_match_context_create(NULL);
@@ -107,7 +167,9 @@ int classify_new(const struct rules *rules, struct classify **out,
         return -1;
     }
     c->pf = prefilter_new(rules);
-    c->res = xcalloc(2, sizeof *c->res);
+    if (c->pf)
+        classify_slots(c);
+    c->x = classify_scratch_new(rules->ntopics);
     *out = c;
     return 0;
 }
@@ -128,10 +190,17 @@ void classify_free(struct classify **cp)
     }
     free(c->topics);
     prefilter_free(&c->pf);
-    if (c->res) {
-        prefilter_result_free(&c->res[0]);
-        prefilter_result_free(&c->res[1]);
-        free(c->res);
+    free(c->slot_topic);
+    free(c->always_topics);
+    if (c->x) {
+        pcre2_match_data_free(c->x->md);
+        prefilter_result_free(&c->x->res[0]);
+        prefilter_result_free(&c->x->res[1]);
+        free(c->x->mark);
+        free(c->x->cand);
+        free(c->x->ord);
+        free(c->x->v);
+        free(c->x);
     }
     pcre2_match_context_free(c->mctx);
     free(c);
@@ -181,87 +250,76 @@ static int classify_match(struct classify_run *run, const pcre2_code *code,
     return -1;
 }
 
-/* Keep a hit in s->hits (up to CLASSIFY_HITS_MAX). */
+/* Keep a hit in s->hits (up to CLASSIFY_HITS_MAX); its text is cut to
+ * CLASSIFY_HIT_TEXT_MAX bytes on a character boundary. */
 static void classify_keep_hit(struct classify_scored *s, const struct classify_field *f,
-                              size_t i, size_t ms, size_t me)
+                              int field, size_t i, size_t ms, size_t me)
 {
     if (s->nhits >= CLASSIFY_HITS_MAX)
         return;
     size_t n = me - ms;
-    if (n > CLASSIFY_HIT_TEXT_MAX) {  /* cut on a character boundary */
+    if (n > CLASSIFY_HIT_TEXT_MAX) {
         n = CLASSIFY_HIT_TEXT_MAX;
         while (n > 0 && ((unsigned char)f->s[ms + n] & 0xC0) == 0x80)
             n--;
     }
-    if (!s->hits)
-        s->hits = xcalloc(CLASSIFY_HITS_MAX, sizeof *s->hits);
-    struct report_hit *h = &s->hits[s->nhits++];
-    xstrlcpy(h->field, f->name, sizeof h->field);
-    h->pattern = (int)i;
-    h->offset = (int)ms;
-    h->text = xstrndup(f->s + ms, n);
+    s->hits[s->nhits++] = (struct classify_hit){(unsigned char)field, (int)i, ms, n};
 }
 
-/* Non-overlapping, non-empty matches of pattern i of s->topic in f, at most
- * CLASSIFY_COUNT_MAX; each is kept as a hit. */
-static int classify_count(struct classify_run *run, struct classify_scored *s, size_t i,
-                          const struct classify_field *f)
+/* 1 when pattern slot of field f may match: no prefilter, the text was not
+ * prefiltered, or the prefilter saw it. */
+static int classify_may(const struct classify_run *run, int f, size_t slot)
 {
-    const pcre2_code *code = run->c->topics[s->topic].pat[i];
-    size_t start = 0, ms, me;
+    const struct prefilter_result *res = run->res[f];
+    return !res || res->all || res->may[slot];
+}
+
+/* Non-overlapping, non-empty matches of pattern i of s->topic in field f,
+ * at most CLASSIFY_COUNT_MAX; each is kept as a hit. */
+static int classify_count(struct classify_run *run, struct classify_scored *s, size_t i,
+                          int field)
+{
+    const struct classify_topic *ct = &run->c->topics[s->topic];
+    const struct classify_field *f = &run->field[field];
+    const struct prefilter_result *res = run->res[field];
+    size_t start = 0, ms, me, slot = ct->base + i;
     int n = 0;
-    const struct prefilter_result *res = run->res[f == &run->field[0] ? 0 : 1];
-    if (res && res->exact && prefilter_exact(run->c->pf, prefilter_slot(run->c->pf, s->topic, i))) {
+    if (!classify_may(run, field, slot))
+        return 0;
+    if (res && !res->all && run->c->exact[slot]) {
         size_t st[CLASSIFY_COUNT_MAX], en[CLASSIFY_COUNT_MAX];
-        n = (int)prefilter_matches(res, prefilter_slot(run->c->pf, s->topic, i),
-                                   CLASSIFY_COUNT_MAX, st, en);
+        n = (int)prefilter_matches(res, slot, CLASSIFY_COUNT_MAX, st, en);
         for (int k = 0; k < n; k++)     /* the very matches PCRE2 would find */
-            classify_keep_hit(s, f, i, st[k], en[k]);
+            classify_keep_hit(s, f, field, i, st[k], en[k]);
         return n;
     }
     while (n < CLASSIFY_COUNT_MAX && start <= f->len &&
-           classify_match(run, code, f, start, &ms, &me, s->topic, "pattern", i) == 1) {
+           classify_match(run, ct->pat[i], f, start, &ms, &me, s->topic, "pattern", i) == 1) {
         if (me == ms) {               /* empty: step over one character */
             start = ms + 1;
             while (start < f->len && ((unsigned char)f->s[start] & 0xC0) == 0x80)
                 start++;
             continue;
         }
-        classify_keep_hit(s, f, i, ms, me);
+        classify_keep_hit(s, f, field, i, ms, me);
         n++;
         start = me;
     }
     return n;
 }
 
-/* 0 when the prefilter ruled out slot k (pattern, then excludes) of topic t
- * in field f; 1 when it may match or there is no prefilter. */
-static int classify_may(const struct classify_run *run, int f, size_t t, size_t k)
-{
-    return !run->res[f] || run->res[f]->may[prefilter_slot(run->c->pf, t, k)];
-}
-
 /* 1 if any exclude of the topic matches the title or the body (even empty). */
 static int classify_vetoed(struct classify_run *run, size_t t)
 {
     const struct rules_topic *rt = &run->c->rules->topics[t];
+    const struct classify_topic *ct = &run->c->topics[t];
     size_t ms, me;
     for (size_t i = 0; i < rt->nexcludes; i++)
         for (int f = 0; f < 2; f++)
-            if (classify_may(run, f, t, rt->npatterns + i) &&
-                classify_match(run, run->c->topics[t].exc[i], &run->field[f], 0, &ms,
-                               &me, t, "exclude", i) == 1)
+            if (classify_may(run, f, ct->base + rt->npatterns + i) &&
+                classify_match(run, ct->exc[i], &run->field[f], 0, &ms, &me, t, "exclude",
+                               i) == 1)
                 return 1;
-    return 0;
-}
-
-/* 1 if the prefilter leaves some pattern of topic t possible. */
-static int classify_topic_possible(const struct classify_run *run, size_t t)
-{
-    const struct rules_topic *rt = &run->c->rules->topics[t];
-    for (size_t i = 0; i < rt->npatterns; i++)
-        if (classify_may(run, 0, t, i) || classify_may(run, 1, t, i))
-            return 1;
     return 0;
 }
 
@@ -273,67 +331,94 @@ static void classify_topic(struct classify_run *run, struct classify_scored *s)
     const struct rules_topic *rt = &rules->topics[s->topic];
     double sum = 0;
     s->score = 0;
-    if (rt->npatterns == 0 || !classify_topic_possible(run, s->topic) ||
-        classify_vetoed(run, s->topic))
-        return;
+    s->nhits = 0;
     for (size_t i = 0; i < rt->npatterns; i++) {
-        int th = classify_may(run, 0, s->topic, i)
-                     ? classify_count(run, s, i, &run->field[0]) : 0;
-        int bh = classify_may(run, 1, s->topic, i)
-                     ? classify_count(run, s, i, &run->field[1]) : 0;
+        int th = classify_count(run, s, i, 0);
+        int bh = classify_count(run, s, i, 1);
         sum += rt->patterns[i].w * (rules->title_weight * th + bh);
     }
+    if (sum > 0 && rt->nexcludes && classify_vetoed(run, s->topic))
+        sum = 0;
     s->score = rt->weight * sum;
 }
 
-/* Highest score first, then file order. */
-static int classify_cmp(const void *a, const void *b)
+/* Highest score first, then file order: insertion of v[n-1] into the
+ * order of v[0..n-1) kept in ord (tags are few; the entries are large). */
+static void classify_order(const struct classify_scored *v, size_t *ord, size_t n)
 {
-    const struct classify_scored *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->topic < y->topic ? -1 : x->topic > y->topic;
-}
-
-static void classify_free_hits(struct report_hit *h, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(h[i].text);
-    free(h);
-}
-
-/* Drop whatever tags and committee r carried. */
-static void classify_clear(struct report *r)
-{
-    for (size_t i = 0; i < r->ntags; i++) {
-        free(r->tags[i].topic);
-        free(r->tags[i].category);
-        classify_free_hits(r->tags[i].hits, r->tags[i].nhits);
+    const struct classify_scored *s = &v[n - 1];
+    size_t i = n - 1;
+    while (i > 0 && (v[ord[i - 1]].score < s->score ||
+                     (v[ord[i - 1]].score == s->score && v[ord[i - 1]].topic > s->topic))) {
+        ord[i] = ord[i - 1];
+        i--;
     }
-    free(r->tags);
-    free(r->committee);
-    r->tags = NULL;
-    r->ntags = 0;
-    r->committee = NULL;
+    ord[i] = n - 1;
 }
 
-/* Turn the tagged topics (sorted) into r->tags and r->committee. */
-static void classify_fill(const struct classify *c, struct report *r,
-                          struct classify_scored *v, size_t n)
+/* The topics worth scoring: every one without a prefilter or when a field
+ * was not prefiltered; otherwise those the prefilter saw, and those with a
+ * pattern that runs always.  Returns how many, in x->cand. */
+static size_t classify_candidates(const struct classify *c, const struct classify_run *run)
+{
+    struct classify_scratch *x = c->x;
+    size_t n = 0, ntopics = c->rules->ntopics;
+    if (!c->pf || run->res[0]->all || run->res[1]->all) {
+        for (size_t t = 0; t < ntopics; t++)
+            x->cand[n++] = t;
+        return n;
+    }
+    for (size_t i = 0; i < c->nalways_topics; i++)
+        if (!x->mark[c->always_topics[i]]++)
+            x->cand[n++] = c->always_topics[i];
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < run->res[f]->ntouched; i++) {
+            size_t t = c->slot_topic[run->res[f]->touched[i]];
+            if (!x->mark[t]++)
+                x->cand[n++] = t;
+        }
+    for (size_t i = 0; i < n; i++)
+        x->mark[x->cand[i]] = 0;
+    return n;
+}
+
+/* Turn the tagged topics into r->tags (one block) and r->committee. */
+static void classify_fill(const struct classify *c, const struct classify_run *run,
+                          struct report *r, const struct classify_scored *v,
+                          const size_t *ord, size_t n)
 {
     const struct rules *rules = c->rules;
-    qsort(v, n, sizeof *v, classify_cmp);
-    r->tags = n ? xcalloc(n, sizeof *r->tags) : NULL;
+    size_t nhits = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct rules_topic *rt = &rules->topics[v[i].topic];
-        r->tags[i].topic = xstrdup(rt->id);
-        r->tags[i].category = xstrdup(rt->category);
-        r->tags[i].score = v[i].score;
-        r->tags[i].hits = v[i].hits;
-        r->tags[i].nhits = v[i].nhits;
+        const struct classify_topic *ct = &c->topics[v[i].topic];
+        bytes += ct->idlen + 1 + ct->catlen + 1;
+        nhits += v[i].nhits;
+        for (size_t k = 0; k < v[i].nhits; k++)
+            bytes += v[i].hits[k].len + 1;
+    }
+    report_tags_reserve(r, n, nhits, bytes);
+    for (size_t i = 0; i < n; i++) {
+        const struct classify_scored *s = &v[ord[i]];
+        const struct rules_topic *rt = &rules->topics[s->topic];
+        const struct classify_topic *ct = &c->topics[s->topic];
+        struct report_tag *t = &r->tags[i];
+        t->topic = report_tags_str(r, rt->id, ct->idlen);
+        t->category = rt->category ? report_tags_str(r, rt->category, ct->catlen) : NULL;
+        t->score = s->score;
+        t->nhits = s->nhits;
+        t->hits = report_tags_hits(r, s->nhits);
+        for (size_t k = 0; k < s->nhits; k++) {
+            const struct classify_hit *h = &s->hits[k];
+            const struct classify_field *f = &run->field[h->field];
+            memcpy(t->hits[k].field, f->name, strlen(f->name) + 1);
+            t->hits[k].pattern = h->pattern;
+            t->hits[k].offset = (int)h->offset;
+            t->hits[k].text = report_tags_str(r, f->s + h->offset, h->len);
+        }
     }
     r->ntags = n;
-    r->committee = xstrdup(n ? rules->topics[v[0].topic].committee : rules->triage);
+    free(r->committee);
+    r->committee = xstrdup(n ? rules->topics[v[ord[0]].topic].committee : rules->triage);
 }
 
 /* Point f at s, or at "" when s is not valid UTF-8 (cannot happen for
@@ -355,34 +440,25 @@ int classify_report(const struct classify *c, struct report *r,
                     struct classify_stats *st)
 {
     const struct rules *rules = c->rules;
-    struct classify_run run = {.c = c, .id = r->id[0] ? r->id : "-", .st = st};
-    classify_clear(r);
-    run.md = pcre2_match_data_create(1, NULL);
-    if (!run.md) {
-        r->committee = xstrdup(rules->triage);
-        return -1;
-    }
+    struct classify_scratch *x = c->x;
+    struct classify_run run = {.c = c, .id = r->id[0] ? r->id : "-", .st = st, .md = x->md};
     classify_field_set(&run.field[0], "title", r->title, run.id);
     classify_field_set(&run.field[1], "body", r->body, run.id);
     for (int f = 0; c->pf && f < 2; f++) {
-        run.res[f] = &c->res[f];
+        run.res[f] = &x->res[f];
         prefilter_scan(c->pf, run.field[f].s, run.field[f].len, run.res[f]);
     }
-    struct classify_scored *v = xcalloc(rules->ntopics + 1, sizeof *v);
-    size_t n = 0;
-    for (size_t t = 0; t < rules->ntopics; t++) {
-        v[n].topic = t;
-        classify_topic(&run, &v[n]);
-        if (v[n].score > 0 && v[n].score >= rules->min_score) {
-            n++;
-        } else {
-            classify_free_hits(v[n].hits, v[n].nhits);
-            v[n] = (struct classify_scored){0};
-        }
+    size_t ncand = classify_candidates(c, &run), n = 0;
+    for (size_t i = 0; i < ncand; i++) {
+        struct classify_scored *s = &x->v[n];
+        s->topic = x->cand[i];
+        if (rules->topics[s->topic].npatterns == 0)
+            continue;
+        classify_topic(&run, s);
+        if (s->score > 0 && s->score >= rules->min_score)
+            classify_order(x->v, x->ord, ++n);
     }
-    pcre2_match_data_free(run.md);
-    classify_fill(c, r, v, n);
-    free(v);
+    classify_fill(c, &run, r, x->v, x->ord, n);
     if (st) {
         st->reports++;
         st->tagged += n > 0;

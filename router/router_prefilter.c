@@ -246,10 +246,29 @@ size_t prefilter_always(const struct prefilter *p)
     return p->nalways;
 }
 
+int prefilter_always_slot(const struct prefilter *p, size_t slot)
+{
+    return p->always[slot];
+}
+
+const unsigned char *prefilter_exact_map(const struct prefilter *p)
+{
+    return p->exact;
+}
+
 struct prefilter_ctx {
     const struct prefilter *p;
     struct prefilter_result *res;
 };
+
+/* Mark slot possible (once per scan). */
+static void prefilter_touch(struct prefilter_result *res, unsigned slot)
+{
+    if (res->may[slot])
+        return;
+    res->may[slot] = 1;
+    res->touched[res->ntouched++] = slot;
+}
 
 static int prefilter_on_match(unsigned id, unsigned long long from, unsigned long long to,
                               unsigned flags, void *arg)
@@ -258,141 +277,101 @@ static int prefilter_on_match(unsigned id, unsigned long long from, unsigned lon
     struct prefilter_result *res = ctx->res;
     (void)from, (void)flags;
     if (id < ctx->p->nslots) {
-        res->may[id] = 1;
+        prefilter_touch(res, id);
         return 0;
     }
     const struct prefilter_lit *l = &ctx->p->lit[id - ctx->p->nslots];
-    res->may[l->slot] = 1;
+    prefilter_touch(res, l->slot);
     if (res->nocc == res->cap) {
         res->cap = res->cap ? 2 * res->cap : 256;
         res->occ = xrealloc(res->occ, res->cap * sizeof *res->occ);
     }
-    res->occ[res->nocc++] = (struct prefilter_occ){l->slot, l->alt, (size_t)to - l->len,
-                                                   (size_t)to};
+    res->occ[res->nocc] = (struct prefilter_occ){l->alt, res->head[l->slot],
+                                                 (size_t)to - l->len, (size_t)to};
+    res->head[l->slot] = (unsigned)res->nocc++;
     return 0;
-}
-
-static int prefilter_occ_cmp(const void *a, const void *b)
-{
-    const struct prefilter_occ *x = a, *y = b;
-    if (x->slot != y->slot)
-        return x->slot < y->slot ? -1 : 1;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->alt < y->alt ? -1 : x->alt > y->alt;
 }
 
 void prefilter_result_free(struct prefilter_result *res)
 {
     free(res->may);
+    free(res->touched);
+    free(res->head);
     free(res->occ);
-    free(res->tmp);
-    free(res->count);
     memset(res, 0, sizeof *res);
-}
-
-int prefilter_exact(const struct prefilter *p, size_t slot)
-{
-    return p->exact[slot];
 }
 
 size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
                          size_t *start, size_t *end)
 {
-    size_t lo = 0, hi = res->nocc, n = 0, pos = 0;
-    while (lo < hi) {                 /* the first occurrence of slot */
-        size_t mid = lo + (hi - lo) / 2;
-        if (res->occ[mid].slot < slot)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < res->nocc && res->occ[i].slot == slot && n < max; i++)
-        if (res->occ[i].start >= pos) {
-            start[n] = res->occ[i].start;
-            end[n++] = pos = res->occ[i].end;
+    size_t n = 0, pos = 0;
+    while (n < max) {                 /* the leftmost, earliest alternative */
+        unsigned best = PREFILTER_NONE;
+        for (unsigned i = res->head[slot]; i != PREFILTER_NONE; i = res->occ[i].next) {
+            const struct prefilter_occ *o = &res->occ[i];
+            if (o->start >= pos &&
+                (best == PREFILTER_NONE || o->start < res->occ[best].start ||
+                 (o->start == res->occ[best].start && o->alt < res->occ[best].alt)))
+                best = i;
         }
+        if (best == PREFILTER_NONE)
+            break;
+        start[n] = res->occ[best].start;
+        end[n++] = pos = res->occ[best].end;
+    }
     return n;
 }
 
 /* Characters PCRE2's caseless matching folds onto ASCII letters: U+212A
  * KELVIN SIGN (E2 84 AA), U+212B ANGSTROM SIGN (E2 84 AB), U+2126 OHM SIGN
- * (E2 84 A6), U+017F LONG S (C5 BF).  One pass over the text. */
+ * (E2 84 A6), U+017F LONG S (C5 BF). */
 static int prefilter_folds_to_ascii(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (s[i] == 0xC5 && s[i + 1] == 0xBF)
+    for (const unsigned char *p = s; (p = memchr(p, 0xC5, len - (size_t)(p - s))) != NULL; p++)
+        if ((size_t)(p - s) + 1 < len && p[1] == 0xBF)
             return 1;
-        if (s[i] == 0xE2 && s[i + 1] == 0x84 && i + 2 < len &&
-            (s[i + 2] == 0xAA || s[i + 2] == 0xAB || s[i + 2] == 0xA6))
+    for (const unsigned char *p = s; (p = memchr(p, 0xE2, len - (size_t)(p - s))) != NULL; p++)
+        if ((size_t)(p - s) + 2 < len && p[1] == 0x84 &&
+            (p[2] == 0xAA || p[2] == 0xAB || p[2] == 0xA6))
             return 1;
-    }
     return 0;
 }
 
-/* Order the occurrences by slot, then start, then alternative: a counting
- * sort by slot, then a short sort within each slot. */
-static void prefilter_order(const struct prefilter *p, struct prefilter_result *res)
+/* Undo what the previous scan set; first use allocates. */
+static void prefilter_reset(const struct prefilter *p, struct prefilter_result *res)
 {
-    if (res->ncount < p->nslots + 1) {
-        res->ncount = p->nslots + 1;
-        res->count = xrealloc(res->count, res->ncount * sizeof *res->count);
+    if (!res->may || res->nslots != p->nslots) {
+        prefilter_result_free(res);
+        res->nslots = p->nslots;
+        res->may = xmalloc(p->nslots + 1);
+        memcpy(res->may, p->always, p->nslots);
+        res->touched = xmalloc((p->nslots + 1) * sizeof *res->touched);
+        res->head = xmalloc((p->nslots + 1) * sizeof *res->head);
+        memset(res->head, 0xFF, (p->nslots + 1) * sizeof *res->head);
+    } else if (res->all) {
+        memcpy(res->may, p->always, p->nslots);
     }
-    if (res->captmp < res->nocc) {
-        res->captmp = res->cap;
-        res->tmp = xrealloc(res->tmp, res->captmp * sizeof *res->tmp);
+    for (size_t i = 0; i < res->ntouched; i++) {
+        res->may[res->touched[i]] = 0;
+        res->head[res->touched[i]] = PREFILTER_NONE;
     }
-    memset(res->count, 0, (p->nslots + 1) * sizeof *res->count);
-    for (size_t i = 0; i < res->nocc; i++)
-        res->count[res->occ[i].slot + 1]++;
-    for (size_t k = 1; k <= p->nslots; k++)
-        res->count[k] += res->count[k - 1];
-    for (size_t i = 0; i < res->nocc; i++)
-        res->tmp[res->count[res->occ[i].slot]++] = res->occ[i];
-    struct prefilter_occ *swap = res->occ;
-    res->occ = res->tmp;
-    res->tmp = swap;
-    size_t c = res->cap;
-    res->cap = res->captmp;
-    res->captmp = c;
-    for (size_t i = 0, j; i < res->nocc; i = j) {
-        for (j = i + 1; j < res->nocc && res->occ[j].slot == res->occ[i].slot; j++)
-            ;
-        if (j - i > 16) {
-            qsort(res->occ + i, j - i, sizeof *res->occ, prefilter_occ_cmp);
-            continue;
-        }
-        for (size_t a = i + 1; a < j; a++) {   /* short runs: insertion sort */
-            struct prefilter_occ o = res->occ[a];
-            size_t b = a;
-            while (b > i && prefilter_occ_cmp(&res->occ[b - 1], &o) > 0) {
-                res->occ[b] = res->occ[b - 1];
-                b--;
-            }
-            res->occ[b] = o;
-        }
-    }
+    res->ntouched = 0;
+    res->nocc = 0;
+    res->all = 0;
 }
 
 int prefilter_scan(struct prefilter *p, const char *text, size_t len,
                    struct prefilter_result *res)
 {
-    if (!res->may)
-        res->may = xmalloc(p->nslots + 1);
-    memcpy(res->may, p->always, p->nslots);
-    res->nocc = 0;
-    res->exact = 1;
+    prefilter_reset(p, res);
     struct prefilter_ctx ctx = {p, res};
     if (prefilter_folds_to_ascii(text, len) ||
         (p->db && hs_scan(p->db, text, (unsigned)len, 0, p->scratch, prefilter_on_match,
                           &ctx) != HS_SUCCESS)) {
         memset(res->may, 1, p->nslots);
-        res->nocc = 0;
-        res->exact = 0;
+        res->all = 1;
         return -1;
     }
-    if (res->nocc > 1)
-        prefilter_order(p, res);
     return 0;
 }

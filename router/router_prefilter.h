@@ -46,38 +46,51 @@ struct prefilter *prefilter_new(const struct rules *rules);
 void prefilter_free(struct prefilter **p);
 /* Number of slots (patterns and excludes of every topic). */
 size_t prefilter_slots(const struct prefilter *p);
-/* The slot of pattern k (k < npatterns) or exclude k - npatterns of topic t. */
+/* The slot of pattern k (k < npatterns) or exclude k - npatterns of topic t:
+ * slots count every topic's patterns, then its excludes, in file order. */
 size_t prefilter_slot(const struct prefilter *p, size_t topic, size_t k);
 /* Patterns that run always (for tests and status). */
 size_t prefilter_always(const struct prefilter *p);
-/* One scan's result: may[slot] is 1 for every pattern that may match (all
- * of them when the text was not prefiltered), and the occurrences of the
- * exact-literal patterns.  Zero-initialise; reuse across scans; free with
- * prefilter_result_free. */
+/* 1 if slot is reported for every text (an "always" pattern). */
+int prefilter_always_slot(const struct prefilter *p, size_t slot);
+/* Per slot, 1 for an exact-literal pattern (borrowed, nslots entries). */
+const unsigned char *prefilter_exact_map(const struct prefilter *p);
+
+/* One scan's result.  Zero-initialise; reuse across scans (each scan
+ * undoes only what the previous one touched, so its cost follows the
+ * matches, not the number of patterns); free with prefilter_result_free.
+ *   all      1: the text was not prefiltered, every slot may match
+ *   may      per slot: 1 if the pattern may match (always slots included)
+ *   touched  the slots this scan set in `may` (always slots excluded)
+ *   head     per touched exact slot: its first occurrence in occ, or
+ *            PREFILTER_NONE; occurrences of a slot are chained by next */
+#define PREFILTER_NONE 0xFFFFFFFFu
 struct prefilter_occ {
-    unsigned slot, alt;           /* pattern slot, 0-based alternative */
+    unsigned alt, next;           /* 0-based alternative; next of the slot */
     size_t start, end;            /* byte offsets in the text */
 };
 struct prefilter_result {
+    int all;
     unsigned char *may;
+    unsigned *touched;
+    size_t ntouched;
+    unsigned *head;
     struct prefilter_occ *occ;
     size_t nocc, cap;
-    int exact;                    /* 1: exact slots may use prefilter_matches */
-    struct prefilter_occ *tmp;    /* private: sorting space */
-    size_t captmp, *count, ncount;
+    const unsigned char *always;  /* private: the prefilter's always map */
+    size_t nslots;
 };
 void prefilter_result_free(struct prefilter_result *res);
 
 /* Scan text[0..len) into res.  Returns 0, or -1 when the text was not
- * prefiltered (every slot marked, exact is 0: run PCRE2 everywhere). */
+ * prefiltered (all is 1: run PCRE2 everywhere). */
 int prefilter_scan(struct prefilter *p, const char *text, size_t len,
                    struct prefilter_result *res);
-/* 1 if slot is an exact-literal pattern. */
-int prefilter_exact(const struct prefilter *p, size_t slot);
 /* PCRE2's matches of exact slot in the scanned text, as PCRE2 would find
  * them from offset 0: leftmost first, the earliest alternative at the same
  * start, each search resuming at the previous end; at most max of them into
- * start[] / end[].  Returns how many. */
+ * start[] / end[].  Only for a slot with prefilter_exact_map 1 in a result
+ * whose `all` is 0.  Returns how many. */
 size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
                          size_t *start, size_t *end);
 

@@ -147,15 +147,15 @@ static void test_roundtrip(void)
         return;
     report_stamp(r, 1780000000123456LL);
     r->committee = strdup("renhuan");
+    report_tags_reserve(r, 1, 1, 64);
     r->ntags = 1;
-    r->tags = calloc(1, sizeof *r->tags);
-    r->tags[0].topic = strdup("fumes");
-    r->tags[0].category = strdup("环境保护");
+    r->tags[0].topic = report_tags_str(r, "fumes", 5);
+    r->tags[0].category = report_tags_str(r, "环境保护", strlen("环境保护"));
     r->tags[0].score = 4.5;
     r->tags[0].nhits = 1;
-    r->tags[0].hits = calloc(1, sizeof *r->tags[0].hits);
+    r->tags[0].hits = report_tags_hits(r, 1);
     strcpy(r->tags[0].hits[0].field, "title");
-    r->tags[0].hits[0].text = strdup("油烟");
+    r->tags[0].hits[0].text = report_tags_str(r, "油烟", strlen("油烟"));
     char *wire = report_encode(r);
     CHECK(report_decode(wire, strlen(wire), &back, &err) == 0, "decode: %s", err.detail);
     if (back) {
@@ -197,8 +197,48 @@ static void test_ids(void)
     report_free(&a), report_free(&b), report_free(&r);
 }
 
+/* The tags frame is JSON whatever the strings hold: quotes, backslashes and
+ * control characters are escaped, UTF-8 passes, scores keep 3 decimals. */
+static void test_tags_frame(void)
+{
+    static const char *texts[] = {"引号\"和\\反斜杠", "tab\there\x01\x1f", "普通", ""};
+    static const double scores[] = {4.5, 1.0 / 3, 12, 0.0005};
+    struct report *r = report_new();
+    report_tags_reserve(r, 4, 4, 256);
+    for (int i = 0; i < 4; i++) {
+        struct report_tag *t = &r->tags[r->ntags++];
+        t->topic = report_tags_str(r, texts[i], strlen(texts[i]));
+        t->category = i == 3 ? NULL : report_tags_str(r, "民政", strlen("民政"));
+        t->score = scores[i];
+        t->nhits = 1;
+        t->hits = report_tags_hits(r, 1);
+        strcpy(t->hits[0].field, i % 2 ? "body" : "title");
+        t->hits[0].pattern = i;
+        t->hits[0].offset = 1000 * i;
+        t->hits[0].text = report_tags_str(r, texts[3 - i], strlen(texts[3 - i]));
+    }
+    char *frame = report_encode_tags(r);
+    cJSON *a = cJSON_Parse(frame);
+    CHECK(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 4, "frame is a JSON array: %s", frame);
+    static const char *want_scores[] = {"4.5", "0.333", "12", "0.001"};
+    for (int i = 0; cJSON_IsArray(a) && i < 4; i++) {
+        const cJSON *t = cJSON_GetArrayItem(a, i);
+        const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "hits"), 0);
+        CHECK_STR("topic", cJSON_GetStringValue(cJSON_GetObjectItem(t, "topic")), texts[i]);
+        CHECK_STR("hit text", cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")), texts[3 - i]);
+        CHECK_INT("offset", cJSON_GetObjectItem(h, "offset")->valueint, 1000 * i);
+        CHECK(i < 3 || !cJSON_GetObjectItem(t, "category"), "no category when NULL");
+        CHECK(strstr(frame, want_scores[i]) != NULL, "score %d printed as %s in %s", i,
+              want_scores[i], frame);
+    }
+    cJSON_Delete(a);
+    free(frame);
+    report_free(&r);
+}
+
 int main(void)
 {
+    test_tags_frame();
     test_submissions();
     test_lengths();
     test_deep_nesting();

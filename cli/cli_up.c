@@ -64,11 +64,23 @@ static int64_t up_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Relay one line of a child and notice its ready line. */
+/* Write whole lines of the children on our stderr. */
+static void up_write(const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(STDERR_FILENO, s, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        s += w;
+        len -= (size_t)w;
+    }
+}
+
+/* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
 {
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
     if (!ch->ready && memmem(line, len, ": ready", 7)) {
         ch->ready = 1;
         int all = 1;
@@ -96,8 +108,11 @@ static void up_read(struct up *u, struct up_child *ch)
             continue;
         if (n <= 0) {
             if (n == 0 || errno != EAGAIN) {
-                if (ch->len > 0)      /* a last line without a newline */
-                    ch->line[ch->len++] = '\n', up_line(u, ch, ch->line, ch->len);
+                if (ch->len > 0) {    /* a last line without a newline */
+                    ch->line[ch->len++] = '\n';
+                    up_write(ch->line, ch->len);
+                    up_line(u, ch, ch->line, ch->len);
+                }
                 close(ch->fd);
                 ch->fd = -1;
                 ch->len = 0;
@@ -107,13 +122,16 @@ static void up_read(struct up *u, struct up_child *ch)
         ch->len += (size_t)n;
         char *start = ch->line, *nl;
         while ((nl = memchr(start, '\n', ch->len - (size_t)(start - ch->line))) != NULL) {
-            up_line(u, ch, start, (size_t)(nl - start) + 1);
+            if (!ch->ready)
+                up_line(u, ch, start, (size_t)(nl - start) + 1);
             start = nl + 1;
         }
+        up_write(ch->line, (size_t)(start - ch->line));   /* the whole lines at once */
         ch->len -= (size_t)(start - ch->line);
         memmove(ch->line, start, ch->len);
         if (ch->len == sizeof ch->line - 1) {     /* overlong: pass it on in pieces */
             ch->line[ch->len++] = '\n';
+            up_write(ch->line, ch->len);
             up_line(u, ch, ch->line, ch->len);
             ch->len = 0;
         }

@@ -99,6 +99,7 @@ static void daemon_loop(struct daemon *d)
 {
     while (!daemon_stop_flag) {
         d->ops->step(d, 250);
+        log_flush();
         if (daemon_hup_flag) {
             daemon_hup_flag = 0;
             log_info("SIGHUP: reloading");
@@ -152,10 +153,13 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         return 1;
     }
     log_info("ready (state %s)", d.cfg->state_dir);
+    log_flush();
+    log_buffer(1);                     /* per-report lines: one write per step */
     daemon_loop(&d);
     ops->close(&d);
     bus_destroy(&d.bus);
     log_info("stopped");
+    log_buffer(0);
     config_free(&d.cfg);
     return 0;
 }

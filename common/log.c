@@ -1,6 +1,9 @@
-/* log.c: stderr logging, one line per call, written with a single write(2)
- * so that lines from several processes sharing a pipe never interleave. */
+/* log.c: stderr logging, one line per call; whole lines per write(2), at
+ * most PIPE_BUF bytes, so that lines from several processes sharing a pipe
+ * never interleave.  Buffered mode: see log.h. */
 #include "log.h"
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,40 @@
 
 static const char *log_program = "minyi";
 static enum log_level log_min = LOG_LEVEL_INFO;
+static int log_buffered;
+static pid_t log_pid;                  /* buffered mode: a daemon, which never forks */
+static char log_buf[PIPE_BUF];
+static size_t log_len;
+
+static void log_write(const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;                    /* nowhere to log: drop it */
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_flush(void)
+{
+    int saved = errno;                 /* callers log strerror(errno) around us */
+    if (log_len)
+        log_write(log_buf, log_len);
+    log_len = 0;
+    errno = saved;
+}
+
+void log_buffer(int on)
+{
+    if (!on)
+        log_flush();
+    log_buffered = on;
+    log_pid = getpid();
+}
 
 void log_init(const char *program)
 {
@@ -26,11 +63,11 @@ void log_set_level(enum log_level level)
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
     static const char *names[] = {"debug", "info", "warning", "error"};
-    char line[4096];
+    char line[PIPE_BUF];
     if (level < log_min)
         return;
-    int n = snprintf(line, sizeof line, "%s[%d]: %s: ", log_program, (int)getpid(),
-                     names[level]);
+    int n = snprintf(line, sizeof line, "%s[%d]: %s: ", log_program,
+                     log_buffered ? (int)log_pid : (int)getpid(), names[level]);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
@@ -39,8 +76,17 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
         if (line[i] == '\n' || line[i] == '\r')
             line[i] = ' ';
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
+    int saved = errno;
+    if (log_buffered && level < LOG_LEVEL_WARN) {
+        if (log_len + len > sizeof log_buf)
+            log_flush();
+        memcpy(log_buf + log_len, line, len);
+        log_len += len;
+    } else {
+        log_flush();
+        log_write(line, len);
+    }
+    errno = saved;
 }
 
 #define LOG_FN(fn, lvl)                          \

@@ -120,7 +120,7 @@ jq -r '
   "archive of \(.scale.reports // "?") reports: audit     \(.scale.audit_month_ms // "?") ms (a 12-month window: \(.scale.audit_december_ms // "?") ms)",
   "archive of \(.scale.reports // "?") reports: pull      \(.scale.pull_ms // "?") ms (minyi pull, process start included)",
   (.backlog | if .reports then
-  "backlog of \(.reports) short reports          submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
+  "backlog of \(.reports) short reports         submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
   "  peak RSS collector / router / archiver  \(.rss_backlog_mb.collector) / \(.rss_backlog_mb.router) / \(.rss_backlog_mb.archiver) MB backlogged, \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB after the drain"
   else "backlog                                  n/a" end)
 ' bench/results/latest.json

@@ -10,6 +10,9 @@
 #   5. router alone: default rules, 100 and 1,000 topics
 #   6. each daemon's CPU seconds and peak RSS
 #   7. the archive at 1,000,000 reports: audit and pull times (bench/scale.sh)
+#   8. a backlog of BENCH_BACKLOG_N reports (default 1,000,000) with the
+#      archiver stopped: submit and drain rates, peak RSS of each daemon,
+#      spool size on disk (bench/backlog.sh; BENCH_BACKLOG_N=0 skips it)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -76,7 +79,14 @@ fi
 say "bench: the archive at scale (${BENCH_SCALE_N:-1000000} reports): audit and pull"
 scale=$(bash bench/scale.sh 2>/dev/null || echo '{}')
 
-jq -n --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+backlog='{}'
+if [ "${BENCH_BACKLOG_N:-1000000}" -gt 0 ]; then
+    say "bench: a backlog of ${BENCH_BACKLOG_N:-1000000} short reports, archiver stopped, then drained"
+    backlog=$(bash bench/backlog.sh) || backlog='{}'
+    [ -n "$backlog" ] || backlog='{}'
+fi
+
+jq -n --argjson backlog "$backlog" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -92,7 +102,8 @@ jq -n --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --arg
   router: $router,
   rss_mb: {collector: ($rc|tonumber), router: ($rr|tonumber), archiver: ($ra|tonumber)},
   cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)},
-  scale: $scale
+  scale: $scale,
+  backlog: $backlog
 }' >bench/results/latest.json
 jq -r '
   "figure                                   value",
@@ -107,6 +118,10 @@ jq -r '
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",
   "CPU s collector / router / archiver      \(.cpu_s.collector) / \(.cpu_s.router) / \(.cpu_s.archiver)",
   "archive of \(.scale.reports // "?") reports: audit     \(.scale.audit_month_ms // "?") ms (a 12-month window: \(.scale.audit_december_ms // "?") ms)",
-  "archive of \(.scale.reports // "?") reports: pull      \(.scale.pull_ms // "?") ms (minyi pull, process start included)"
+  "archive of \(.scale.reports // "?") reports: pull      \(.scale.pull_ms // "?") ms (minyi pull, process start included)",
+  (.backlog | if .reports then
+  "backlog of \(.reports) short reports         submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
+  "  peak RSS collector / router / archiver  \(.rss_backlog_mb.collector) / \(.rss_backlog_mb.router) / \(.rss_backlog_mb.archiver) MB backlogged, \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB after the drain"
+  else "backlog                                  n/a" end)
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

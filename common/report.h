@@ -135,6 +135,14 @@ char *report_encode(const struct report *r);
 int report_decode(const char *buf, size_t len, struct report **out,
                   struct report_error *err);
 
+/* report_decode without the field checks of report_validate (lengths,
+ * characters, UTF-8): for a daemon reading what another daemon encoded that
+ * checks whatever it relies on itself.  The router does: the classifier
+ * checks that title and body are UTF-8 before matching them, and nothing
+ * else of the report is interpreted.  Same return contract. */
+int report_decode_unchecked(const char *buf, size_t len, struct report **out,
+                            struct report_error *err);
+
 /* The report as a cJSON object (caller deletes with cJSON_Delete).  Its
  * tags borrow r's strings: delete it before r changes. */
 struct cJSON *report_to_cjson(const struct report *r);

@@ -154,7 +154,7 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         rt->bad++;
         return;
     }
-    if (report_decode(body, len, &r, &err) < 0) {
+    if (report_decode_unchecked(body, len, &r, &err) < 0) {
         log_warn("-: cannot decode a report: %s: %s, dropped", report_reason_name(err.reason),
                  err.detail);
         rt->bad++;

@@ -54,7 +54,10 @@ struct classify {
     pcre2_match_context *mctx;        /* limits; never written after new */
     size_t npatterns;
     struct prefilter *pf;             /* NULL: every pattern runs */
-    const unsigned char *exact;       /* per slot, from pf */
+    unsigned char *exact;             /* per slot: exact in the prefilter and
+                                         its rest (if any) compiled here */
+    pcre2_code **rest;                /* per slot: a mixed slot's non-literal
+                                         alternatives (prefilter_rest), or NULL */
     size_t *slot_topic;               /* per slot: its topic */
     size_t *always_topics;            /* topics with a slot run always */
     size_t nalways_topics;
@@ -100,13 +103,38 @@ static int classify_compile(const struct rules *rules, const struct rules_topic 
     return 0;
 }
 
+/* Compile the non-literal part of mixed slot k.  0, or -1 when it cannot
+ * serve (it does not compile, or could match the empty string). */
+static int classify_rest(struct classify *c, size_t k)
+{
+    int ec;
+    PCRE2_SIZE off;
+    uint32_t minlen = 0;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)prefilter_rest(c->pf, k), PCRE2_ZERO_TERMINATED,
+                                     CLASSIFY_COMPILE_OPTS, &ec, &off, NULL);
+    if (code)
+        pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen);
+    if (!code || minlen == 0) {
+        pcre2_code_free(code);
+        return -1;
+    }
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    c->rest[k] = code;
+    return 0;
+}
+
 /* Slot bookkeeping for the prefilter: which topic each slot belongs to and
  * which topics have a pattern that runs on every text. */
 static void classify_slots(struct classify *c)
 {
     const struct rules *rules = c->rules;
     size_t nslots = prefilter_slots(c->pf);
-    c->exact = prefilter_exact_map(c->pf);
+    c->exact = xcalloc(nslots + 1, 1);
+    memcpy(c->exact, prefilter_exact_map(c->pf), nslots);
+    c->rest = xcalloc(nslots + 1, sizeof *c->rest);
+    for (size_t k = 0; k < nslots; k++)
+        if (c->exact[k] && prefilter_rest(c->pf, k) && classify_rest(c, k) < 0)
+            c->exact[k] = 0;          /* PCRE2 runs the whole pattern instead */
     c->slot_topic = xcalloc(nslots + 1, sizeof *c->slot_topic);
     c->always_topics = xcalloc(rules->ntopics + 1, sizeof *c->always_topics);
     for (size_t t = 0; t < rules->ntopics; t++) {
@@ -189,6 +217,10 @@ void classify_free(struct classify **cp)
         free(c->topics[t].exc);
     }
     free(c->topics);
+    for (size_t k = 0; c->rest && k < c->npatterns; k++)
+        pcre2_code_free(c->rest[k]);
+    free(c->rest);
+    free(c->exact);
     prefilter_free(&c->pf);
     free(c->slot_topic);
     free(c->always_topics);
@@ -274,6 +306,53 @@ static int classify_may(const struct classify_run *run, int f, size_t slot)
     return !res || res->all || res->may[slot];
 }
 
+/* The next match of a mixed slot's non-literal part from pos: 1 and
+ * [*ms, *me) and its alternative (the MARK), 0 none, -1 a limit was hit. */
+static int classify_rest_next(struct classify_run *run, size_t slot,
+                              const struct classify_field *f, size_t pos, size_t *ms,
+                              size_t *me, unsigned *alt, size_t topic, size_t i)
+{
+    int rc = classify_match(run, run->c->rest[slot], f, pos, ms, me, topic, "pattern", i);
+    if (rc == 1) {
+        PCRE2_SPTR mark = pcre2_get_mark(run->md);
+        *alt = mark ? (unsigned)strtoul((const char *)mark, NULL, 10) : 0;
+    }
+    return rc;
+}
+
+/* The matches of exact slot `slot` (pattern i of s->topic) in field f, as
+ * PCRE2 would find them: literal occurrences from the prefilter, merged
+ * with the PCRE2 matches of the slot's non-literal part when it has one
+ * and Hyperscan saw it -- leftmost first, then the earlier alternative. */
+static int classify_count_exact(struct classify_run *run, struct classify_scored *s,
+                                size_t i, int field, size_t slot)
+{
+    const struct prefilter_result *res = run->res[field];
+    const struct classify_field *f = &run->field[field];
+    int rest = run->c->rest[slot] && res->rest[slot], n = 0;
+    size_t pos = 0, rs = 0, re = 0, ls, le;
+    unsigned ralt = 0, lalt;
+    int rok = 0;                      /* [rs, re) is the rest's match from pos */
+    while (n < CLASSIFY_COUNT_MAX) {
+        int lok = prefilter_next(res, slot, pos, &ls, &le, &lalt);
+        if (rest && (!rok || rs < pos)) {
+            int rc = classify_rest_next(run, slot, f, pos, &rs, &re, &ralt, s->topic, i);
+            if (rc < 0)
+                return n;             /* a limit: no further matches, as PCRE2 */
+            rok = rc == 1;
+            rest = rok;
+        }
+        if (rok && (!lok || rs < ls || (rs == ls && ralt < lalt)))
+            ls = rs, le = re, rok = 0;
+        else if (!lok)
+            break;
+        classify_keep_hit(s, f, field, i, ls, le);
+        n++;
+        pos = le;
+    }
+    return n;
+}
+
 /* Non-overlapping, non-empty matches of pattern i of s->topic in field f,
  * at most CLASSIFY_COUNT_MAX; each is kept as a hit. */
 static int classify_count(struct classify_run *run, struct classify_scored *s, size_t i,
@@ -286,13 +365,8 @@ static int classify_count(struct classify_run *run, struct classify_scored *s, s
     int n = 0;
     if (!classify_may(run, field, slot))
         return 0;
-    if (res && !res->all && run->c->exact[slot]) {
-        size_t st[CLASSIFY_COUNT_MAX], en[CLASSIFY_COUNT_MAX];
-        n = (int)prefilter_matches(res, slot, CLASSIFY_COUNT_MAX, st, en);
-        for (int k = 0; k < n; k++)     /* the very matches PCRE2 would find */
-            classify_keep_hit(s, f, field, i, st[k], en[k]);
-        return n;
-    }
+    if (res && !res->all && run->c->exact[slot])
+        return classify_count_exact(run, s, i, field, slot);
     while (n < CLASSIFY_COUNT_MAX && start <= f->len &&
            classify_match(run, ct->pat[i], f, start, &ms, &me, s->topic, "pattern", i) == 1) {
         if (me == ms) {               /* empty: step over one character */

@@ -11,6 +11,7 @@
 #include "xmalloc.h"
 #include <hs.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,8 @@ struct prefilter {
     size_t nslots, nalways;
     unsigned char *always;        /* per slot: 1 = reported for every text */
     unsigned char *exact;         /* per slot: 1 = an exact-literal pattern */
+    char **rest_hs, **rest_re;    /* per exact slot: its non-literal alternatives
+                                     for Hyperscan and PCRE2, or NULL */
     struct prefilter_lit *lit;
     size_t nlit;
     hs_database_t *db;            /* NULL when every pattern is an always one */
@@ -81,59 +84,130 @@ static int prefilter_unsafe(const char *re)
     return 0;
 }
 
-/* Split re into plain literals if it is "lit|lit|..." (ASCII punctuation
- * only as \\x escapes, no other regex syntax): their sources into srcs[]
- * (malloc'd) and byte lengths into lens[].  Returns how many, 0 if re is
- * not such a pattern. */
-static size_t prefilter_literals(const char *re, char **srcs, size_t *lens)
+/* The length in bytes of the plain literal re[0..n) ("物业费", "PM2\\.5":
+ * ASCII punctuation only as \\x escapes, no other regex syntax), or 0 if
+ * it is not one. */
+static size_t prefilter_literal_len(const char *re, size_t n)
 {
-    size_t n = 0, len = 0;
-    const char *from = re;
-    for (const char *p = re;; p++) {
-        if (*p == '|' || !*p) {
-            if (len == 0 || n == PREFILTER_ALTS_MAX)
-                goto not_literal;
-            srcs[n] = xstrndup(from, (size_t)(p - from));
-            lens[n++] = len;
-            if (!*p)
-                return n;
-            from = p + 1;
-            len = 0;
-        } else if (*p == '\\') {
-            if (!p[1] || (unsigned char)p[1] >= 0x80 || !strchr("\\.^$|?*+()[]{}/-#", p[1]))
-                goto not_literal;
-            p++, len++;
-        } else if (strchr("^$.?*+()[]{}", *p)) {
-            goto not_literal;
-        } else {
-            len++;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++, len++) {
+        if (re[i] == '\\') {
+            if (i + 1 >= n || (unsigned char)re[i + 1] >= 0x80 ||
+                !strchr("\\.^$|?*+()[]{}/-#", re[i + 1]))
+                return 0;
+            i++;
+        } else if (strchr("^$.?*+()[]{}|", re[i])) {
+            return 0;
         }
     }
-not_literal:
-    while (n)
-        free(srcs[--n]);
-    return 0;
+    return len;
 }
 
-/* Make slot an exact-literal pattern if its source allows. */
+/* Split re at its top-level '|' (not inside parentheses or a class, not
+ * escaped): the start and length of each alternative into from[], len[].
+ * Returns how many, 0 when there are more than PREFILTER_ALTS_MAX or an
+ * empty one. */
+static size_t prefilter_alternatives(const char *re, size_t *from, size_t *len)
+{
+    size_t n = 0, start = 0;
+    int depth = 0;
+    for (size_t i = 0;; i++) {
+        char c = re[i];
+        if (c == '\\' && re[i + 1]) {
+            i++;
+            continue;
+        }
+        if (c == '[') {               /* skip the class: "[]a]", "[^]a]" */
+            size_t j = i + 1 + (re[i + 1] == '^');
+            j += re[j] == ']';
+            for (; re[j] && re[j] != ']'; j++) {
+                if (re[j] == '\\' && re[j + 1])
+                    j++;
+                else if (re[j] == '[' && re[j + 1] == ':')
+                    return 0;         /* POSIX classes: not worth parsing */
+            }
+            if (!re[j])
+                return 0;
+            i = j;
+            continue;
+        }
+        depth += c == '(';
+        depth -= c == ')';
+        if ((c == '|' && depth == 0) || !c) {
+            if (i == start || n == PREFILTER_ALTS_MAX)
+                return 0;
+            from[n] = start;
+            len[n++] = i - start;
+            start = i + 1;
+            if (!c)
+                return n;
+        }
+    }
+}
+
+/* 1 if the non-literal alternatives of a pattern can be matched apart from
+ * its literal ones with the same result: no option settings, back
+ * references, recursion, verbs, \\G or \\Q (the only groups are (...),
+ * (?:...) and lookarounds). */
+static int prefilter_splittable(const char *re)
+{
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (p[1] && strchr("0123456789gkGQEK", p[1]))
+                return 0;
+            if (p[1])
+                p++;
+        } else if (*p == '(' && p[1] == '?') {
+            if (!(p[2] == ':' || p[2] == '=' || p[2] == '!' ||
+                  (p[2] == '<' && (p[3] == '=' || p[3] == '!'))))
+                return 0;
+        } else if (*p == '(' && p[1] == '*') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Make slot an exact pattern if re allows: every alternative a plain
+ * literal, or (mixed) some of them, the rest kept as one pattern of their
+ * own to be matched by PCRE2 and merged in alternative order. */
 static void prefilter_add_literals(struct prefilter *p, size_t slot, const char *re)
 {
-    char *srcs[PREFILTER_ALTS_MAX];
-    size_t lens[PREFILTER_ALTS_MAX];
-    size_t n = prefilter_literals(re, srcs, lens);
-    if (n == 0)
+    size_t from[PREFILTER_ALTS_MAX], len[PREFILTER_ALTS_MAX], bytes[PREFILTER_ALTS_MAX];
+    size_t n = prefilter_alternatives(re, from, len), nlit = 0;
+    for (size_t i = 0; i < n; i++)
+        nlit += (bytes[i] = prefilter_literal_len(re + from[i], len[i])) > 0;
+    if (nlit == 0 || (nlit < n && !prefilter_splittable(re)))
         return;
     p->exact[slot] = 1;
-    p->lit = xrealloc(p->lit, (p->nlit + n) * sizeof *p->lit);
-    for (size_t i = 0; i < n; i++)
-        p->lit[p->nlit++] = (struct prefilter_lit){(unsigned)slot, (unsigned)i, lens[i], srcs[i]};
+    p->lit = xrealloc(p->lit, (p->nlit + nlit) * sizeof *p->lit);
+    size_t hs = 0, pc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bytes[i]) {
+            p->lit[p->nlit++] = (struct prefilter_lit){(unsigned)slot, (unsigned)i, bytes[i],
+                                                       xstrndup(re + from[i], len[i])};
+        } else {
+            hs += len[i] + 8;
+            pc += len[i] + 32;
+        }
+    }
+    if (nlit == n)
+        return;
+    char *h = p->rest_hs[slot] = xcalloc(1, hs + 1), *c = p->rest_re[slot] = xcalloc(1, pc + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (bytes[i])
+            continue;
+        h += sprintf(h, "%s(?:%.*s)", h == p->rest_hs[slot] ? "" : "|", (int)len[i], re + from[i]);
+        c += sprintf(c, "%s(*MARK:%zu)(?:%.*s)", c == p->rest_re[slot] ? "" : "|", i,
+                     (int)len[i], re + from[i]);
+    }
 }
 
 /* Compile the slots not marked always; a refused one becomes always and
  * the rest is tried again.  0, or -1 when Hyperscan fails as a whole. */
 static int prefilter_compile(struct prefilter *p)
 {
-    size_t max = p->nslots + p->nlit + 1;
+    size_t max = 2 * p->nslots + p->nlit + 1;
     const char **expr = xcalloc(max, sizeof *expr);
     unsigned *flags = xcalloc(max, sizeof *flags), *ids = xcalloc(max, sizeof *ids);
     int rc = -1;
@@ -154,6 +228,12 @@ static int prefilter_compile(struct prefilter *p)
                 flags[n] = PREFILTER_LIT_FLAGS;
                 ids[n++] = (unsigned)(p->nslots + i);
             }
+        for (size_t k = 0; k < p->nslots; k++)
+            if (p->exact[k] && p->rest_hs[k]) {
+                expr[n] = p->rest_hs[k];
+                flags[n] = PREFILTER_FLAGS;
+                ids[n++] = (unsigned)(p->nslots + p->nlit + k);
+            }
         if (n == 0) {
             rc = 0;
             break;
@@ -170,7 +250,9 @@ static int prefilter_compile(struct prefilter *p)
             hs_free_compile_error(cerr);
             break;
         }
-        size_t slot = ids[bad] < p->nslots ? ids[bad] : p->lit[ids[bad] - p->nslots].slot;
+        size_t slot = ids[bad] < p->nslots             ? ids[bad]
+                      : ids[bad] < p->nslots + p->nlit ? p->lit[ids[bad] - p->nslots].slot
+                                                       : ids[bad] - p->nslots - p->nlit;
         p->always[slot] = 1;          /* refused: PCRE2 runs it on every text */
         p->exact[slot] = 0;
         hs_free_compile_error(cerr);
@@ -195,6 +277,8 @@ struct prefilter *prefilter_new(const struct rules *rules)
     }
     p->always = xcalloc(p->nslots + 1, 1);
     p->exact = xcalloc(p->nslots + 1, 1);
+    p->rest_hs = xcalloc(p->nslots + 1, sizeof *p->rest_hs);
+    p->rest_re = xcalloc(p->nslots + 1, sizeof *p->rest_re);
     for (size_t t = 0; t < rules->ntopics; t++) {
         const struct rules_topic *rt = &rules->topics[t];
         for (size_t k = 0; k < rt->npatterns + rt->nexcludes; k++) {
@@ -224,6 +308,12 @@ void prefilter_free(struct prefilter **pp)
     for (size_t i = 0; i < p->nlit; i++)
         free(p->lit[i].re);
     free(p->lit);
+    for (size_t k = 0; k < p->nslots; k++) {
+        free(p->rest_hs[k]);
+        free(p->rest_re[k]);
+    }
+    free(p->rest_hs);
+    free(p->rest_re);
     free(p->exact);
     free(p->always);
     free(p->base);
@@ -256,6 +346,11 @@ const unsigned char *prefilter_exact_map(const struct prefilter *p)
     return p->exact;
 }
 
+const char *prefilter_rest(const struct prefilter *p, size_t slot)
+{
+    return p->exact[slot] ? p->rest_re[slot] : NULL;
+}
+
 struct prefilter_ctx {
     const struct prefilter *p;
     struct prefilter_result *res;
@@ -280,6 +375,12 @@ static int prefilter_on_match(unsigned id, unsigned long long from, unsigned lon
         prefilter_touch(res, id);
         return 0;
     }
+    if (id >= ctx->p->nslots + ctx->p->nlit) {    /* a mixed slot's regex part */
+        unsigned slot = id - (unsigned)(ctx->p->nslots + ctx->p->nlit);
+        prefilter_touch(res, slot);
+        res->rest[slot] = 1;
+        return 0;
+    }
     const struct prefilter_lit *l = &ctx->p->lit[id - ctx->p->nslots];
     prefilter_touch(res, l->slot);
     if (res->nocc == res->cap) {
@@ -297,29 +398,28 @@ void prefilter_result_free(struct prefilter_result *res)
     free(res->may);
     free(res->touched);
     free(res->head);
+    free(res->rest);
     free(res->occ);
     memset(res, 0, sizeof *res);
 }
 
-size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
-                         size_t *start, size_t *end)
+int prefilter_next(const struct prefilter_result *res, size_t slot, size_t pos,
+                   size_t *start, size_t *end, unsigned *alt)
 {
-    size_t n = 0, pos = 0;
-    while (n < max) {                 /* the leftmost, earliest alternative */
-        unsigned best = PREFILTER_NONE;
-        for (unsigned i = res->head[slot]; i != PREFILTER_NONE; i = res->occ[i].next) {
-            const struct prefilter_occ *o = &res->occ[i];
-            if (o->start >= pos &&
-                (best == PREFILTER_NONE || o->start < res->occ[best].start ||
-                 (o->start == res->occ[best].start && o->alt < res->occ[best].alt)))
-                best = i;
-        }
-        if (best == PREFILTER_NONE)
-            break;
-        start[n] = res->occ[best].start;
-        end[n++] = pos = res->occ[best].end;
+    unsigned best = PREFILTER_NONE;   /* the leftmost, earliest alternative */
+    for (unsigned i = res->head[slot]; i != PREFILTER_NONE; i = res->occ[i].next) {
+        const struct prefilter_occ *o = &res->occ[i];
+        if (o->start >= pos &&
+            (best == PREFILTER_NONE || o->start < res->occ[best].start ||
+             (o->start == res->occ[best].start && o->alt < res->occ[best].alt)))
+            best = i;
     }
-    return n;
+    if (best == PREFILTER_NONE)
+        return 0;
+    *start = res->occ[best].start;
+    *end = res->occ[best].end;
+    *alt = res->occ[best].alt;
+    return 1;
 }
 
 /* Characters PCRE2's caseless matching folds onto ASCII letters: U+212A
@@ -348,6 +448,7 @@ static void prefilter_reset(const struct prefilter *p, struct prefilter_result *
         memcpy(res->may, p->always, p->nslots);
         res->touched = xmalloc((p->nslots + 1) * sizeof *res->touched);
         res->head = xmalloc((p->nslots + 1) * sizeof *res->head);
+        res->rest = xcalloc(p->nslots + 1, 1);
         memset(res->head, 0xFF, (p->nslots + 1) * sizeof *res->head);
     } else if (res->all) {
         memcpy(res->may, p->always, p->nslots);
@@ -355,6 +456,7 @@ static void prefilter_reset(const struct prefilter *p, struct prefilter_result *
     for (size_t i = 0; i < res->ntouched; i++) {
         res->may[res->touched[i]] = 0;
         res->head[res->touched[i]] = PREFILTER_NONE;
+        res->rest[res->touched[i]] = 0;
     }
     res->ntouched = 0;
     res->nocc = 0;

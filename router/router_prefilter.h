@@ -22,6 +22,15 @@
  * over those occurrences -- the same matches, without running PCRE2.  Most
  * rules are such lists of everyday words.
  *
+ * Mixed patterns: a pattern whose top-level alternatives are partly plain
+ * literals ("违章(?!建|搭)|停车|罚单") is exact too when nothing in it
+ * depends on the alternatives staying together (no option settings, back
+ * references, recursion, verbs, \\G, \\Q: see prefilter_splittable).
+ * Its literals are matched as above; its other alternatives form one
+ * pattern (prefilter_rest) that Hyperscan prefilters and the classifier
+ * runs in PCRE2 only where Hyperscan saw it, merging the two in PCRE2's
+ * order: leftmost start, then the earlier alternative.
+ *
  * Slots: pattern k of topic t is slot base(t) + k, its exclude j is slot
  * base(t) + npatterns + j, in file order (prefilter_slot).
  *
@@ -53,8 +62,13 @@ size_t prefilter_slot(const struct prefilter *p, size_t topic, size_t k);
 size_t prefilter_always(const struct prefilter *p);
 /* 1 if slot is reported for every text (an "always" pattern). */
 int prefilter_always_slot(const struct prefilter *p, size_t slot);
-/* Per slot, 1 for an exact-literal pattern (borrowed, nslots entries). */
+/* Per slot, 1 for an exact pattern (borrowed, nslots entries). */
 const unsigned char *prefilter_exact_map(const struct prefilter *p);
+/* A mixed exact slot's non-literal alternatives as one PCRE2 pattern, each
+ * alternative marked with its 0-based index in the original pattern:
+ * "(*MARK:0)(?:违章(?!建))|(*MARK:3)(?:跑了.{0,2}趟)" (borrowed); NULL for
+ * a slot that is not a mixed exact one. */
+const char *prefilter_rest(const struct prefilter *p, size_t slot);
 
 /* One scan's result.  Zero-initialise; reuse across scans (each scan
  * undoes only what the previous one touched, so its cost follows the
@@ -63,7 +77,8 @@ const unsigned char *prefilter_exact_map(const struct prefilter *p);
  *   may      per slot: 1 if the pattern may match (always slots included)
  *   touched  the slots this scan set in `may` (always slots excluded)
  *   head     per touched exact slot: its first occurrence in occ, or
- *            PREFILTER_NONE; occurrences of a slot are chained by next */
+ *            PREFILTER_NONE; occurrences of a slot are chained by next
+ *   rest     per mixed slot: 1 if its non-literal part may match */
 #define PREFILTER_NONE 0xFFFFFFFFu
 struct prefilter_occ {
     unsigned alt, next;           /* 0-based alternative; next of the slot */
@@ -75,6 +90,7 @@ struct prefilter_result {
     unsigned *touched;
     size_t ntouched;
     unsigned *head;
+    unsigned char *rest;
     struct prefilter_occ *occ;
     size_t nocc, cap;
     const unsigned char *always;  /* private: the prefilter's always map */
@@ -86,12 +102,12 @@ void prefilter_result_free(struct prefilter_result *res);
  * prefiltered (all is 1: run PCRE2 everywhere). */
 int prefilter_scan(struct prefilter *p, const char *text, size_t len,
                    struct prefilter_result *res);
-/* PCRE2's matches of exact slot in the scanned text, as PCRE2 would find
- * them from offset 0: leftmost first, the earliest alternative at the same
- * start, each search resuming at the previous end; at most max of them into
- * start[] / end[].  Only for a slot with prefilter_exact_map 1 in a result
- * whose `all` is 0.  Returns how many. */
-size_t prefilter_matches(const struct prefilter_result *res, size_t slot, size_t max,
-                         size_t *start, size_t *end);
+/* The match of exact slot's literal alternatives that PCRE2 would find
+ * searching from byte pos: the leftmost occurrence starting at or after
+ * pos, the earliest alternative among those starting there.  1 and
+ * [*start, *end) and its 0-based alternative, or 0 when there is none.
+ * Only for a slot with prefilter_exact_map 1 in a result whose `all` is 0. */
+int prefilter_next(const struct prefilter_result *res, size_t slot, size_t pos,
+                   size_t *start, size_t *end, unsigned *alt);
 
 #endif

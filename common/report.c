@@ -218,26 +218,31 @@ static void tb_raw(struct tagbuf *b, const char *s, size_t n)
 #define TB_LIT(b, lit) tb_raw(b, lit, sizeof(lit) - 1)
 
 /* s as a JSON string: quotes, backslashes and control characters escaped,
- * UTF-8 passed through (report strings are valid UTF-8). */
+ * UTF-8 passed through (report strings are valid UTF-8).  One pass: the
+ * room for the longest escape is checked per byte, not measured first. */
 static void tb_str(struct tagbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    tb_need(b, strlen((const char *)p) * 6 + 2);
-    char *d = b->s + b->len;
-    *d++ = '"';
+    tb_need(b, 64);
+    b->s[b->len++] = '"';
     for (; *p; p++) {
+        if (b->len + 8 > b->cap)
+            tb_need(b, 64);
+        char *d = b->s + b->len;
         if (*p >= 0x20 && *p != '"' && *p != '\\') {
-            *d++ = (char)*p;
+            *d = (char)*p;
+            b->len++;
         } else if (*p == '"' || *p == '\\') {
-            *d++ = '\\', *d++ = (char)*p;
+            d[0] = '\\', d[1] = (char)*p;
+            b->len += 2;
         } else {
-            *d++ = '\\', *d++ = 'u', *d++ = '0', *d++ = '0';
-            *d++ = hex[*p >> 4], *d++ = hex[*p & 15];
+            memcpy(d, "\\u00", 4);
+            d[4] = hex[*p >> 4], d[5] = hex[*p & 15];
+            b->len += 6;
         }
     }
-    *d++ = '"';
-    b->len = (size_t)(d - b->s);
+    b->s[b->len++] = '"';
 }
 
 static void tb_int(struct tagbuf *b, long long v)

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define INTAKE_FLUSH_KEYS 8192     /* write the duplicate journal at this many keys */
+
 static void intake_fail_group(struct collector *c, const char *why);
 
 /* The next id's time: now, but always after the last one handed out. */
@@ -255,6 +257,17 @@ static void intake_fail_group(struct collector *c, const char *why)
     c->ngroup_rels = 0;
 }
 
+/* Write the duplicate journal when many keys wait for it (the archive is
+ * slow or away, so no segment is deleted), after the answers went out. */
+static void intake_flush_keys(struct collector *c)
+{
+    char why[256];
+    if (dedup_unflushed(c->dedup) < INTAKE_FLUSH_KEYS)
+        return;
+    if (dedup_flush(c->dedup, why, sizeof why) < 0)
+        log_warn("%s (the spool has the keys; they are added again at restart)", why);
+}
+
 void intake_commit(struct collector *c)
 {
     char why[256];
@@ -262,8 +275,8 @@ void intake_commit(struct collector *c)
         log_error("%s: answering busy to %zu requests, %zu files wait", why, c->nwait,
                   c->ngroup_rels);
         intake_fail_group(c, "the collector cannot write its spool now; try again");
-    } else if (dedup_flush(c->dedup, why, sizeof why) < 0) {
-        log_warn("%s (the spool has the keys; they are added again at restart)", why);
+    } else {
+        dedup_commit(c->dedup);   /* the spool holds them now; see collector_guard */
     }
     c->st.accepted += c->ngroup_rels;
     for (size_t i = 0; i < c->nwait; i++) {
@@ -275,6 +288,7 @@ void intake_commit(struct collector *c)
     for (size_t i = 0; i < c->ngroup_rels; i++)
         free(c->group_rels[i]);
     c->ngroup_rels = 0;
+    intake_flush_keys(c);
 }
 
 void intake_free(struct collector *c)

@@ -56,7 +56,7 @@ int spool_roll(struct spool *sp, char *err, size_t errlen)
     spool_seg_push(sp, seq, 0, 0, 0);
     struct spool_seg *old = sp->nsegs > 1 ? &sp->segs[sp->nsegs - 2] : NULL;
     if (old && old->acked >= old->count)
-        spool_seg_delete(sp, old);
+        spool_seg_retire(sp, old);
     return 0;
 }
 
@@ -235,7 +235,7 @@ int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
     if (sp->pending)
         sp->pending--;
     if (s != spool_active(sp) && s->acked >= s->count)
-        spool_seg_delete(sp, s);
+        spool_seg_retire(sp, s);
     return rc;
 }
 

@@ -55,12 +55,27 @@ struct spool_rec {
  * order; `pending` is 1 if the archive has not confirmed it yet. */
 typedef void (*spool_scan_fn)(void *arg, const struct spool_rec *rec, int pending);
 
+/* Called before a sealed, fully confirmed segment is deleted, so that what
+ * only its records still hold (the collector: their duplicate keys) can be
+ * made durable elsewhere first.  0 lets the deletion go ahead; -1 keeps the
+ * segment (it is tried again at the next open). */
+typedef int (*spool_guard_fn)(void *arg);
+
+struct spool_hooks {
+    spool_scan_fn scan;           /* may be NULL */
+    spool_guard_fn guard;         /* may be NULL */
+    void *arg;                    /* passed to both */
+};
+
 /* Open (creating if needed) the spool in dir and recover it: truncate torn
  * tails (logged), delete fully confirmed segments and stray .ack files,
  * start a fresh active segment.  seg_bytes: roll-over size (0: default).
  * scan may be NULL.  Returns 0 and *out, or -1 with err. */
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
                struct spool **out, char *err, size_t errlen);
+/* spool_open with a guard as well (hooks may be NULL; copied). */
+int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks *hooks,
+                     struct spool **out, char *err, size_t errlen);
 /* Close files and free; sets *sp = NULL.  Unsynced appends are dropped
  * (truncated) as if spool_sync had failed.  NULL-safe. */
 void spool_close(struct spool **sp);

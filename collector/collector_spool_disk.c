@@ -115,6 +115,17 @@ void spool_seg_delete(struct spool *sp, struct spool_seg *s)
     sp->nsegs--;
 }
 
+int spool_seg_retire(struct spool *sp, struct spool_seg *s)
+{
+    if (s->count && sp->hooks.guard && sp->hooks.guard(sp->hooks.arg) < 0) {
+        log_warn("spool: %08u.seg: kept although confirmed (deleted at the next start)",
+                 s->seq);
+        return 0;
+    }
+    spool_seg_delete(sp, s);
+    return 1;
+}
+
 /* ---- confirmation sets ---- */
 
 static int spool_id_cmp(const void *a, const void *b)
@@ -352,8 +363,7 @@ static void spool_cut(struct spool *sp, uint32_t seq, uint64_t off, uint64_t siz
 
 /* Read one segment through: count its records, find which are confirmed,
  * hand each to scan, cut a torn tail.  Returns 0 / -1 with err. */
-static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
-                             void *arg, char *err, size_t errlen)
+static int spool_recover_seg(struct spool *sp, uint32_t seq, char *err, size_t errlen)
 {
     char *path = spool_path(sp, seq, "seg");
     struct stat st;
@@ -383,8 +393,8 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
         acked += !pending;
         if (strcmp(rec.id, sp->last_id) > 0)
             xstrlcpy(sp->last_id, rec.id, sizeof sp->last_id);
-        if (scan)
-            scan(arg, &rec, pending);
+        if (sp->hooks.scan)
+            sp->hooks.scan(sp->hooks.arg, &rec, pending);
         off += spool_rec_size(&rec);
     }
     spool_acks_free(&acks);
@@ -393,27 +403,33 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
     return 0;
 }
 
-static int spool_recover(struct spool *sp, spool_scan_fn scan, void *arg, char *err,
-                         size_t errlen)
+static int spool_recover(struct spool *sp, char *err, size_t errlen)
 {
     uint32_t *seqs;
     size_t n;
     if (spool_list(sp, &seqs, &n) < 0)
         return spool_err(err, errlen, sp->dir), -1;
     for (size_t i = 0; i < n; i++)
-        if (spool_recover_seg(sp, seqs[i], scan, arg, err, errlen) < 0) {
+        if (spool_recover_seg(sp, seqs[i], err, errlen) < 0) {
             free(seqs);
             return -1;
         }
     free(seqs);
     for (size_t i = sp->nsegs; i-- > 0;)
         if (sp->segs[i].acked >= sp->segs[i].count)
-            spool_seg_delete(sp, &sp->segs[i]);
+            spool_seg_retire(sp, &sp->segs[i]);
     return 0;
 }
 
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
                struct spool **out, char *err, size_t errlen)
+{
+    struct spool_hooks hooks = {.scan = scan, .arg = arg};
+    return spool_open_hooks(dir, seg_bytes, &hooks, out, err, errlen);
+}
+
+int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks *hooks,
+                     struct spool **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
@@ -425,7 +441,9 @@ int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
     sp->seg_bytes = seg_bytes ? seg_bytes : SPOOL_SEGMENT_BYTES;
     sp->fd = sp->ack_fd = sp->rd.fd = -1;
     sp->next_seq = 1;
-    if (spool_recover(sp, scan, arg, err, errlen) < 0 ||
+    if (hooks)
+        sp->hooks = *hooks;
+    if (spool_recover(sp, err, errlen) < 0 ||
         spool_roll(sp, err, errlen) < 0) {
         spool_close(&sp);
         return -1;

@@ -48,6 +48,7 @@ struct spool_buf {                /* read-ahead window over one segment */
 
 struct spool {
     char *dir;
+    struct spool_hooks hooks;
     size_t seg_bytes;
     struct spool_seg *segs;
     size_t nsegs, cap;
@@ -117,6 +118,9 @@ void spool_seg_push(struct spool *sp, uint32_t seq, uint32_t count, uint32_t ack
                     uint64_t size);
 /* Delete a sealed, fully confirmed segment's files and entry. */
 void spool_seg_delete(struct spool *sp, struct spool_seg *s);
+/* The same once the guard agrees (not asked for an empty segment); 1 if
+ * deleted, 0 if kept. */
+int spool_seg_retire(struct spool *sp, struct spool_seg *s);
 /* Drop the read-ahead buffer (and its file if seq is 0 or its segment). */
 void spool_rd_forget(struct spool *sp, uint32_t seq);
 

@@ -251,6 +251,45 @@ static void test_rollover(void)
     spool_close(&sp);
 }
 
+static int guard_calls, guard_answer;
+
+static int guard(void *arg)
+{
+    (void)arg;
+    guard_calls++;
+    return guard_answer;
+}
+
+/* The guard is asked before a confirmed segment is deleted; -1 keeps it,
+ * and the next open asks again. */
+static void test_guard(void)
+{
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    struct spool_hooks hooks = {.guard = guard};
+    spool_open_hooks(dir, 200, &hooks, &sp, err, sizeof err);
+    for (long n = 1; n <= 6; n++) {
+        put(sp, n, 0);
+        spool_sync(sp, err, sizeof err);
+    }
+    struct spool_rec recs[8];
+    size_t n = drain(sp, recs, 8), k = 0;
+    uint32_t first = recs[0].seg;
+    guard_answer = -1;
+    for (; k < n && recs[k].seg == first; k++)
+        spool_confirm(sp, recs[k].seg, recs[k].id, err, sizeof err);
+    CHECK_INT("guard asked once the segment is confirmed", guard_calls, 1);
+    CHECK_INT("refused: segment kept", exists(dir, first, "seg"), 1);
+    spool_close(&sp);
+    guard_answer = 0;
+    spool_open_hooks(dir, 200, &hooks, &sp, err, sizeof err);
+    CHECK_INT("asked again at open", guard_calls, 2);
+    CHECK_INT("agreed: segment deleted", exists(dir, first, "seg"), 0);
+    CHECK_INT("the rest still pending", spool_pending(sp), 6 - k);
+    spool_close(&sp);
+}
+
 /* A write that fails (here: the file size limit, as a full disk would)
  * discards the whole unsynced group; nothing of it comes back. */
 static void test_write_failure(void)
@@ -327,6 +366,7 @@ int main(void)
     test_restart();
     test_torn();
     test_rollover();
+    test_guard();
     test_write_failure();
     test_backlog();
     char cmd[300];

@@ -9,10 +9,11 @@
  * segment the archive confirmed; a segment that is sealed (no longer
  * appended to) and fully confirmed is deleted.
  *
- * Group commit: spool_append writes without syncing, spool_sync makes every
- * record appended since the last sync durable with one fdatasync.  Until
- * then a record is invisible to spool_next_pending, so nothing is forwarded
- * that a crash could still lose.
+ * Group commit: spool_append frames a record into a buffer, spool_sync
+ * writes the buffer (one write(2) a group) and makes every record appended
+ * since the last sync durable with one fdatasync.  Until then a record is
+ * invisible to spool_next_pending, so nothing is forwarded that a crash
+ * could still lose.
  *
  * Memory stays bounded whatever the backlog: per segment a few counters; the
  * confirmed ids only of the segment the read cursor is in.
@@ -80,10 +81,12 @@ int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks
  * (truncated) as if spool_sync had failed.  NULL-safe. */
 void spool_close(struct spool **sp);
 
-/* Append one record to the active segment, unsynced; sets rec->seg and
+/* Append one record to the active segment, unsynced and usually not yet
+ * written (a megabyte of them is written at once); sets rec->seg and
  * rec->off.  rec->id must sort after every id already appended.  Returns 0,
  * or -1 with err: then every record appended since the last successful
- * spool_sync is discarded and must be answered as failed. */
+ * spool_sync is discarded and must be answered as failed.  Most write
+ * errors show at spool_sync, with the same effect. */
 int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen);
 /* Make every record appended since the last sync durable (one fdatasync),
  * then roll over to a new segment if the active one is full.  Returns 0, or

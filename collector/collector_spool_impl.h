@@ -6,7 +6,9 @@
  *   - segs[] is sorted by seq; the last entry is the active segment, the
  *     only one appended to; all others are sealed.
  *   - Bytes of the active segment past `synced` are not yet durable: nobody
- *     reads them, and a failed write or sync truncates them away.
+ *     reads them, and a failed write or sync truncates them away.  The last
+ *     `wlen` of them are not even written yet: they wait in wbuf, so that a
+ *     group costs one write(2) (or one a megabyte), not one per record.
  *   - An id is listed in a .ack file only after the archive committed it.
  */
 #ifndef MINYI_COLLECTOR_SPOOL_IMPL_H
@@ -21,6 +23,7 @@
 #define SPOOL_VERSION 1u
 #define SPOOL_PAYLOAD_MAX (16u << 20)      /* anything larger is garbage */
 #define SPOOL_CHUNK (256u << 10)           /* read-ahead */
+#define SPOOL_WBUF_MAX (1u << 20)          /* write a group's records out at this size */
 
 /* Payload: u8 version, u8 source, u16 rel_len, u32 data_len, char id[32],
  * u64 content_key, ref_key, dev, ino; then rel, NUL, data, NUL.  All
@@ -66,8 +69,8 @@ struct spool {
     int ack_fd;                   /* cached .ack file for confirmations */
     uint32_t ack_seq;
     struct spool_buf rd;
-    char *wbuf;
-    size_t wcap;
+    char *wbuf;                   /* framed records not yet written */
+    size_t wlen, wcap;
     char last_id[SPOOL_ID_MAX + 1];
 };
 

@@ -290,6 +290,39 @@ static void test_guard(void)
     spool_close(&sp);
 }
 
+/* A group larger than the write buffer: written out in pieces, all of it
+ * durable after the one sync, every record read back intact. */
+static void test_big_group(void)
+{
+    const char *dir = case_dir();
+    char err[256], data[2048];
+    struct spool *sp = NULL;
+    reopen(&sp, dir, 0);
+    memset(data, 'x', sizeof data - 1);
+    data[sizeof data - 1] = '\0';
+    int bad = 0;
+    for (long n = 1; n <= 1500; n++) {
+        struct spool_rec r = {0};
+        make_id(r.id, n);
+        r.rel = "";
+        r.data = data;
+        r.len = (size_t)(n % 2000);
+        bad += spool_append(sp, &r, err, sizeof err) < 0;
+    }
+    CHECK_INT("appends", bad, 0);
+    CHECK_INT("one sync", spool_sync(sp, err, sizeof err), 0);
+    reopen(&sp, dir, 0);
+    struct spool_rec rec;
+    long n = 0, wrong = 0;
+    while (spool_next_pending(sp, &rec, err, sizeof err) == 1) {
+        n++;
+        wrong += rec.len != (size_t)(n % 2000);
+    }
+    CHECK_INT("records after reopen", n, 1500);
+    CHECK_INT("records with the wrong length", wrong, 0);
+    spool_close(&sp);
+}
+
 /* A write that fails (here: the file size limit, as a full disk would)
  * discards the whole unsynced group; nothing of it comes back. */
 static void test_write_failure(void)
@@ -307,7 +340,9 @@ static void test_write_failure(void)
     lim = old;
     lim.rlim_cur = 150;
     setrlimit(RLIMIT_FSIZE, &lim);
-    CHECK_INT("append past the limit fails", put(sp, 3, 0), -1);
+    CHECK_INT("append is buffered", put(sp, 3, 0), 0);
+    CHECK_INT("the group's write past the limit fails its sync",
+              spool_sync(sp, err, sizeof err), -1);
     setrlimit(RLIMIT_FSIZE, &old);
     CHECK_INT("nothing left to sync", spool_unsynced(sp), 0);
     CHECK_INT("pending unchanged", spool_pending(sp), 1);
@@ -367,6 +402,7 @@ int main(void)
     test_torn();
     test_rollover();
     test_guard();
+    test_big_group();
     test_write_failure();
     test_backlog();
     char cmd[300];

@@ -8,6 +8,7 @@
  * continuation bytes) take a short path; everything else goes through
  * utf8_seq, the one full check. */
 #include "report.h"
+#include <endian.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -55,6 +56,25 @@ static int utf8_plain3(const unsigned char *s)
            (s[2] & 0xC0) == 0x80;
 }
 
+/* Skip a run of plain three-byte forms (a CJK stretch) from p, testing
+ * each with one 32-bit load while four bytes are left: lead 1110xxxx with
+ * xxxx neither 0 (E0) nor D (ED), then two 10xxxxxx. */
+static const unsigned char *utf8_skip3(const unsigned char *p, const unsigned char *end)
+{
+    while (end - p >= 4) {
+        uint32_t v;
+        memcpy(&v, p, sizeof v);
+        v = le32toh(v);
+        uint32_t nib = v & 0x0F;
+        if ((v & 0x00C0C0F0u) != 0x008080E0u || nib == 0 || nib == 0xD)
+            break;
+        p += 3;
+    }
+    while (end - p >= 3 && utf8_plain3(p))
+        p += 3;
+    return p;
+}
+
 int report_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -65,7 +85,7 @@ int report_utf8_valid(const char *s, size_t len)
         } else if (*p < 0x80) {
             p++;
         } else if (left >= 3 && utf8_plain3(p)) {
-            p += 3;
+            p = utf8_skip3(p + 3, end);
         } else {
             size_t n = utf8_seq(p, left);
             if (n == 0)
@@ -83,7 +103,8 @@ size_t report_utf8_chars(const char *s, size_t len)
     size_t cont = 0, i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t v = utf8_load8(p + i);
-        cont += (size_t)__builtin_popcountll(v & ~(v << 1) & UTF8_HIGH);
+        uint64_t marks = (v & ~(v << 1) & UTF8_HIGH) >> 7;   /* 1 per continuation byte */
+        cont += (size_t)((marks * 0x0101010101010101ull) >> 56);
     }
     for (; i < len; i++)
         cont += (p[i] & 0xC0) == 0x80;

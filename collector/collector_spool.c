@@ -228,33 +228,60 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
     }
 }
 
+/* Make seg's .ack file the cached one, writing the old one's lines first.
+ * 0 / -1 with err (only costs resends after a restart). */
+static int spool_ack_file(struct spool *sp, uint32_t seg, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (sp->ack_fd >= 0 && sp->ack_seq == seg)
+        return 0;
+    if (spool_acks_write(sp) < 0) {
+        spool_err(err, errlen, "confirm");
+        rc = -1;
+    }
+    if (sp->ack_fd >= 0)
+        close(sp->ack_fd);
+    char *path = spool_path(sp, seg, "ack");
+    sp->ack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    free(path);
+    sp->ack_seq = seg;
+    if (sp->ack_fd < 0) {
+        spool_err(err, errlen, "confirm");
+        rc = -1;
+    }
+    return rc;
+}
+
 int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
                   size_t errlen)
 {
     struct spool_seg *s = spool_seg_find(sp, seg);
     if (!s)
         return 0;
-    int rc = 0;
-    if (sp->ack_fd < 0 || sp->ack_seq != seg) {
-        if (sp->ack_fd >= 0)
-            close(sp->ack_fd);
-        char *path = spool_path(sp, seg, "ack");
-        sp->ack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        free(path);
-        sp->ack_seq = seg;
+    int rc = spool_ack_file(sp, seg, err, errlen);
+    size_t n = strlen(id);
+    if (sp->alen + n + 1 > sp->acap) {
+        sp->acap = sp->acap ? 2 * sp->acap : 4096;
+        sp->abuf = xrealloc(sp->abuf, sp->acap);
     }
-    char line[SPOOL_ID_MAX + 2];
-    int n = snprintf(line, sizeof line, "%s\n", id);
-    if (sp->ack_fd < 0 || spool_write_all(sp->ack_fd, line, (size_t)n) < 0) {
-        spool_err(err, errlen, "confirm");
-        rc = -1;                   /* only costs a resend after a restart */
-    }
+    memcpy(sp->abuf + sp->alen, id, n);
+    sp->abuf[sp->alen + n] = '\n';
+    sp->alen += n + 1;
     s->acked++;
     if (sp->pending)
         sp->pending--;
     if (s != spool_active(sp) && s->acked >= s->count)
         spool_seg_retire(sp, s);
     return rc;
+}
+
+int spool_flush_acks(struct spool *sp, char *err, size_t errlen)
+{
+    if (spool_acks_write(sp) < 0) {
+        spool_err(err, errlen, "confirm");
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t spool_pending(const struct spool *sp)

@@ -104,12 +104,17 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
  * *rec (buffers borrowed), or -1 with err (the segment is gone or torn). */
 int spool_read(struct spool *sp, uint32_t seg, uint64_t off, struct spool_rec *rec,
                char *err, size_t errlen);
-/* The archive committed record `id` of segment `seg`: note it in the .ack
- * file (unsynced: a lost line only causes a resend) and delete the segment
- * once sealed and fully confirmed.  Call at most once per record and run;
- * an unknown segment is ignored.  Returns 0 / -1 with err. */
+/* The archive committed record `id` of segment `seg`: note it for the .ack
+ * file (buffered until spool_flush_acks, never synced: a lost line only
+ * causes a resend) and delete the segment once sealed and fully confirmed.
+ * Call at most once per record and run; an unknown segment is ignored.
+ * Returns 0 / -1 with err. */
 int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
                   size_t errlen);
+/* Write the confirmations noted since the last call (one write(2)); also
+ * done when another segment is confirmed, before its .ack is read, and at
+ * close.  Returns 0 / -1 with err (the lines are lost: resends). */
+int spool_flush_acks(struct spool *sp, char *err, size_t errlen);
 
 /* Durable records not yet confirmed. */
 uint64_t spool_pending(const struct spool *sp);

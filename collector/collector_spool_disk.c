@@ -108,6 +108,7 @@ void spool_seg_delete(struct spool *sp, struct spool_seg *s)
     if (sp->ack_fd >= 0 && sp->ack_seq == seq) {
         close(sp->ack_fd);
         sp->ack_fd = -1;
+        sp->alen = 0;              /* lines for a file that is gone */
     }
     spool_rd_forget(sp, seq);
     size_t i = (size_t)(s - sp->segs);
@@ -133,10 +134,23 @@ static int spool_id_cmp(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+int spool_acks_write(struct spool *sp)
+{
+    int rc = 0;
+    if (sp->alen && sp->ack_fd >= 0)
+        rc = spool_write_all(sp->ack_fd, sp->abuf, sp->alen);
+    else if (sp->alen)
+        rc = (errno = EBADF, -1);  /* the .ack file could not be opened */
+    sp->alen = 0;
+    return rc;
+}
+
 /* Load the sorted ids of seq's .ack file into a (emptied first).  A torn
  * last line (no newline) never counts.  Returns 0 / -1 (errno). */
 int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a)
 {
+    if (sp->ack_seq == seq && spool_acks_write(sp) < 0)
+        log_warn("spool: %08u.ack: %s (resending its records)", seq, strerror(errno));
     char *path = spool_path(sp, seq, "ack");
     FILE *f = fopen(path, "re");
     free(path);
@@ -461,8 +475,11 @@ void spool_close(struct spool **spp)
         spool_rollback(sp);
     if (sp->fd >= 0)
         close(sp->fd);
+    if (spool_acks_write(sp) < 0)
+        log_warn("spool: %08u.ack: %s (resending its records)", sp->ack_seq, strerror(errno));
     if (sp->ack_fd >= 0)
         close(sp->ack_fd);
+    free(sp->abuf);
     spool_rd_forget(sp, 0);
     spool_acks_free(&sp->cur_acks);
     free(sp->rd.p);

@@ -68,6 +68,8 @@ struct spool {
     uint32_t cur_acks_seq;        /* 0: none loaded */
     int ack_fd;                   /* cached .ack file for confirmations */
     uint32_t ack_seq;
+    char *abuf;                   /* its lines not yet written */
+    size_t alen, acap;
     struct spool_buf rd;
     char *wbuf;                   /* framed records not yet written */
     size_t wlen, wcap;
@@ -127,6 +129,9 @@ int spool_seg_retire(struct spool *sp, struct spool_seg *s);
 /* Drop the read-ahead buffer (and its file if seq is 0 or its segment). */
 void spool_rd_forget(struct spool *sp, uint32_t seq);
 
+/* Write the buffered confirmation lines to the cached .ack file.  0 / -1
+ * (errno; the lines are dropped: they only save resends). */
+int spool_acks_write(struct spool *sp);
 /* Load the sorted confirmed ids of segment seq into a. 0 / -1 (errno). */
 int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a);
 /* 1 if id is in a. */

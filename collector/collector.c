@@ -53,6 +53,19 @@ static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
         c->last_us = us;
 }
 
+/* Spool guard: a segment about to be deleted takes the only durable copy of
+ * its records' duplicate keys along unless the journal has them by now. */
+static int collector_guard(void *arg)
+{
+    struct collector *c = arg;
+    char err[256];
+    if (dedup_flush(c->dedup, err, sizeof err) < 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static int collector_open_files(struct collector *c, char *err, size_t errlen)
 {
     const struct config *cfg = c->cfg;
@@ -65,7 +78,8 @@ static int collector_open_files(struct collector *c, char *err, size_t errlen)
     c->flight = flight_new();
     c->last_us = dedup_max_id_us(c->dedup);
     path = config_state_path(cfg, "spool");
-    rc = spool_open(path, 0, collector_scan, c, &c->spool, err, errlen);
+    struct spool_hooks hooks = {.scan = collector_scan, .guard = collector_guard, .arg = c};
+    rc = spool_open_hooks(path, 0, &hooks, &c->spool, err, errlen);
     free(path);
     if (rc < 0)
         return -1;

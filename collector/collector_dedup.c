@@ -165,6 +165,16 @@ void dedup_add(struct dedup *d, enum dedup_kind kind, uint64_t key, int64_t id_u
         d->max_id = id_us;
 }
 
+void dedup_commit(struct dedup *d)
+{
+    d->ncommitted = d->nbuf;
+}
+
+size_t dedup_unflushed(const struct dedup *d)
+{
+    return d->nbuf;
+}
+
 void dedup_rollback(struct dedup *d)
 {
     while (d->nbuf > d->ncommitted) {

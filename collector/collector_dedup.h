@@ -9,9 +9,11 @@
  *
  * Group commit with the spool: dedup_add puts a key in the table and in a
  * journal buffer; after the spool's sync succeeded the collector calls
- * dedup_flush (written + fdatasync'd), after it failed dedup_rollback.  A
- * crash between the spool's sync and the journal's costs nothing: the spool
- * records carry their keys and the collector adds them again at start-up.
+ * dedup_commit, after it failed dedup_rollback.  The journal is written and
+ * fdatasync'd (dedup_flush) only before a spool segment is deleted, or when
+ * many keys wait: until then the spool records carry their keys, which the
+ * collector adds again at start-up, so a crash in between costs nothing and
+ * an acknowledgement waits for one fdatasync, the spool's.
  *
  * Not here: computing keys (report_content_key / report_ref_key), the spool.
  * Ownership: dedup_open returns a table freed by dedup_close(&d).
@@ -41,13 +43,18 @@ int dedup_find(const struct dedup *d, enum dedup_kind kind, uint64_t key,
 /* Remember key -> id_us (replacing an expired content key), in memory at
  * once, in the journal at the next dedup_flush.  key 0 is ignored. */
 void dedup_add(struct dedup *d, enum dedup_kind kind, uint64_t key, int64_t id_us);
-/* Make every key added since the last flush permanent and write it to the
- * journal with one fdatasync.  Returns 0, or -1 with err: the keys stay in
- * memory and are written again at the next flush. */
+/* The keys added since the last commit are backed by a synced spool record:
+ * a rollback no longer forgets them (the next dedup_flush writes them). */
+void dedup_commit(struct dedup *d);
+/* Commit every key added so far and write all unwritten ones to the journal
+ * with one fdatasync.  Returns 0, or -1 with err: the keys stay in memory
+ * and are written again at the next flush. */
 int dedup_flush(struct dedup *d, char *err, size_t errlen);
-/* Forget the keys added since the last dedup_flush (their reports were not
- * spooled after all). */
+/* Forget the keys added since the last commit or flush (their reports were
+ * not spooled after all). */
 void dedup_rollback(struct dedup *d);
+/* Keys committed or added but not yet written to the journal. */
+size_t dedup_unflushed(const struct dedup *d);
 
 /* Keys in the table (expired content keys may still be counted). */
 size_t dedup_count(const struct dedup *d);

@@ -124,8 +124,11 @@ static void forward_confirm_msg(struct collector *c, const struct bus_msg *m)
 void forward_confirms(struct collector *c)
 {
     struct bus_msg m = {0};
+    char err[256];
     for (int i = 0; i < 1000 && bus_recv(c->confirm, &m, 1) == 0; i++) {
         forward_confirm_msg(c, &m);
         bus_msg_clear(&m);
     }
+    if (spool_flush_acks(c->spool, err, sizeof err) < 0)
+        log_warn("%s (those reports will be sent again after a restart)", err);
 }

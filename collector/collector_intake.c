@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define INTAKE_FLUSH_KEYS 8192     /* write the duplicate journal at this many keys */
+
 static void intake_fail_group(struct collector *c, const char *why);
 
 /* The next id's time: now, but always after the last one handed out. */
@@ -46,33 +48,44 @@ static void id_of_us(int64_t us, char *id, size_t len)
     xstrlcpy(id, tmp.id, len);
 }
 
+/* A report's duplicate keys, each computed once (the content key hashes
+ * the whole body). */
+struct intake_keys {
+    uint64_t content, ref;
+};
+
+static struct intake_keys intake_keys_of(const struct report *r)
+{
+    return (struct intake_keys){report_content_key(r), report_ref_key(r)};
+}
+
 /* Look for an earlier report with the same keys (socket reports). 1 and
  * its id, or 0. */
-static int intake_duplicate(struct collector *c, const struct report *r, char *id,
+static int intake_duplicate(struct collector *c, const struct intake_keys *k, char *id,
                             size_t len)
 {
     int64_t now = daemon_now_us(), first;
-    uint64_t ref = report_ref_key(r);
-    if (ref ? dedup_find(c->dedup, DEDUP_REF, ref, now, &first)
-            : dedup_find(c->dedup, DEDUP_CONTENT, report_content_key(r), now, &first)) {
+    if (k->ref ? dedup_find(c->dedup, DEDUP_REF, k->ref, now, &first)
+               : dedup_find(c->dedup, DEDUP_CONTENT, k->content, now, &first)) {
         id_of_us(first, id, len);
         return 1;
     }
     return 0;
 }
 
-/* Stamp r, append it to the spool and remember its keys.  0, or -1 with
+/* Stamp r, append it to the spool and remember its keys k.  0, or -1 with
  * err (busy: the disk is full or failing). */
-static int intake_spool(struct collector *c, struct report *r, const struct drop_file *f,
-                        struct report_error *err)
+static int intake_spool(struct collector *c, struct report *r, const struct intake_keys *k,
+                        const struct drop_file *f, struct report_error *err)
 {
-    report_stamp(r, intake_next_us(c));
+    int64_t us = intake_next_us(c);
+    report_stamp(r, us);
     char *data = report_encode(r);
     struct spool_rec rec = {0};
     xstrlcpy(rec.id, r->id, sizeof rec.id);
     rec.source = (int)r->source;
-    rec.content_key = report_content_key(r);
-    rec.ref_key = report_ref_key(r);
+    rec.content_key = k->content;
+    rec.ref_key = k->ref;
     rec.rel = f ? f->rel : "";
     rec.dev = f ? (uint64_t)f->dev : 0;
     rec.ino = f ? (uint64_t)f->ino : 0;
@@ -90,11 +103,10 @@ static int intake_spool(struct collector *c, struct report *r, const struct drop
         intake_fail_group(c, "the collector cannot write its spool now; try again");
         return -1;
     }
-    int64_t us = report_id_to_us(r->id);
     if (rec.ref_key)
         dedup_add(c->dedup, DEDUP_REF, rec.ref_key, us);
     int64_t first;
-    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec.content_key, daemon_now_us(), &first))
+    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec.content_key, us, &first))
         dedup_add(c->dedup, DEDUP_CONTENT, rec.content_key, us);
     return 0;
 }
@@ -129,15 +141,16 @@ static void intake_request(struct collector *c, struct intake_wait *w)
     } else if (report_parse_submission(body, len, c->cfg->limits.max_report_bytes, &r,
                                        &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
+        struct intake_keys k = intake_keys_of(r);
         if (!roster_find(c->roster, r->member)) {
             err.reason = REPORT_UNKNOWN_MEMBER;
             snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                      r->member);
-        } else if (intake_duplicate(c, r, w->id, sizeof w->id)) {
+        } else if (intake_duplicate(c, &k, w->id, sizeof w->id)) {
             w->duplicate = 1;
             c->st.duplicates++;
             log_info("%s: duplicate from %s over the socket", w->id, r->member);
-        } else if (intake_spool(c, r, NULL, &err) == 0) {
+        } else if (intake_spool(c, r, &k, NULL, &err) == 0) {
             xstrlcpy(w->id, r->id, sizeof w->id);
             log_info("%s: accepted from %s over the socket", r->id, r->member);
         }
@@ -192,7 +205,8 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
         return;
     }
     r->source = REPORT_SOURCE_DROP;
-    if (intake_spool(c, r, f, &err) == 0) {
+    struct intake_keys k = intake_keys_of(r);
+    if (intake_spool(c, r, &k, f, &err) == 0) {
         flight_hold(c->flight, f->rel);
         if (c->ngroup_rels == c->capgroup_rels) {
             c->capgroup_rels = c->capgroup_rels ? 2 * c->capgroup_rels : 64;
@@ -214,20 +228,25 @@ int intake_drop(struct collector *c, int full, size_t max)
 
 /* ---- the group commit ---- */
 
-static void intake_answer(struct collector *c, struct intake_wait *w)
+/* The answer's JSON (caller frees).  Accepted and duplicate answers, nearly
+ * all of them, are printed directly: an id is digits and dashes. */
+static char *intake_answer_json(const struct intake_wait *w)
 {
+    if (!w->error)
+        return xasprintf("{\"ok\":true,\"id\":\"%s\"%s}", w->id,
+                         w->duplicate ? ",\"duplicate\":true" : "");
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", !w->error);
-    if (w->error) {
-        cJSON_AddStringToObject(o, "error", report_reason_name((enum report_reason)w->error));
-        cJSON_AddStringToObject(o, "detail", w->detail);
-    } else {
-        cJSON_AddStringToObject(o, "id", w->id);
-        if (w->duplicate)
-            cJSON_AddBoolToObject(o, "duplicate", 1);
-    }
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "error", report_reason_name((enum report_reason)w->error));
+    cJSON_AddStringToObject(o, "detail", w->detail);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    return s;
+}
+
+static void intake_answer(struct collector *c, struct intake_wait *w)
+{
+    char *s = intake_answer_json(w);
     if (bus_reply(c->submit, &w->req, s, strlen(s)) < 0)
         log_warn("%s: cannot answer the client: %s", w->id[0] ? w->id : "-",
                  strerror(errno));
@@ -255,6 +274,17 @@ static void intake_fail_group(struct collector *c, const char *why)
     c->ngroup_rels = 0;
 }
 
+/* Write the duplicate journal when many keys wait for it (the archive is
+ * slow or away, so no segment is deleted), after the answers went out. */
+static void intake_flush_keys(struct collector *c)
+{
+    char why[256];
+    if (dedup_unflushed(c->dedup) < INTAKE_FLUSH_KEYS)
+        return;
+    if (dedup_flush(c->dedup, why, sizeof why) < 0)
+        log_warn("%s (the spool has the keys; they are added again at restart)", why);
+}
+
 void intake_commit(struct collector *c)
 {
     char why[256];
@@ -262,8 +292,8 @@ void intake_commit(struct collector *c)
         log_error("%s: answering busy to %zu requests, %zu files wait", why, c->nwait,
                   c->ngroup_rels);
         intake_fail_group(c, "the collector cannot write its spool now; try again");
-    } else if (dedup_flush(c->dedup, why, sizeof why) < 0) {
-        log_warn("%s (the spool has the keys; they are added again at restart)", why);
+    } else {
+        dedup_commit(c->dedup);   /* the spool holds them now; see collector_guard */
     }
     c->st.accepted += c->ngroup_rels;
     for (size_t i = 0; i < c->nwait; i++) {
@@ -275,6 +305,7 @@ void intake_commit(struct collector *c)
     for (size_t i = 0; i < c->ngroup_rels; i++)
         free(c->group_rels[i]);
     c->ngroup_rels = 0;
+    intake_flush_keys(c);
 }
 
 void intake_free(struct collector *c)

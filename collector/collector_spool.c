@@ -56,7 +56,7 @@ int spool_roll(struct spool *sp, char *err, size_t errlen)
     spool_seg_push(sp, seq, 0, 0, 0);
     struct spool_seg *old = sp->nsegs > 1 ? &sp->segs[sp->nsegs - 2] : NULL;
     if (old && old->acked >= old->count)
-        spool_seg_delete(sp, old);
+        spool_seg_retire(sp, old);
     return 0;
 }
 
@@ -76,19 +76,23 @@ void spool_rollback(struct spool *sp)
     a->size = sp->synced;
     a->count = sp->synced_count;
     sp->unsynced = 0;
+    sp->wlen = 0;
     spool_rd_forget(sp, a->seq);
     errno = e;
 }
 
+/* Frame rec at the end of the write buffer; returns its size there. */
 static size_t spool_frame(struct spool *sp, const struct spool_rec *rec)
 {
     size_t rel_len = strlen(rec->rel ? rec->rel : "");
     size_t n = SPOOL_FIXED + rel_len + 1 + rec->len + 1;
-    if (SPOOL_HDR + n > sp->wcap) {
-        sp->wcap = SPOOL_HDR + n;
+    if (sp->wlen + SPOOL_HDR + n > sp->wcap) {
+        sp->wcap = sp->wlen + SPOOL_HDR + n;
+        if (sp->wcap < 2 * sp->wlen)
+            sp->wcap = 2 * sp->wlen;
         sp->wbuf = xrealloc(sp->wbuf, sp->wcap);
     }
-    char *p = sp->wbuf + SPOOL_HDR;
+    char *h = sp->wbuf + sp->wlen, *p = h + SPOOL_HDR;
     memset(p, 0, SPOOL_FIXED);
     p[0] = (char)SPOOL_VERSION;
     p[1] = (char)rec->source;
@@ -103,10 +107,25 @@ static size_t spool_frame(struct spool *sp, const struct spool_rec *rec)
     memcpy(p + SPOOL_FIXED, rec->rel ? rec->rel : "", rel_len + 1);
     memcpy(p + SPOOL_FIXED + rel_len + 1, rec->data, rec->len);
     p[n - 1] = '\0';
-    spool_put32(sp->wbuf, SPOOL_MAGIC);
-    spool_put32(sp->wbuf + 4, (uint32_t)n);
-    spool_put32(sp->wbuf + 8, spool_crc32(p, n));
+    spool_put32(h, SPOOL_MAGIC);
+    spool_put32(h + 4, (uint32_t)n);
+    spool_put32(h + 8, spool_crc32(p, n));
+    sp->wlen += SPOOL_HDR + n;
     return SPOOL_HDR + n;
+}
+
+/* Write out the framed records.  0, or -1 with err after rolling back. */
+static int spool_write_buffered(struct spool *sp, char *err, size_t errlen)
+{
+    if (sp->wlen == 0)
+        return 0;
+    if (spool_write_all(sp->fd, sp->wbuf, sp->wlen) < 0) {
+        spool_err(err, errlen, "write");
+        spool_rollback(sp);
+        return -1;
+    }
+    sp->wlen = 0;
+    return 0;
 }
 
 int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen)
@@ -120,12 +139,9 @@ int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errl
     assert(strcmp(rec->id, sp->last_id) > 0);  /* ids only grow */
     if (sp->broken && sp->unsynced == 0 && spool_roll(sp, err, errlen) < 0)
         return -1;
-    size_t n = spool_frame(sp, rec);
-    if (spool_write_all(sp->fd, sp->wbuf, n) < 0) {
-        spool_err(err, errlen, "write");
-        spool_rollback(sp);
+    if (sp->wlen >= SPOOL_WBUF_MAX && spool_write_buffered(sp, err, errlen) < 0)
         return -1;
-    }
+    size_t n = spool_frame(sp, rec);
     struct spool_seg *a = spool_active(sp);
     rec->seg = a->seq;
     rec->off = a->size;
@@ -140,6 +156,8 @@ int spool_sync(struct spool *sp, char *err, size_t errlen)
 {
     if (sp->unsynced == 0)
         return 0;
+    if (spool_write_buffered(sp, err, errlen) < 0)
+        return -1;
     if (fdatasync(sp->fd) < 0) {
         spool_err(err, errlen, "fdatasync");
         spool_rollback(sp);
@@ -210,33 +228,60 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
     }
 }
 
+/* Make seg's .ack file the cached one, writing the old one's lines first.
+ * 0 / -1 with err (only costs resends after a restart). */
+static int spool_ack_file(struct spool *sp, uint32_t seg, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (sp->ack_fd >= 0 && sp->ack_seq == seg)
+        return 0;
+    if (spool_acks_write(sp) < 0) {
+        spool_err(err, errlen, "confirm");
+        rc = -1;
+    }
+    if (sp->ack_fd >= 0)
+        close(sp->ack_fd);
+    char *path = spool_path(sp, seg, "ack");
+    sp->ack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    free(path);
+    sp->ack_seq = seg;
+    if (sp->ack_fd < 0) {
+        spool_err(err, errlen, "confirm");
+        rc = -1;
+    }
+    return rc;
+}
+
 int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
                   size_t errlen)
 {
     struct spool_seg *s = spool_seg_find(sp, seg);
     if (!s)
         return 0;
-    int rc = 0;
-    if (sp->ack_fd < 0 || sp->ack_seq != seg) {
-        if (sp->ack_fd >= 0)
-            close(sp->ack_fd);
-        char *path = spool_path(sp, seg, "ack");
-        sp->ack_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        free(path);
-        sp->ack_seq = seg;
+    int rc = spool_ack_file(sp, seg, err, errlen);
+    size_t n = strlen(id);
+    if (sp->alen + n + 1 > sp->acap) {
+        sp->acap = sp->acap ? 2 * sp->acap : 4096;
+        sp->abuf = xrealloc(sp->abuf, sp->acap);
     }
-    char line[SPOOL_ID_MAX + 2];
-    int n = snprintf(line, sizeof line, "%s\n", id);
-    if (sp->ack_fd < 0 || spool_write_all(sp->ack_fd, line, (size_t)n) < 0) {
-        spool_err(err, errlen, "confirm");
-        rc = -1;                   /* only costs a resend after a restart */
-    }
+    memcpy(sp->abuf + sp->alen, id, n);
+    sp->abuf[sp->alen + n] = '\n';
+    sp->alen += n + 1;
     s->acked++;
     if (sp->pending)
         sp->pending--;
     if (s != spool_active(sp) && s->acked >= s->count)
-        spool_seg_delete(sp, s);
+        spool_seg_retire(sp, s);
     return rc;
+}
+
+int spool_flush_acks(struct spool *sp, char *err, size_t errlen)
+{
+    if (spool_acks_write(sp) < 0) {
+        spool_err(err, errlen, "confirm");
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t spool_pending(const struct spool *sp)

@@ -9,10 +9,11 @@
  * segment the archive confirmed; a segment that is sealed (no longer
  * appended to) and fully confirmed is deleted.
  *
- * Group commit: spool_append writes without syncing, spool_sync makes every
- * record appended since the last sync durable with one fdatasync.  Until
- * then a record is invisible to spool_next_pending, so nothing is forwarded
- * that a crash could still lose.
+ * Group commit: spool_append frames a record into a buffer, spool_sync
+ * writes the buffer (one write(2) a group) and makes every record appended
+ * since the last sync durable with one fdatasync.  Until then a record is
+ * invisible to spool_next_pending, so nothing is forwarded that a crash
+ * could still lose.
  *
  * Memory stays bounded whatever the backlog: per segment a few counters; the
  * confirmed ids only of the segment the read cursor is in.
@@ -55,20 +56,37 @@ struct spool_rec {
  * order; `pending` is 1 if the archive has not confirmed it yet. */
 typedef void (*spool_scan_fn)(void *arg, const struct spool_rec *rec, int pending);
 
+/* Called before a sealed, fully confirmed segment is deleted, so that what
+ * only its records still hold (the collector: their duplicate keys) can be
+ * made durable elsewhere first.  0 lets the deletion go ahead; -1 keeps the
+ * segment (it is tried again at the next open). */
+typedef int (*spool_guard_fn)(void *arg);
+
+struct spool_hooks {
+    spool_scan_fn scan;           /* may be NULL */
+    spool_guard_fn guard;         /* may be NULL */
+    void *arg;                    /* passed to both */
+};
+
 /* Open (creating if needed) the spool in dir and recover it: truncate torn
  * tails (logged), delete fully confirmed segments and stray .ack files,
  * start a fresh active segment.  seg_bytes: roll-over size (0: default).
  * scan may be NULL.  Returns 0 and *out, or -1 with err. */
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
                struct spool **out, char *err, size_t errlen);
+/* spool_open with a guard as well (hooks may be NULL; copied). */
+int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks *hooks,
+                     struct spool **out, char *err, size_t errlen);
 /* Close files and free; sets *sp = NULL.  Unsynced appends are dropped
  * (truncated) as if spool_sync had failed.  NULL-safe. */
 void spool_close(struct spool **sp);
 
-/* Append one record to the active segment, unsynced; sets rec->seg and
+/* Append one record to the active segment, unsynced and usually not yet
+ * written (a megabyte of them is written at once); sets rec->seg and
  * rec->off.  rec->id must sort after every id already appended.  Returns 0,
  * or -1 with err: then every record appended since the last successful
- * spool_sync is discarded and must be answered as failed. */
+ * spool_sync is discarded and must be answered as failed.  Most write
+ * errors show at spool_sync, with the same effect. */
 int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen);
 /* Make every record appended since the last sync durable (one fdatasync),
  * then roll over to a new segment if the active one is full.  Returns 0, or
@@ -86,12 +104,17 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
  * *rec (buffers borrowed), or -1 with err (the segment is gone or torn). */
 int spool_read(struct spool *sp, uint32_t seg, uint64_t off, struct spool_rec *rec,
                char *err, size_t errlen);
-/* The archive committed record `id` of segment `seg`: note it in the .ack
- * file (unsynced: a lost line only causes a resend) and delete the segment
- * once sealed and fully confirmed.  Call at most once per record and run;
- * an unknown segment is ignored.  Returns 0 / -1 with err. */
+/* The archive committed record `id` of segment `seg`: note it for the .ack
+ * file (buffered until spool_flush_acks, never synced: a lost line only
+ * causes a resend) and delete the segment once sealed and fully confirmed.
+ * Call at most once per record and run; an unknown segment is ignored.
+ * Returns 0 / -1 with err. */
 int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
                   size_t errlen);
+/* Write the confirmations noted since the last call (one write(2)); also
+ * done when another segment is confirmed, before its .ack is read, and at
+ * close.  Returns 0 / -1 with err (the lines are lost: resends). */
+int spool_flush_acks(struct spool *sp, char *err, size_t errlen);
 
 /* Durable records not yet confirmed. */
 uint64_t spool_pending(const struct spool *sp);

@@ -108,11 +108,23 @@ void spool_seg_delete(struct spool *sp, struct spool_seg *s)
     if (sp->ack_fd >= 0 && sp->ack_seq == seq) {
         close(sp->ack_fd);
         sp->ack_fd = -1;
+        sp->alen = 0;              /* lines for a file that is gone */
     }
     spool_rd_forget(sp, seq);
     size_t i = (size_t)(s - sp->segs);
     memmove(s, s + 1, (sp->nsegs - i - 1) * sizeof *s);
     sp->nsegs--;
+}
+
+int spool_seg_retire(struct spool *sp, struct spool_seg *s)
+{
+    if (s->count && sp->hooks.guard && sp->hooks.guard(sp->hooks.arg) < 0) {
+        log_warn("spool: %08u.seg: kept although confirmed (deleted at the next start)",
+                 s->seq);
+        return 0;
+    }
+    spool_seg_delete(sp, s);
+    return 1;
 }
 
 /* ---- confirmation sets ---- */
@@ -122,10 +134,23 @@ static int spool_id_cmp(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+int spool_acks_write(struct spool *sp)
+{
+    int rc = 0;
+    if (sp->alen && sp->ack_fd >= 0)
+        rc = spool_write_all(sp->ack_fd, sp->abuf, sp->alen);
+    else if (sp->alen)
+        rc = (errno = EBADF, -1);  /* the .ack file could not be opened */
+    sp->alen = 0;
+    return rc;
+}
+
 /* Load the sorted ids of seq's .ack file into a (emptied first).  A torn
  * last line (no newline) never counts.  Returns 0 / -1 (errno). */
 int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a)
 {
+    if (sp->ack_seq == seq && spool_acks_write(sp) < 0)
+        log_warn("spool: %08u.ack: %s (resending its records)", seq, strerror(errno));
     char *path = spool_path(sp, seq, "ack");
     FILE *f = fopen(path, "re");
     free(path);
@@ -352,8 +377,7 @@ static void spool_cut(struct spool *sp, uint32_t seq, uint64_t off, uint64_t siz
 
 /* Read one segment through: count its records, find which are confirmed,
  * hand each to scan, cut a torn tail.  Returns 0 / -1 with err. */
-static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
-                             void *arg, char *err, size_t errlen)
+static int spool_recover_seg(struct spool *sp, uint32_t seq, char *err, size_t errlen)
 {
     char *path = spool_path(sp, seq, "seg");
     struct stat st;
@@ -383,8 +407,8 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
         acked += !pending;
         if (strcmp(rec.id, sp->last_id) > 0)
             xstrlcpy(sp->last_id, rec.id, sizeof sp->last_id);
-        if (scan)
-            scan(arg, &rec, pending);
+        if (sp->hooks.scan)
+            sp->hooks.scan(sp->hooks.arg, &rec, pending);
         off += spool_rec_size(&rec);
     }
     spool_acks_free(&acks);
@@ -393,27 +417,33 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, spool_scan_fn scan,
     return 0;
 }
 
-static int spool_recover(struct spool *sp, spool_scan_fn scan, void *arg, char *err,
-                         size_t errlen)
+static int spool_recover(struct spool *sp, char *err, size_t errlen)
 {
     uint32_t *seqs;
     size_t n;
     if (spool_list(sp, &seqs, &n) < 0)
         return spool_err(err, errlen, sp->dir), -1;
     for (size_t i = 0; i < n; i++)
-        if (spool_recover_seg(sp, seqs[i], scan, arg, err, errlen) < 0) {
+        if (spool_recover_seg(sp, seqs[i], err, errlen) < 0) {
             free(seqs);
             return -1;
         }
     free(seqs);
     for (size_t i = sp->nsegs; i-- > 0;)
         if (sp->segs[i].acked >= sp->segs[i].count)
-            spool_seg_delete(sp, &sp->segs[i]);
+            spool_seg_retire(sp, &sp->segs[i]);
     return 0;
 }
 
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
                struct spool **out, char *err, size_t errlen)
+{
+    struct spool_hooks hooks = {.scan = scan, .arg = arg};
+    return spool_open_hooks(dir, seg_bytes, &hooks, out, err, errlen);
+}
+
+int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks *hooks,
+                     struct spool **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
@@ -425,7 +455,9 @@ int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
     sp->seg_bytes = seg_bytes ? seg_bytes : SPOOL_SEGMENT_BYTES;
     sp->fd = sp->ack_fd = sp->rd.fd = -1;
     sp->next_seq = 1;
-    if (spool_recover(sp, scan, arg, err, errlen) < 0 ||
+    if (hooks)
+        sp->hooks = *hooks;
+    if (spool_recover(sp, err, errlen) < 0 ||
         spool_roll(sp, err, errlen) < 0) {
         spool_close(&sp);
         return -1;
@@ -443,8 +475,11 @@ void spool_close(struct spool **spp)
         spool_rollback(sp);
     if (sp->fd >= 0)
         close(sp->fd);
+    if (spool_acks_write(sp) < 0)
+        log_warn("spool: %08u.ack: %s (resending its records)", sp->ack_seq, strerror(errno));
     if (sp->ack_fd >= 0)
         close(sp->ack_fd);
+    free(sp->abuf);
     spool_rd_forget(sp, 0);
     spool_acks_free(&sp->cur_acks);
     free(sp->rd.p);

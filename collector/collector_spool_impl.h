@@ -6,7 +6,9 @@
  *   - segs[] is sorted by seq; the last entry is the active segment, the
  *     only one appended to; all others are sealed.
  *   - Bytes of the active segment past `synced` are not yet durable: nobody
- *     reads them, and a failed write or sync truncates them away.
+ *     reads them, and a failed write or sync truncates them away.  The last
+ *     `wlen` of them are not even written yet: they wait in wbuf, so that a
+ *     group costs one write(2) (or one a megabyte), not one per record.
  *   - An id is listed in a .ack file only after the archive committed it.
  */
 #ifndef MINYI_COLLECTOR_SPOOL_IMPL_H
@@ -21,6 +23,7 @@
 #define SPOOL_VERSION 1u
 #define SPOOL_PAYLOAD_MAX (16u << 20)      /* anything larger is garbage */
 #define SPOOL_CHUNK (256u << 10)           /* read-ahead */
+#define SPOOL_WBUF_MAX (1u << 20)          /* write a group's records out at this size */
 
 /* Payload: u8 version, u8 source, u16 rel_len, u32 data_len, char id[32],
  * u64 content_key, ref_key, dev, ino; then rel, NUL, data, NUL.  All
@@ -48,6 +51,7 @@ struct spool_buf {                /* read-ahead window over one segment */
 
 struct spool {
     char *dir;
+    struct spool_hooks hooks;
     size_t seg_bytes;
     struct spool_seg *segs;
     size_t nsegs, cap;
@@ -64,9 +68,11 @@ struct spool {
     uint32_t cur_acks_seq;        /* 0: none loaded */
     int ack_fd;                   /* cached .ack file for confirmations */
     uint32_t ack_seq;
+    char *abuf;                   /* its lines not yet written */
+    size_t alen, acap;
     struct spool_buf rd;
-    char *wbuf;
-    size_t wcap;
+    char *wbuf;                   /* framed records not yet written */
+    size_t wlen, wcap;
     char last_id[SPOOL_ID_MAX + 1];
 };
 
@@ -117,9 +123,15 @@ void spool_seg_push(struct spool *sp, uint32_t seq, uint32_t count, uint32_t ack
                     uint64_t size);
 /* Delete a sealed, fully confirmed segment's files and entry. */
 void spool_seg_delete(struct spool *sp, struct spool_seg *s);
+/* The same once the guard agrees (not asked for an empty segment); 1 if
+ * deleted, 0 if kept. */
+int spool_seg_retire(struct spool *sp, struct spool_seg *s);
 /* Drop the read-ahead buffer (and its file if seq is 0 or its segment). */
 void spool_rd_forget(struct spool *sp, uint32_t seq);
 
+/* Write the buffered confirmation lines to the cached .ack file.  0 / -1
+ * (errno; the lines are dropped: they only save resends). */
+int spool_acks_write(struct spool *sp);
 /* Load the sorted confirmed ids of segment seq into a. 0 / -1 (errno). */
 int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a);
 /* 1 if id is in a. */

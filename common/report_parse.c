@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,17 @@ static int hex4(const char *p, const char *end, unsigned *out)
     return 0;
 }
 
+/* 1 if any of the 8 bytes at p is a quote or a backslash. */
+static int has_quote_or_backslash(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t v, q, b;
+    memcpy(&v, p, sizeof v);
+    q = v ^ (ones * '"');
+    b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b)) & high ? 1 : 0;
+}
+
 /* cJSON silently truncates strings at \u0000 and calls lone surrogates a
  * syntax error; find both first so the member learns what is wrong. */
 static int scan_escapes(const char *buf, size_t len, struct report_error *err)
@@ -51,6 +63,10 @@ static int scan_escapes(const char *buf, size_t len, struct report_error *err)
     const char *p = buf, *end = buf + len;
     int in_string = 0;
     for (; p < end; p++) {
+        while (end - p >= 8 && !has_quote_or_backslash(p))
+            p += 8;                    /* neither ends nor escapes anything */
+        if (p >= end)
+            break;
         if (!in_string) {
             in_string = *p == '"';
             continue;
@@ -83,12 +99,28 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Pairwise, for the few keys a report has (no allocation); names the
+ * smallest duplicated key, as the sorting check below does. */
+static int check_duplicate_keys_few(const cJSON *obj, struct report_error *err)
+{
+    const char *dup = NULL;
+    for (const cJSON *a = obj->child; a; a = a->next) {
+        const char *x = a->string ? a->string : "";
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(x, b->string ? b->string : "") == 0 && (!dup || strcmp(x, dup) < 0))
+                dup = x;
+    }
+    return dup ? fail(err, REPORT_BAD_JSON, "duplicate key \"%.60s\"", dup) : 0;
+}
+
 static int check_duplicate_keys(const cJSON *obj, struct report_error *err)
 {
     size_t n = 0, i = 0;
     int rc = 0;
     for (const cJSON *c = obj->child; c; c = c->next)
         n++;
+    if (n <= 16)
+        return check_duplicate_keys_few(obj, err);
     const char **names = xcalloc(n, sizeof *names);
     for (const cJSON *c = obj->child; c; c = c->next)
         names[i++] = c->string ? c->string : "";
@@ -100,11 +132,13 @@ static int check_duplicate_keys(const cJSON *obj, struct report_error *err)
     return rc;
 }
 
-/* Take an optional string field; -1 (bad_field) if present but not a string. */
-static int take_string(const cJSON *obj, const char *key, int required, char **out,
+/* Take an optional string field; -1 (bad_field) if present but not a string.
+ * The string moves out of obj, whose item keeps a NULL valuestring: cJSON
+ * allocates with malloc (nobody in minyi calls cJSON_InitHooks). */
+static int take_string(cJSON *obj, const char *key, int required, char **out,
                        struct report_error *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v || cJSON_IsNull(v)) {
         if (required)
             return fail(err, REPORT_MISSING_FIELD, "missing required field \"%s\"", key);
@@ -112,7 +146,8 @@ static int take_string(const cJSON *obj, const char *key, int required, char **o
     }
     if (!cJSON_IsString(v))
         return fail(err, REPORT_BAD_FIELD, "field \"%s\" must be a string", key);
-    *out = xstrdup(v->valuestring);
+    *out = v->valuestring;
+    v->valuestring = NULL;
     return 0;
 }
 
@@ -281,12 +316,28 @@ int report_parse_text(const char *member, const char *text, size_t len,
     return 0;
 }
 
-/* 1 if s has a control character other than those allowed. */
-static int has_control(const char *s, const char *allowed)
+/* 1 if any of the 8 bytes at p is below 0x20 or is 0x7F. */
+static int has_control8(const unsigned char *p)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 || *p == 0x7F) && !strchr(allowed, *p))
-            return 1;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t v, del;
+    memcpy(&v, p, sizeof v);
+    del = v ^ (ones * 0x7F);
+    return (((v - ones * 0x20) & ~v) | ((del - ones) & ~del)) & high ? 1 : 0;
+}
+
+/* 1 if s[0..len) has a control character other than those allowed (a
+ * word at a time; words with one, e.g. a body's newlines, byte by byte). */
+static int has_control(const char *s, size_t len, const char *allowed)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i += 8) {
+        if (len - i >= 8 && !has_control8(p + i))
+            continue;
+        for (size_t k = i; k < len && k < i + 8; k++)
+            if ((p[k] < 0x20 || p[k] == 0x7F) && !strchr(allowed, p[k]))
+                return 1;
+    }
     return 0;
 }
 
@@ -325,7 +376,7 @@ static int check_text(const char *name, const char *s, size_t maxchars, const ch
     if (chars > maxchars)
         return fail(err, REPORT_BAD_FIELD, "field \"%s\" has %zu characters, at most %zu",
                     name, chars, maxchars);
-    if (has_control(s, allowed))
+    if (has_control(s, len, allowed))
         return fail(err, REPORT_BAD_FIELD, "field \"%s\" contains a control character", name);
     return 0;
 }

@@ -131,6 +131,29 @@ static void test_rollback(void)
     dedup_close(&d);
 }
 
+/* Committed keys survive a rollback and wait in memory for the flush. */
+static void test_commit(void)
+{
+    const char *path = case_path();
+    char err[256];
+    int64_t id;
+    struct dedup *d = open_at(path, 30, NOW);
+    dedup_add(d, DEDUP_REF, 0x1111, NOW);
+    dedup_add(d, DEDUP_CONTENT, 0x2222, NOW);
+    dedup_commit(d);
+    dedup_add(d, DEDUP_REF, 0x3333, NOW + 1);
+    dedup_rollback(d);
+    CHECK_INT("committed ref key kept", dedup_find(d, DEDUP_REF, 0x1111, NOW, &id), 1);
+    CHECK_INT("committed content key kept", dedup_find(d, DEDUP_CONTENT, 0x2222, NOW, &id), 1);
+    CHECK_INT("uncommitted key gone", dedup_find(d, DEDUP_REF, 0x3333, NOW, &id), 0);
+    CHECK_INT("unflushed", dedup_unflushed(d), 2);
+    CHECK_INT("nothing written before the flush", file_size(path), 0);
+    CHECK_INT("flush", dedup_flush(d, err, sizeof err), 0);
+    CHECK_INT("unflushed after the flush", dedup_unflushed(d), 0);
+    CHECK_INT("journal after the flush", file_size(path), 48);
+    dedup_close(&d);
+}
+
 static void test_torn(void)
 {
     const char *path = case_path();
@@ -167,6 +190,7 @@ int main(void)
         return perror("mkdtemp"), 1;
     test_expiry_and_reload();
     test_rollback();
+    test_commit();
     test_torn();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

@@ -23,6 +23,7 @@ static const struct sub_case sub_cases[] = {
     {"string", "\"hello\"", REPORT_BAD_JSON},
     {"trailing", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\"} x", REPORT_BAD_JSON},
     {"dup key", "{\"member\":\"M1\",\"title\":\"t\",\"title\":\"u\",\"body\":\"b\"}", REPORT_BAD_JSON},
+    {"dup key last", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"x\":1,\"x\":2}", REPORT_BAD_JSON},
     {"nul escape", "{\"member\":\"M1\",\"title\":\"a\\u0000b\",\"body\":\"b\"}", REPORT_BAD_UTF8},
     {"lone high surrogate", "{\"member\":\"M1\",\"title\":\"\\ud800x\",\"body\":\"b\"}", REPORT_BAD_UTF8},
     {"lone low surrogate", "{\"member\":\"M1\",\"title\":\"\\udc00\",\"body\":\"b\"}", REPORT_BAD_UTF8},
@@ -57,6 +58,48 @@ static void test_submissions(void)
         CHECK((rc == 0) == (r != NULL), "%s: report returned iff ok", c->name);
         report_free(&r);
     }
+}
+
+/* The word-at-a-time scans (escapes, control characters) must see a probe
+ * at any offset of a long field: each probe at offsets 0..40 of the title
+ * and of the body, between plain ASCII or CJK text. */
+static void test_positions(void)
+{
+    static const struct {
+        const char *probe;
+        int in_body;
+        enum report_reason want;
+    } probes[] = {
+        {"\\u0000", 0, REPORT_BAD_UTF8},   {"\\u0000", 1, REPORT_BAD_UTF8},
+        {"\\udc00", 1, REPORT_BAD_UTF8},   {"\\ud800x", 0, REPORT_BAD_UTF8},
+        {"\\u0007", 0, REPORT_BAD_FIELD},  {"\\u001f", 1, REPORT_BAD_FIELD},
+        {"\x7F", 1, REPORT_BAD_FIELD},       {"\\u007f", 0, REPORT_BAD_FIELD},
+        {"\\t", 0, REPORT_OK},             {"\\n", 0, REPORT_BAD_FIELD},
+        {"\\r\\n", 1, REPORT_OK},         {"\\\"", 0, REPORT_OK},
+        {"\\\\u0000", 1, REPORT_OK},      {"\\u00e9", 0, REPORT_OK},
+        {"\xC0\xAF", 1, REPORT_BAD_UTF8},  {"\xED\xA0\x80", 0, REPORT_BAD_UTF8},
+    };
+    static const char *const fills[] = {"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH",
+                                        "政协委员建议增开公交线路早晚高峰等车时间长请优化"};
+    char json[768], field[256];
+    for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++)
+        for (size_t f = 0; f < 2; f++)
+            for (int at = 0; at <= 40; at++) {
+                int cut = at;
+                while (f && cut % 3)
+                    cut--;                 /* keep CJK characters whole */
+                snprintf(field, sizeof field, "%.*s%s%s", cut, fills[f], probes[k].probe,
+                         fills[f]);
+                snprintf(json, sizeof json, "{\"member\":\"M1\",\"title\":\"%s\",\"body\":\"%s\"}",
+                         probes[k].in_body ? "t" : field, probes[k].in_body ? field : "b");
+                struct report *r = NULL;
+                struct report_error err;
+                int rc = report_parse_submission(json, strlen(json), REPORT_MAX_BYTES, &r, &err);
+                enum report_reason got = rc == 0 ? REPORT_OK : err.reason;
+                CHECK(got == probes[k].want, "probe %zu at %d of fill %zu: got %s, want %s", k,
+                      cut, f, report_reason_name(got), report_reason_name(probes[k].want));
+                report_free(&r);
+            }
 }
 
 static char *repeat(const char *unit, size_t times, const char *prefix, const char *suffix)
@@ -240,6 +283,7 @@ int main(void)
 {
     test_tags_frame();
     test_submissions();
+    test_positions();
     test_lengths();
     test_deep_nesting();
     test_text();

@@ -251,6 +251,78 @@ static void test_rollover(void)
     spool_close(&sp);
 }
 
+static int guard_calls, guard_answer;
+
+static int guard(void *arg)
+{
+    (void)arg;
+    guard_calls++;
+    return guard_answer;
+}
+
+/* The guard is asked before a confirmed segment is deleted; -1 keeps it,
+ * and the next open asks again. */
+static void test_guard(void)
+{
+    const char *dir = case_dir();
+    char err[256];
+    struct spool *sp = NULL;
+    struct spool_hooks hooks = {.guard = guard};
+    spool_open_hooks(dir, 200, &hooks, &sp, err, sizeof err);
+    for (long n = 1; n <= 6; n++) {
+        put(sp, n, 0);
+        spool_sync(sp, err, sizeof err);
+    }
+    struct spool_rec recs[8];
+    size_t n = drain(sp, recs, 8), k = 0;
+    uint32_t first = recs[0].seg;
+    guard_answer = -1;
+    for (; k < n && recs[k].seg == first; k++)
+        spool_confirm(sp, recs[k].seg, recs[k].id, err, sizeof err);
+    CHECK_INT("guard asked once the segment is confirmed", guard_calls, 1);
+    CHECK_INT("refused: segment kept", exists(dir, first, "seg"), 1);
+    spool_close(&sp);
+    guard_answer = 0;
+    spool_open_hooks(dir, 200, &hooks, &sp, err, sizeof err);
+    CHECK_INT("asked again at open", guard_calls, 2);
+    CHECK_INT("agreed: segment deleted", exists(dir, first, "seg"), 0);
+    CHECK_INT("the rest still pending", spool_pending(sp), 6 - k);
+    spool_close(&sp);
+}
+
+/* A group larger than the write buffer: written out in pieces, all of it
+ * durable after the one sync, every record read back intact. */
+static void test_big_group(void)
+{
+    const char *dir = case_dir();
+    char err[256], data[2048];
+    struct spool *sp = NULL;
+    reopen(&sp, dir, 0);
+    memset(data, 'x', sizeof data - 1);
+    data[sizeof data - 1] = '\0';
+    int bad = 0;
+    for (long n = 1; n <= 1500; n++) {
+        struct spool_rec r = {0};
+        make_id(r.id, n);
+        r.rel = "";
+        r.data = data;
+        r.len = (size_t)(n % 2000);
+        bad += spool_append(sp, &r, err, sizeof err) < 0;
+    }
+    CHECK_INT("appends", bad, 0);
+    CHECK_INT("one sync", spool_sync(sp, err, sizeof err), 0);
+    reopen(&sp, dir, 0);
+    struct spool_rec rec;
+    long n = 0, wrong = 0;
+    while (spool_next_pending(sp, &rec, err, sizeof err) == 1) {
+        n++;
+        wrong += rec.len != (size_t)(n % 2000);
+    }
+    CHECK_INT("records after reopen", n, 1500);
+    CHECK_INT("records with the wrong length", wrong, 0);
+    spool_close(&sp);
+}
+
 /* A write that fails (here: the file size limit, as a full disk would)
  * discards the whole unsynced group; nothing of it comes back. */
 static void test_write_failure(void)
@@ -268,7 +340,9 @@ static void test_write_failure(void)
     lim = old;
     lim.rlim_cur = 150;
     setrlimit(RLIMIT_FSIZE, &lim);
-    CHECK_INT("append past the limit fails", put(sp, 3, 0), -1);
+    CHECK_INT("append is buffered", put(sp, 3, 0), 0);
+    CHECK_INT("the group's write past the limit fails its sync",
+              spool_sync(sp, err, sizeof err), -1);
     setrlimit(RLIMIT_FSIZE, &old);
     CHECK_INT("nothing left to sync", spool_unsynced(sp), 0);
     CHECK_INT("pending unchanged", spool_pending(sp), 1);
@@ -327,6 +401,8 @@ int main(void)
     test_restart();
     test_torn();
     test_rollover();
+    test_guard();
+    test_big_group();
     test_write_failure();
     test_backlog();
     char cmd[300];

@@ -7,8 +7,9 @@
 #      sustained rate = reports / time until all are archived
 #   3. pipeline at half that rate: submit-ack and submit-to-archived p50/p99
 #   4. pipeline, drop folder: BENCH_DROP_N files, time until all archived
-#   5. router alone: default rules, 100 and 1,000 topics
-#   6. each daemon's CPU seconds and peak RSS
+#   5. router alone (classify + tags frame, one core's CPU time): default
+#      rules, their first 15 topics, 100 and 1,000 topics
+#   6. each daemon's CPU seconds (start-up excluded), per report, and peak RSS
 #   7. the archive at 1,000,000 reports: audit and pull times (bench/scale.sh)
 #   8. a backlog of BENCH_BACKLOG_N reports (default 1,000,000) with the
 #      archiver stopped: submit and drain rates, peak RSS of each daemon,
@@ -40,7 +41,13 @@ wait_archived() {  # PREFIX COUNT: wait until COUNT reports with that ref prefix
     until [ "$(archived_count "$1")" -ge "$2" ]; do sleep 0.05; done
 }
 
+rss() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$(daemon_pid "$1")/status"; }
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$(daemon_pid "$1")/stat"; }
+declare -A RSS CPU CPU0
 start_pipeline
+# CPU spent starting (compiling the rules: Hyperscan and PCRE2 JIT) is not
+# the reports' cost: it is subtracted.
+for d in collector router archiver; do CPU0[$d]=$(cpu $d); done
 say "bench: pipeline, socket, $N reports as fast as possible"
 t0=$(date +%s.%N)
 full=$("$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$N" -j 8 -w 128 -p full --corpus "$T/corpus.jsonl")
@@ -64,10 +71,11 @@ wait_archived drop "$DROP_N"
 t1=$(date +%s.%N)
 drop_rate=$(echo "$DROP_N / ($t1 - $t0)" | bc -l)
 
-rss() { awk '/VmHWM/ {print $2 / 1024}' "/proc/$(daemon_pid "$1")/status"; }
-cpu() { awk '{print ($14 + $15) / 100}' "/proc/$(daemon_pid "$1")/stat"; }
-declare -A RSS CPU
-for d in collector router archiver; do RSS[$d]=$(rss $d); CPU[$d]=$(cpu $d); done
+for d in collector router archiver; do
+    RSS[$d]=$(rss $d)
+    CPU[$d]=$(echo "$(cpu $d) - ${CPU0[$d]}" | bc -l)
+done
+reports_total=$((N + hn + DROP_N))
 stop_pipeline
 
 router='{}'
@@ -90,7 +98,7 @@ jq -n --argjson backlog "$backlog" --argjson scale "$scale" --argjson raw "$raw"
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
-    --arg n "$N" --arg dn "$DROP_N" '
+    --arg n "$N" --arg dn "$DROP_N" --arg total "$reports_total" '
 {
   pipeline: {reports_per_s: ($rate|tonumber|round), reports: ($n|tonumber),
              submit_ack_p50_ms: $half.ack_p50_ms, submit_ack_p99_ms: $half.ack_p99_ms,
@@ -102,6 +110,9 @@ jq -n --argjson backlog "$backlog" --argjson scale "$scale" --argjson raw "$raw"
   router: $router,
   rss_mb: {collector: ($rc|tonumber), router: ($rr|tonumber), archiver: ($ra|tonumber)},
   cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)},
+  cpu_us_per_report: {collector: ($cc|tonumber * 1e6 / ($total|tonumber) | round),
+                      router: ($cr|tonumber * 1e6 / ($total|tonumber) | round),
+                      archiver: ($ca|tonumber * 1e6 / ($total|tonumber) | round)},
   scale: $scale,
   backlog: $backlog
 }' >bench/results/latest.json
@@ -113,10 +124,12 @@ jq -r '
   "pipeline, drop folder (\(.pipeline.drop_reports))       \(.pipeline.drop_reports_per_s) reports/s",
   "submit ack p50 / p99 at half rate        \(.pipeline.submit_ack_p50_ms) / \(.pipeline.submit_ack_p99_ms) ms",
   "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
-  "router alone, default rules              \(.router.reports_per_s // "n/a") reports/s",
-  "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s",
+  "router alone, default rules (\(.router.topics // "?") topics)  \(.router.reports_per_s // "n/a") reports/s  (\(.router.tags_per_report // "?") tags, \(.router.tags_bytes_per_report // "?") bytes a report)",
+  "router alone, 15 / 100 topics            \(.router.topics_15_reports_per_s // "n/a") / \(.router.topics_100_reports_per_s // "n/a") reports/s",
+  "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s  (\(if .router.topics_1000_reports_per_s then (.router.reports_per_s / .router.topics_1000_reports_per_s * 10 | round / 10) else "?" end)x slower, \(.router.tags_per_report_1000 // "?") tags)",
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",
   "CPU s collector / router / archiver      \(.cpu_s.collector) / \(.cpu_s.router) / \(.cpu_s.archiver)",
+  "CPU µs a report coll. / router / arch.   \(.cpu_us_per_report.collector) / \(.cpu_us_per_report.router) / \(.cpu_us_per_report.archiver)",
   "archive of \(.scale.reports // "?") reports: audit     \(.scale.audit_month_ms // "?") ms (a 12-month window: \(.scale.audit_december_ms // "?") ms)",
   "archive of \(.scale.reports // "?") reports: pull      \(.scale.pull_ms // "?") ms (minyi pull, process start included)",
   (.backlog | if .reports then

@@ -18,7 +18,12 @@
 #define PREFILTER_FLAGS (HS_FLAG_PREFILTER | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | \
                          HS_FLAG_SINGLEMATCH)
 
-#define PREFILTER_LIT_FLAGS (HS_FLAG_UTF8 | HS_FLAG_CASELESS)
+/* Literals are matched as bytes: no HS_FLAG_UTF8, which made compiling
+ * the default rules' 2,100 literals 25 times slower (1.2 s instead of
+ * 0.05 s) for the same scan.  A literal is valid UTF-8, so it can only
+ * match at a character boundary; ASCII caseless matching is PCRE2's but
+ * for the letters prefilter_folds_to_ascii sets aside. */
+#define PREFILTER_LIT_FLAGS HS_FLAG_CASELESS
 #define PREFILTER_ALTS_MAX 256
 
 /* One alternative of an exact-literal pattern; its Hyperscan id is

@@ -224,6 +224,18 @@ static void load_fill(struct load_run *run)
     }
 }
 
+/* How long to wait for replies: until the next send is due in rate mode
+ * (requests go out evenly spaced, not in bursts), else up to 20 ms. */
+static long load_wait_ms(const struct load_run *run)
+{
+    const struct load_opts *o = run->o;
+    if (o->rate <= 0 || run->next >= o->n)
+        return 20;
+    int64_t due = run->t0 + run->next * 1000000LL / o->rate, now = load_now_us();
+    long ms = due > now ? (long)((due - now + 999) / 1000) : 0;
+    return ms < 20 ? ms : 20;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -272,7 +284,7 @@ static int load_socket(const struct load_opts *o, const struct load_corpus *c)
     run.t0 = load_now_us();
     while (run.done + run.failed < o->n) {
         load_fill(&run);
-        bus_poll(items, (size_t)o->clients, 20);
+        bus_poll(items, (size_t)o->clients, load_wait_ms(&run));
         for (int k = 0; k < o->clients; k++) {
             struct bus_msg m;
             while (bus_recv(run.sock[k], &m, 1) == 0) {

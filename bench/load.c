@@ -229,7 +229,7 @@ static void load_fill(struct load_run *run)
 static long load_wait_ms(const struct load_run *run)
 {
     const struct load_opts *o = run->o;
-    if (o->rate <= 0 || run->next >= o->n)
+    if (o->rate <= 0 || run->next >= o->n || run->nflight >= (long)o->clients * o->window)
         return 20;
     int64_t due = run->t0 + run->next * 1000000LL / o->rate, now = load_now_us();
     long ms = due > now ? (long)((due - now + 999) / 1000) : 0;

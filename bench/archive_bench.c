@@ -9,6 +9,7 @@
  *   minyi-archive-bench --rules RULES.json --corpus CORPUS.jsonl
  *                       [-n N] [--batch B] [--db PATH] [--noref-every K]
  *
+ * ARCHIVE_BENCH_PAUSE=1 waits 2 s before the clock starts (perf record -p).
  * Every K-th report has no ref (content dedup path; default 4).  The
  * archive is PATH (default: a new file under /tmp, removed afterwards).
  */
@@ -19,6 +20,7 @@
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +158,8 @@ int main(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     const char *rules_path = "config/rules.json", *corpus_path = NULL, *db = NULL;
     long n = 20000, batch = 256;
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);   /* as the daemons do (common/daemon.c) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     int noref = 4, ch;
     while ((ch = getopt_long(argc, argv, "n:", lo, NULL)) != -1) {
         if (ch == 'r') rules_path = optarg;
@@ -185,6 +189,10 @@ int main(int argc, char **argv)
     struct store *s;
     if (store_open(db ? db : path, &s, err, sizeof err) < 0)
         return fprintf(stderr, "%s\n", err), 1;
+    if (getenv("ARCHIVE_BENCH_PAUSE")) {     /* time to attach perf record -p */
+        fprintf(stderr, "archive-bench: pid %d, storing in 2 s\n", (int)getpid());
+        sleep(2);
+    }
     double w0 = bench_now(), c0 = bench_cpu();
     for (long i = 0; i < n; i += batch)
         if (bench_batch(s, msgs, i, i + batch < n ? i + batch : n) < 0)

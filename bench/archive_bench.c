@@ -7,11 +7,13 @@
  *   {"reports", "batch", "cpu_us_per_report", "reports_per_s"}
  *
  *   minyi-archive-bench --rules RULES.json --corpus CORPUS.jsonl
- *                       [-n N] [--batch B] [--db PATH] [--noref-every K]
+ *                       [-n N] [--batch B] [--db PATH] [--noref-every K] [--first F]
  *
  * ARCHIVE_BENCH_PAUSE=1 waits 2 s before the clock starts (perf record -p).
  * Every K-th report has no ref (content dedup path; default 4).  The
- * archive is PATH (default: a new file under /tmp, removed afterwards).
+ * archive is PATH (default: a new file under /tmp, removed afterwards); the
+ * reports are numbered from F (default 0: a second run on the same archive
+ * with --first N adds N new reports instead of resending the first ones).
  */
 #include "archiver_store.h"
 #include "report.h"
@@ -155,9 +157,10 @@ int main(int argc, char **argv)
                                        {"batch", required_argument, NULL, 'b'},
                                        {"db", required_argument, NULL, 'd'},
                                        {"noref-every", required_argument, NULL, 'k'},
+                                       {"first", required_argument, NULL, 'f'},
                                        {NULL, 0, NULL, 0}};
     const char *rules_path = "config/rules.json", *corpus_path = NULL, *db = NULL;
-    long n = 20000, batch = 256;
+    long n = 20000, batch = 256, first = 0;
     mallopt(M_TRIM_THRESHOLD, 8 << 20);   /* as the daemons do (common/daemon.c) */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
     int noref = 4, ch;
@@ -167,6 +170,7 @@ int main(int argc, char **argv)
         else if (ch == 'b') batch = atol(optarg);
         else if (ch == 'd') db = optarg;
         else if (ch == 'k') noref = atoi(optarg);
+        else if (ch == 'f') first = atol(optarg);
         else if (ch == 'n') n = atol(optarg);
         else return 2;
     }
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
     struct report **corpus = corpus_path ? bench_corpus(corpus_path, &nc) : NULL;
     if (!nc || batch < 1 || batch > 100000) {
         fprintf(stderr, "usage: minyi-archive-bench --corpus FILE.jsonl [--rules FILE] "
-                        "[-n N] [--batch B] [--db PATH] [--noref-every K]\n");
+                        "[-n N] [--batch B] [--db PATH] [--noref-every K] [--first F]\n");
         return 2;
     }
     setenv("TZ", "Asia/Shanghai", 1);
@@ -182,7 +186,7 @@ int main(int argc, char **argv)
     char **tags = bench_tags(rules_path, corpus, nc);
     struct routed_msg *msgs = xcalloc((size_t)n, sizeof *msgs);
     for (long i = 0; i < n; i++)
-        msgs[i] = bench_msg(corpus, tags, nc, i, noref, 1767225600000000LL);
+        msgs[i] = bench_msg(corpus, tags, nc, first + i, noref, 1767225600000000LL);
     char tmp[] = "/tmp/archive-bench.XXXXXX", path[64], err[512];
     if (!db && mkdtemp(tmp))
         snprintf(path, sizeof path, "%s/archive.db", tmp);

@@ -3,7 +3,8 @@
 # temporary state directory, pushes N reports of the bench corpus through the
 # socket (8 clients, as fast as they go), waits until all are archived and
 # prints one JSON line: reports, seconds, reports_per_s, and each daemon's CPU
-# in µs per report (user + system, from /proc/PID/stat).
+# in µs per report (user + system, from /proc/PID/stat), and the number of
+# archive transactions.
 #
 #   bench/archive_bench.sh [N]        (default 20000)
 #   PERF=FILE bench/archive_bench.sh  also `perf record -g` the archiver into FILE
@@ -43,4 +44,6 @@ for d in collector router archiver; do
     us=$(echo "($(cpu_ticks $d) - ${C0[$d]}) * 1000000 / $hz / $N" | bc -l | cut -d. -f1)
     out+=", \"${d}_us\": ${us:-0}"
 done
-echo "$out}"
+stop_pipeline
+batches=$(grep -o 'batches [0-9]*' "$T/up.log" | tail -n 1 | cut -d' ' -f2)
+echo "$out, \"archiver_batches\": ${batches:-0}}"

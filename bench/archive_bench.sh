@@ -4,7 +4,7 @@
 # socket (8 clients, as fast as they go), waits until all are archived and
 # prints one JSON line: reports, seconds, reports_per_s, and each daemon's CPU
 # in µs per report (user + system, from /proc/PID/stat), and the number of
-# archive transactions.
+# archive transactions and its peak RSS.
 #
 #   bench/archive_bench.sh [N]        (default 20000)
 #   PERF=FILE bench/archive_bench.sh  also `perf record -g` the archiver into FILE
@@ -44,6 +44,7 @@ for d in collector router archiver; do
     us=$(echo "($(cpu_ticks $d) - ${C0[$d]}) * 1000000 / $hz / $N" | bc -l | cut -d. -f1)
     out+=", \"${d}_us\": ${us:-0}"
 done
+rss=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(daemon_pid archiver)/status")
 stop_pipeline
 batches=$(grep -o 'batches [0-9]*' "$T/up.log" | tail -n 1 | cut -d' ' -f2)
-echo "$out, \"archiver_batches\": ${batches:-0}}"
+echo "$out, \"archiver_batches\": ${batches:-0}, \"archiver_peak_rss_mb\": ${rss:-0}}"

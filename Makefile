@@ -33,7 +33,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
-TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench
+TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
+            $(BUILD)/bench/minyi-archive-bench
 
 .PHONY: all run test check valgrind bench fault fuzz install clean deps
 all: $(PROGS:%=$(BIN)/%) $(TESTS) $(TOOLS)
@@ -42,7 +43,7 @@ deps $(DEPS):
 	@scripts/deps.sh build
 	@mkdir -p $(BUILD) && touch $(DEPS)
 
-$(BUILD)/bench/%.o: CFLAGS_ALL += -Irouter
+$(BUILD)/bench/%.o: CFLAGS_ALL += -Irouter -Iarchiver
 $(BUILD)/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
@@ -70,6 +71,7 @@ $(BIN)/%:
 
 $(BUILD)/bench/minyi-load: $(BUILD)/bench/load.o $(LIB)
 $(BUILD)/bench/minyi-route-bench: $(BUILD)/bench/route_bench.o $(LIB)
+$(BUILD)/bench/minyi-archive-bench: $(BUILD)/bench/archive_bench.o $(LIB)
 $(TOOLS):
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
@@ -114,4 +116,5 @@ install: all
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d $(BUILD)/bench/route_bench.d
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d $(BUILD)/bench/route_bench.d \
+           $(BUILD)/bench/archive_bench.d

@@ -30,6 +30,9 @@ void store_err(struct store *s, char *err, size_t errlen, const char *what);
 sqlite3_stmt *store_stmt(struct store *s, enum st i);
 /* Bind a string or NULL. */
 void store_bind_text(sqlite3_stmt *q, int i, const char *v);
+/* Bind a string or NULL without a copy: v must stay valid until the
+ * statement's bindings are cleared (store_stmt does at its next use). */
+void store_bind_static(sqlite3_stmt *q, int i, const char *v);
 /* A column as a string ("" for NULL is NOT done: NULL stays NULL). */
 const char *store_col(sqlite3_stmt *q, int i);
 /* Run a statement to completion.  0 / -1 with err. */

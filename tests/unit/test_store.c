@@ -76,7 +76,38 @@ static void test_once(struct store *s)
     CHECK_STR("content duplicate names the first", dup, c->id);
     struct report *e = mk("M002", "另一个标题", NULL, "chengjian", clock_us + 31 * DAY_US);
     CHECK_INT("same content after the window", put(s, e, NULL, NULL), STORE_OK);
+    CHECK_INT("no ref, same id again (not a copy of itself)", put(s, e, NULL, dup),
+              STORE_ALREADY);
+    CHECK_INT("a dropped copy sent again", put(s, d, NULL, dup), STORE_DUPLICATE);
+    CHECK_STR("it still names the first", dup, c->id);
     report_free(&a), report_free(&b), report_free(&c), report_free(&d), report_free(&e);
+}
+
+/* Inside one batch: a resend of a report stored earlier in the batch is
+ * already there, a copy by ref or by content is a duplicate of it. */
+static void test_once_in_batch(struct store *s)
+{
+    char err[256], dup[64] = "";
+    struct report *a = mk("M004", "同一批", "ref-b", "chengjian", clock_us += 1000000);
+    struct report *b = mk("M004", "同一批 2", "ref-b", "chengjian", clock_us += 1000000);
+    struct report *c = mk("M004", "无编号", NULL, "chengjian", clock_us += 1000000);
+    struct report *d = mk("M004", "无编号", NULL, "chengjian", clock_us += 1000000);
+    struct { struct report *r; int want; const char *dup_of; } cases[] = {
+        {a, STORE_OK, NULL}, {a, STORE_ALREADY, NULL}, {b, STORE_DUPLICATE, a->id},
+        {c, STORE_OK, NULL}, {c, STORE_ALREADY, NULL}, {d, STORE_DUPLICATE, c->id},
+    };
+    CHECK_INT("begin", store_begin(s, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct report *r = cases[i].r;
+        int rc = store_put(s, r, NULL, "routed", NULL, WINDOW, r->received_us, dup,
+                           sizeof dup, err, sizeof err);
+        CHECK(rc == cases[i].want, "batch case %zu: got %d, want %d (%s)", i, rc,
+              cases[i].want, err);
+        if (cases[i].dup_of)
+            CHECK_STR("batch duplicate names the first", dup, cases[i].dup_of);
+    }
+    CHECK_INT("commit", store_commit(s, err, sizeof err), 0);
+    report_free(&a), report_free(&b), report_free(&c), report_free(&d);
 }
 
 /* The topics of report id as show gives them, printed (caller frees). */
@@ -174,6 +205,17 @@ static void test_migrate(void)
     CHECK_INT("v2: user_version, best topic, no topics table", system(cmd), 0);
     free(cmd);
     free(path);
+}
+
+/* A new archive has 16 KB pages and one history event per stored report. */
+static void test_page_size(void)
+{
+    char *cmd = xasprintf("sqlite3 %s/archive.db \"PRAGMA page_size; SELECT count(*) = "
+                          "(SELECT count(*) FROM reports) FROM history WHERE event IN "
+                          "('routed', 'imported')\" | tr '\\n' ' ' | grep -qx '16384 1 '",
+                          dir);
+    CHECK_INT("new archive: 16 KB pages, one routed or imported event a report", system(cmd), 0);
+    free(cmd);
 }
 
 /* ids of a pull, space separated (caller frees). */
@@ -367,6 +409,7 @@ int main(void)
     CHECK_INT("open", store_open(path, &s, err, sizeof err), 0);
     clock_us = report_time_to_us("2026-03-01T09:00:00+08:00");
     test_once(s);
+    test_once_in_batch(s);
     test_queue(s);
     test_months(s);
     test_tags(s);
@@ -378,6 +421,7 @@ int main(void)
     store_close(&s);
     test_audit();
     test_migrate();
+    test_page_size();
     char *cmd = xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         perror(cmd);

@@ -4,10 +4,13 @@
  *           PUSH   connects ep.confirm confirmations to the collector
  *           ROUTER binds ep.query      the minyi command (archiver_query.c)
  *
- * A routed report is three frames: the report as the collector sent it, the
- * committee, and the router's tags as JSON text, which is stored as it is
- * (report_encode_tags).  A single frame with committee and tags inside the
- * report (report_encode) is accepted too.
+ * A routed report is five frames: the report as the collector sent it, the
+ * committee, the router's tags as JSON text, which is stored as it is
+ * (report_encode_tags), and the best tag's topic and category (empty when
+ * nothing matched), so that the archive need not read them out of the
+ * tags.  Three frames (no best tag: read from the tags) and a single frame
+ * with committee and tags inside the report (report_encode) are accepted
+ * too.
  *
  * Reports are stored in batches: up to limits.batch_max waiting messages,
  * one transaction, and only after COMMIT returned one confirmation naming
@@ -41,6 +44,7 @@
 struct routed {
     struct report *r;
     char *tags;                   /* the tags frame, or NULL: r's own tags */
+    char *topic, *category;       /* the best tag's frames, or NULL */
 };
 
 struct archiver {
@@ -126,19 +130,24 @@ static void routed_clear(struct routed *x)
 {
     report_free(&x->r);
     free(x->tags);
-    x->tags = NULL;
+    free(x->topic);
+    free(x->category);
+    x->tags = x->topic = x->category = NULL;
 }
 
 /* Decode a routed message into x: 0, or -1 with why (pointing into err). */
 static int archiver_decode(const struct bus_msg *m, struct routed *x,
                            struct report_error *err, const char **why)
 {
-    size_t parts = bus_msg_parts(m), len, clen, tlen;
+    size_t parts = bus_msg_parts(m), len, clen = 0, tlen = 0, blen = 0, glen = 0;
     const char *body = bus_msg_part(m, 0, &len);
-    const char *committee = parts == 3 ? bus_msg_part(m, 1, &clen) : NULL;
-    const char *tags = parts == 3 ? bus_msg_part(m, 2, &tlen) : NULL;
-    *why = "neither one nor three frames";
-    if ((parts != 1 && parts != 3) || !body || (parts == 3 && (!committee || !tags)))
+    const char *committee = parts >= 3 ? bus_msg_part(m, 1, &clen) : NULL;
+    const char *tags = parts >= 3 ? bus_msg_part(m, 2, &tlen) : NULL;
+    const char *best = parts == 5 ? bus_msg_part(m, 3, &blen) : NULL;
+    const char *cat = parts == 5 ? bus_msg_part(m, 4, &glen) : NULL;
+    *why = "not one, three or five frames";
+    if ((parts != 1 && parts != 3 && parts != 5) || !body ||
+        (parts >= 3 && (!committee || !tags)) || (parts == 5 && (!best || !cat)))
         return -1;
     if (report_decode(body, len, &x->r, err) < 0) {
         *why = err->detail;
@@ -147,13 +156,20 @@ static int archiver_decode(const struct bus_msg *m, struct routed *x,
     *why = "no id";
     if (!x->r->id[0])
         return -1;
-    if (parts == 3) {
+    if (parts >= 3) {
         *why = "bad committee frame";
         if (clen == 0 || clen > 64 || memchr(committee, '\0', clen))
             return -1;
         free(x->r->committee);
         x->r->committee = xstrndup(committee, clen);
         x->tags = xstrndup(tags, tlen);
+    }
+    if (parts == 5 && blen > 0) {
+        *why = "bad topic frame";
+        if (blen > 256 || glen > 256 || memchr(best, '\0', blen) || memchr(cat, '\0', glen))
+            return -1;
+        x->topic = xstrndup(best, blen);
+        x->category = glen ? xstrndup(cat, glen) : NULL;
     }
     return 0;
 }
@@ -189,7 +205,9 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
         return -1;
     for (size_t i = 0; i < a->nbatch; i++) {
         char dup[64];
-        int rc = store_put(a->store, a->batch[i].r, a->batch[i].tags, "routed", NULL,
+        struct routed *x = &a->batch[i];
+        struct store_tags tags = {x->tags, x->topic, x->category};
+        int rc = store_put(a->store, x->r, x->tags ? &tags : NULL, "routed", NULL,
                            window, now, dup, sizeof dup, err, errlen);
         if (rc == STORE_ERROR) {
             store_rollback(a->store);

@@ -63,7 +63,8 @@ static const char *const store_sql[ST_COUNT] = {
                   "received_at, received_us, month, source, committee, routed_committee, "
                   "state, outcome, closed_us, content_key, extra, topic, category, topics) "
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, "
-                  "?15, ?16, " TAG("$[0].topic") ", " TAG("$[0].category") ", "
+                  "?15, ?16, coalesce(?18, " TAG("$[0].topic") "), "
+                  "coalesce(?19, " TAG("$[0].category") "), "
                   "CASE WHEN json_valid(?17) THEN ?17 ELSE '[]' END)",
     [ST_INSERT_EVENT] = "INSERT INTO history(report_id, at_us, event, who, detail) "
                         "VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -357,8 +358,9 @@ static int store_why_not(struct store *s, const struct report *r, int64_t key,
 
 /* INSERT OR IGNORE r: 1 stored, 0 ignored (its id or its member and ref are
  * there), -1 error.  The long texts are bound without a copy. */
-static int store_insert(struct store *s, const struct report *r, const char *tags,
-                        const char *outcome, int64_t key, char *err, size_t errlen)
+static int store_insert(struct store *s, const struct report *r,
+                        const struct store_tags *tags, const char *outcome, int64_t key,
+                        char *err, size_t errlen)
 {
     static const char *const sources[] = {"socket", "drop", "import"};
     char month[8];
@@ -383,7 +385,11 @@ static int store_insert(struct store *s, const struct report *r, const char *tag
         sqlite3_bind_int64(q, 14, r->received_us);
     sqlite3_bind_int64(q, 15, key);
     store_bind_static(q, 16, extra);
-    store_bind_static(q, 17, own ? own : tags);
+    store_bind_static(q, 17, own ? own : tags->json);
+    if (tags && tags->topic) {             /* the router named the best tag */
+        store_bind_static(q, 18, tags->topic);
+        store_bind_static(q, 19, tags->category);
+    }
     int rc = store_exec(s, ST_INSERT, err, errlen, "insert");
     sqlite3_clear_bindings(q);             /* nothing borrowed outlives this call */
     free(extra);
@@ -403,11 +409,12 @@ static int store_routed_event(struct store *s, const struct report *r, const cha
 /* One statement for a new report: the INSERT decides, by the primary key and
  * reports_ref, whether r is already there or a copy by ref; only a report
  * without ref needs a lookup first (its content within the window). */
-int store_put(struct store *s, const struct report *r, const char *tags, const char *event,
+int store_put(struct store *s, const struct report *r, const struct store_tags *tags,
+              const char *event,
               const char *outcome, int64_t window_us, int64_t now_us, char *dup_of,
               size_t duplen, char *err, size_t errlen)
 {
-    int64_t key = (int64_t)report_content_key(r);
+    int64_t key = (int64_t)report_content_key_known(r);
     int found = r->ref ? 0 : store_find_dup(s, r, key, window_us, dup_of, duplen);
     if (found < 0) {
         store_err(s, err, errlen, "lookup");

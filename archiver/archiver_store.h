@@ -59,9 +59,14 @@ void store_rollback(struct store *s);
  * window_us before r), or STORE_ERROR.  event: "routed" or "imported",
  * logged at now_us (so routed - received is the pipeline's latency); an
  * outcome (imported history) stores the report closed. */
-/* tags: the router's tags frame, a JSON array stored as it is ('[]' when it
- * is not valid JSON), or NULL to store r's own tags. */
-int store_put(struct store *s, const struct report *r, const char *tags, const char *event,
+/* tags: the router's frames, or NULL to store r's own tags. */
+struct store_tags {
+    const char *json;             /* the tags, a JSON array stored as it is
+                                     ('[]' when it is not valid JSON) */
+    const char *topic, *category; /* the best tag's, or NULL: read from json */
+};
+int store_put(struct store *s, const struct report *r, const struct store_tags *tags,
+              const char *event,
               const char *outcome, int64_t window_us, int64_t now_us, char *dup_of,
               size_t duplen, char *err, size_t errlen);
 

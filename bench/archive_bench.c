@@ -132,7 +132,8 @@ static int bench_batch(struct store *s, struct routed_msg *msgs, long from, long
         free((*r)->committee);
         (*r)->committee = xstrdup(msgs[i].committee);
         char *tags = xstrdup(msgs[i].tags);
-        int rc = store_put(s, *r, tags, "routed", NULL, window, (*r)->received_us, dup,
+        struct store_tags st = {tags, NULL, NULL};
+        int rc = store_put(s, *r, &st, "routed", NULL, window, (*r)->received_us, dup,
                            sizeof dup, err, sizeof err);
         free(tags);
         if (rc == STORE_ERROR)

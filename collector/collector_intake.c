@@ -80,6 +80,7 @@ static int intake_spool(struct collector *c, struct report *r, const struct inta
 {
     int64_t us = intake_next_us(c);
     report_stamp(r, us);
+    r->content_key = k->content;         /* on the wire: the archiver reuses it */
     char *data = report_encode(r);
     struct spool_rec rec = {0};
     xstrlcpy(rec.id, r->id, sizeof rec.id);

@@ -160,6 +160,13 @@ cJSON *report_to_cjson(const struct report *r)
     if (r->received_at[0])
         cJSON_AddStringToObject(o, "received_at", r->received_at);
     cJSON_AddStringToObject(o, "source", source_names[r->source]);
+    if (r->content_key) {
+        char hex[17];
+        for (int i = 0; i < 16; i++)
+            hex[i] = "0123456789abcdef"[(r->content_key >> (60 - 4 * i)) & 15];
+        hex[16] = '\0';
+        cJSON_AddStringToObject(o, "ck", hex);
+    }
     add_opt(o, "member", r->member);
     add_opt(o, "title", r->title);
     add_opt(o, "body", r->body);
@@ -385,6 +392,13 @@ static int decode_fields(const cJSON *o, struct report *r, struct report_error *
     for (int i = 0; i < 3; i++)
         if (cJSON_IsString(src) && strcmp(src->valuestring, source_names[i]) == 0)
             r->source = (enum report_source)i;
+    const char *ck = str_of(o, "ck");
+    for (int i = 0; ck && ck[i] && i < 16; i++) {
+        int d = isdigit((unsigned char)ck[i]) ? ck[i] - '0' : (ck[i] | 32) - 'a' + 10;
+        r->content_key = d >= 0 && d < 16 ? r->content_key << 4 | (uint64_t)d : 0;
+        if (d < 0 || d >= 16)
+            break;
+    }
     r->member = get_str(o, "member");
     r->title = get_str(o, "title");
     r->body = get_str(o, "body");
@@ -493,18 +507,29 @@ int64_t report_time_to_us(const char *s)
     return ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
 }
 
+/* n decimal digits at s, or -1 if one is not a digit. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
 int64_t report_id_to_us(const char *id)
 {
-    struct tm tm = {0};
-    int micros, n = 0;
-    if (!id || strlen(id) != REPORT_ID_LEN)
+    if (!id || strlen(id) != REPORT_ID_LEN || id[8] != '-' || id[15] != '-')
         return -1;
-    if (sscanf(id, "%4d%2d%2d-%2d%2d%2d-%6d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros, &n) != 7 || n != REPORT_ID_LEN ||
-        id[8] != '-' || id[15] != '-')
-        return -1;
-    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || micros < 0)
+    struct tm tm = {.tm_year = digits(id, 4), .tm_mon = digits(id + 4, 2),
+                    .tm_mday = digits(id + 6, 2), .tm_hour = digits(id + 9, 2),
+                    .tm_min = digits(id + 11, 2), .tm_sec = digits(id + 13, 2)};
+    int micros = digits(id + 16, 6);
+    if (tm.tm_year < 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+        tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+        tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60 || micros < 0)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -527,6 +552,11 @@ uint64_t report_content_key(const struct report *r)
     h = fnv(h, r->member ? r->member : "");
     h = fnv(h, r->title ? r->title : "");
     return fnv(h, r->body ? r->body : "");
+}
+
+uint64_t report_content_key_known(const struct report *r)
+{
+    return r->content_key ? r->content_key : report_content_key(r);
 }
 
 uint64_t report_ref_key(const struct report *r)

@@ -94,6 +94,8 @@ struct report {
     size_t ntags;
     struct report_tagmem tagmem;
     struct cJSON *extra;          /* unknown member fields (an object), or NULL */
+    uint64_t content_key;         /* report_content_key, when the collector put it
+                                     on the wire ("ck"); 0: not known */
 };
 
 /* A new, empty report; never NULL. Free with report_free. */
@@ -176,6 +178,11 @@ int64_t report_id_to_us(const char *id);
 /* 64-bit FNV-1a keys used for duplicate detection.  content: member, title
  * and body; ref: member and ref (0 if the report has no ref). */
 uint64_t report_content_key(const struct report *r);
+/* r->content_key when it came with the report, else report_content_key(r):
+ * the collector computes the key once and the archiver reuses it (a key
+ * that is wrong only makes a content duplicate go unnoticed: the archive
+ * compares member, title and body too). */
+uint64_t report_content_key_known(const struct report *r);
 uint64_t report_ref_key(const struct report *r);
 
 /* Number of Unicode code points in valid UTF-8 s[0..len). */

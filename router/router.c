@@ -126,16 +126,21 @@ static int router_send(struct bus_sock *push, const char *data, size_t len, int 
     return 0;
 }
 
-/* Send to the archiver three frames: the report exactly as the collector
- * sent it, the committee, and the tags as JSON text.  The router adds to a
- * report and never rewrites it.  ZeroMQ delivers all frames or none. */
+/* Send to the archiver five frames: the report exactly as the collector
+ * sent it, the committee, the tags as JSON text, and the best tag's topic
+ * and category (empty when nothing matched).  The router adds to a report
+ * and never rewrites it.  ZeroMQ delivers all frames or none. */
 static int router_forward(struct router *rt, const char *report, size_t len,
                           const struct report *r)
 {
     char *tags = report_encode_tags(r);
+    const char *topic = r->ntags ? r->tags[0].topic : "";
+    const char *category = r->ntags && r->tags[0].category ? r->tags[0].category : "";
     int rc = router_send(rt->push, report, len, 1) < 0 ||
                      router_send(rt->push, r->committee, strlen(r->committee), 1) < 0 ||
-                     router_send(rt->push, tags, strlen(tags), 0) < 0
+                     router_send(rt->push, tags, strlen(tags), 1) < 0 ||
+                     router_send(rt->push, topic, strlen(topic), 1) < 0 ||
+                     router_send(rt->push, category, strlen(category), 0) < 0
                  ? -1
                  : 0;
     free(tags);

@@ -199,8 +199,14 @@ static void test_roundtrip(void)
     r->tags[0].hits = report_tags_hits(r, 1);
     strcpy(r->tags[0].hits[0].field, "title");
     r->tags[0].hits[0].text = report_tags_str(r, "油烟", strlen("油烟"));
+    r->content_key = report_content_key(r);
     char *wire = report_encode(r);
     CHECK(report_decode(wire, strlen(wire), &back, &err) == 0, "decode: %s", err.detail);
+    if (back)
+        CHECK(back->content_key == r->content_key &&
+                  report_content_key_known(back) == report_content_key(back),
+              "content key on the wire: got %llx, want %llx",
+              (unsigned long long)back->content_key, (unsigned long long)r->content_key);
     if (back) {
         CHECK_STR("id", back->id, r->id);
         CHECK_INT("received_us", back->received_us, 1780000000123456LL);

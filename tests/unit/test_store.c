@@ -133,20 +133,30 @@ static void test_tags(struct store *s)
     struct report *a = mk("M003", "小区物业", NULL, "chengjian", clock_us += 1000000);
     struct report *b = mk("M003", "标签坏了", NULL, "chengjian", clock_us += 1000000);
     struct report *c = mk("M003", "自带标签", NULL, "jiaoke", clock_us += 1000000);
+    struct report *e = mk("M003", "路由器点名", NULL, "shefa", clock_us += 1000000);
     struct report_hit hit = {.field = "body", .pattern = 2, .offset = 9, .text = "学位"};
     struct report_tag tag = {.topic = "school", .category = "教育文体", .score = 2.25,
                              .hits = &hit, .nhits = 1};
     c->tags = &tag;
     c->ntags = 1;
     CHECK_INT("begin", store_begin(s, err, sizeof err), 0);
-    CHECK_INT("frame", store_put(s, a, frame, "routed", NULL, WINDOW, a->received_us, d,
+    struct store_tags ta = {frame, NULL, NULL}, tb = {"[{\"topic\":", NULL, NULL};
+    CHECK_INT("frame", store_put(s, a, &ta, "routed", NULL, WINDOW, a->received_us, d,
                                  sizeof d, err, sizeof err), STORE_OK);
-    CHECK_INT("broken frame", store_put(s, b, "[{\"topic\":", "routed", NULL, WINDOW,
+    CHECK_INT("broken frame", store_put(s, b, &tb, "routed", NULL, WINDOW,
                                         b->received_us, d, sizeof d, err, sizeof err),
               STORE_OK);
     CHECK_INT("own tags", store_put(s, c, NULL, "routed", NULL, WINDOW, c->received_us, d,
                                     sizeof d, err, sizeof err), STORE_OK);
+    struct store_tags te = {frame, "named", "民政"};    /* the router's best-tag frames */
+    CHECK_INT("best tag named", store_put(s, e, &te, "routed", NULL, WINDOW, e->received_us,
+                                          d, sizeof d, err, sizeof err), STORE_OK);
     CHECK_INT("commit", store_commit(s, err, sizeof err), 0);
+    char *cmd = xasprintf("sqlite3 %s/archive.db \"SELECT topic || '/' || category FROM reports "
+                          "WHERE id IN ('%s', '%s') ORDER BY id\" | tr '\\n' ' ' | "
+                          "grep -qx 'wuye/城乡建设 named/民政 '", dir, a->id, e->id);
+    CHECK_INT("best tag: read from the tags, or as the router named it", system(cmd), 0);
+    free(cmd);
     char *t = shown_topics(s, a->id);
     CHECK_STR("frame stored as it is", t, frame);
     free(t);
@@ -160,7 +170,7 @@ static void test_tags(struct store *s)
     free(t);
     c->tags = NULL;
     c->ntags = 0;
-    report_free(&a), report_free(&b), report_free(&c);
+    report_free(&a), report_free(&b), report_free(&c), report_free(&e);
 }
 
 /* An archive of schema version 1 (tags in a table of their own) opens as

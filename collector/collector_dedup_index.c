@@ -31,6 +31,9 @@ struct dedup_index {
     int64_t max_id;
     uint64_t *first;              /* first tag of each data page */
     size_t npages;
+    uint64_t last_tag;            /* the last lookup, which an add repeats */
+    int last_hit;
+    int64_t last_id;
 };
 
 static void put32(unsigned char *p, uint32_t v)
@@ -237,7 +240,9 @@ void dedup_index_close(struct dedup_index **ixp)
 
 /* ---- lookups ---- */
 
-int dedup_index_find(const struct dedup_index *ix, uint64_t tag, int64_t *id_us)
+/* Look tag up in the file: 1 and *id_us, or 0.  The page was checked at
+ * open (or written by this process): only its count is checked again. */
+static int ix_lookup(const struct dedup_index *ix, uint64_t tag, int64_t *id_us)
 {
     if (!ix->npages || tag < ix->first[0])
         return 0;
@@ -250,13 +255,13 @@ int dedup_index_find(const struct dedup_index *ix, uint64_t tag, int64_t *id_us)
             hi = mid;
     }
     unsigned char pg[IX_PAGE];
-    int n = ix_read_page(ix->fd, lo + 1, pg) < 0 ? -1 : ix_page_count(pg, lo + 1);
-    if (n < 0) {
+    uint32_t n = ix_read_page(ix->fd, lo + 1, pg) < 0 ? 0 : get32(pg + IX_COUNT_AT);
+    if (n == 0 || n > IX_PER_PAGE) {
         log_error("dedup: %s: page %zu unreadable or damaged: its keys count as unknown",
                   ix->path, lo + 1);
         return 0;
     }
-    size_t a = 0, b = (size_t)n;
+    size_t a = 0, b = n;
     while (a < b) {
         size_t mid = a + (b - a) / 2;
         uint64_t t = get64(pg + mid * IX_REC);
@@ -270,6 +275,17 @@ int dedup_index_find(const struct dedup_index *ix, uint64_t tag, int64_t *id_us)
             b = mid;
     }
     return 0;
+}
+
+int dedup_index_find(struct dedup_index *ix, uint64_t tag, int64_t *id_us)
+{
+    if (tag != ix->last_tag) {
+        ix->last_tag = tag;
+        ix->last_hit = ix_lookup(ix, tag, &ix->last_id);
+    }
+    if (ix->last_hit)
+        *id_us = ix->last_id;
+    return ix->last_hit;
 }
 
 /* ---- the merge ---- */
@@ -413,6 +429,7 @@ static void ix_adopt(struct dedup_index *ix, struct ix_writer *w, int64_t max_id
     ix->npages = (size_t)w->pages;
     ix->nrec = w->nrec;
     ix->max_id = max_id;
+    ix->last_tag = 0;             /* no tag: the cached lookup is void */
     w->fd = -1;
     w->first = NULL;
 }

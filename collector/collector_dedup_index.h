@@ -42,9 +42,10 @@ int dedup_index_open(const char *path, struct dedup_index **out, char *err,
 /* Close the file and free the index; sets *ix = NULL.  NULL-safe. */
 void dedup_index_close(struct dedup_index **ix);
 
-/* 1 and *id_us if tag is in the file, else 0.  A page that cannot be read
- * or fails its check is logged and counts as not found. */
-int dedup_index_find(const struct dedup_index *ix, uint64_t tag, int64_t *id_us);
+/* 1 and *id_us if tag is in the file, else 0; the last answer is kept, as
+ * an add looks again for the tag just looked for.  A page that cannot be
+ * read or is damaged is logged and counts as not found. */
+int dedup_index_find(struct dedup_index *ix, uint64_t tag, int64_t *id_us);
 /* Write a new file holding the current records and ents[0..n) (sorted by
  * tag, no tag twice), without content records older than cutoff_us; on a
  * tag in both, a ref keeps the smaller id (the first), a content key the

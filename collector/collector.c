@@ -7,7 +7,8 @@
  *           PULL   binds ep.confirm        the archiver's confirmations
  *           ROUTER binds ep.collector_ctl  {"cmd": "status"}
  * Files:    STATE/spool/   the spool (collector_spool.h)
- *           STATE/dedup.log  duplicate keys (collector_dedup.h)
+ *           STATE/dedup.log  duplicate keys since the last merge (collector_dedup.h)
+ *           STATE/dedup.idx  all older duplicate keys (collector_dedup_index.h)
  *           STATE/drop/    the drop folder (collector_drop.h)
  *
  * One turn of the loop: wait for anything, take confirmations, take
@@ -47,6 +48,7 @@ static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
         dedup_add(c->dedup, DEDUP_REF, rec->ref_key, us);
     if (!dedup_find(c->dedup, DEDUP_CONTENT, rec->content_key, now, &first))
         dedup_add(c->dedup, DEDUP_CONTENT, rec->content_key, us);
+    dedup_commit(c->dedup);       /* a synced record: a merge may take them */
     if (pending && rec->rel && *rec->rel)
         flight_hold(c->flight, rec->rel);
     if (us > c->last_us)

@@ -246,14 +246,19 @@ static void show_field(const char *label, const char *value)
         printf("%-12s %s\n", label, value);
 }
 
-/* The keywords that matched: "公交 (title), 线路 (body)" (caller frees). */
+/* The keywords that matched: "公交 (title), 线路 (body)" (caller frees).  A
+ * hit is [field, pattern, offset, text], or an object with those keys
+ * (archives written before), or just the text. */
 static char *show_hits(const cJSON *topic)
 {
     const cJSON *h, *hits = cJSON_GetObjectItemCaseSensitive(topic, "hits");
     char *out = xstrdup("");
     cJSON_ArrayForEach(h, hits) {
-        const char *text = cJSON_IsString(h) ? h->valuestring : cli_json_str(h, "text", NULL);
-        const char *field = cli_json_str(h, "field", NULL);
+        const char *text = cJSON_IsString(h)  ? h->valuestring
+                           : cJSON_IsArray(h) ? cJSON_GetStringValue(cJSON_GetArrayItem(h, 3))
+                                              : cli_json_str(h, "text", NULL);
+        const char *field = cJSON_IsArray(h) ? cJSON_GetStringValue(cJSON_GetArrayItem(h, 0))
+                                             : cli_json_str(h, "field", NULL);
         if (!text)
             continue;
         char *next = field ? xasprintf("%s%s%s (%s)", out, *out ? ", " : "", text, field)

@@ -275,17 +275,17 @@ static void tb_tag(struct tagbuf *b, const struct report_tag *t)
     TB_LIT(b, ",\"score\":");
     tb_score(b, t->score);
     TB_LIT(b, ",\"hits\":[");
-    for (size_t i = 0; i < t->nhits; i++) {
+    for (size_t i = 0; i < t->nhits; i++) {   /* [field, pattern, offset, text] */
         const struct report_hit *h = &t->hits[i];
-        TB_LIT(b, "{\"field\":");
+        TB_LIT(b, "[");
         tb_str(b, h->field);
-        TB_LIT(b, ",\"pattern\":");
+        TB_LIT(b, ",");
         tb_int(b, h->pattern);
-        TB_LIT(b, ",\"offset\":");
+        TB_LIT(b, ",");
         tb_int(b, h->offset);
-        TB_LIT(b, ",\"text\":");
+        TB_LIT(b, ",");
         tb_str(b, h->text);
-        TB_LIT(b, "}");
+        TB_LIT(b, "]");
         if (i + 1 < t->nhits)
             TB_LIT(b, ",");
     }
@@ -324,6 +324,18 @@ static size_t str_size(const char *s)
     return s ? strlen(s) + 1 : 0;
 }
 
+/* A hit is [field, pattern, offset, text]; tags written before that form
+ * (and imports) may hold {"field", "pattern", "offset", "text"} objects. */
+static const cJSON *hit_item(const cJSON *h, int i, const char *key)
+{
+    return cJSON_IsArray(h) ? cJSON_GetArrayItem(h, i) : cJSON_GetObjectItemCaseSensitive(h, key);
+}
+
+static const char *hit_text(const cJSON *h)
+{
+    return cJSON_GetStringValue(hit_item(h, 3, "text"));
+}
+
 /* Room the tags of array `tags` need in the tag block: hits and bytes. */
 static void tags_size(const cJSON *tags, size_t *nhits, size_t *bytes)
 {
@@ -333,15 +345,9 @@ static void tags_size(const cJSON *tags, size_t *nhits, size_t *bytes)
         *bytes += str_size(str_of(t, "topic")) + str_size(str_of(t, "category"));
         cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(t, "hits")) {
             (*nhits)++;
-            *bytes += str_size(str_of(h, "text")) + 1;
+            *bytes += str_size(hit_text(h)) + 1;
         }
     }
-}
-
-static int get_int(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valueint : 0;
 }
 
 static int decode_tag(struct report *r, const cJSON *j, struct report_tag *t)
@@ -358,10 +364,11 @@ static int decode_tag(struct report *r, const cJSON *j, struct report_tag *t)
     t->hits = report_tags_hits(r, (size_t)cJSON_GetArraySize(hits));
     cJSON_ArrayForEach(h, hits) {
         struct report_hit *x = &t->hits[t->nhits++];
-        const char *f = str_of(h, "field"), *text = str_of(h, "text");
+        const char *f = cJSON_GetStringValue(hit_item(h, 0, "field")), *text = hit_text(h);
+        const cJSON *pattern = hit_item(h, 1, "pattern"), *offset = hit_item(h, 2, "offset");
         xstrlcpy(x->field, f ? f : "", sizeof x->field);
-        x->pattern = get_int(h, "pattern");
-        x->offset = get_int(h, "offset");
+        x->pattern = cJSON_IsNumber(pattern) ? pattern->valueint : 0;
+        x->offset = cJSON_IsNumber(offset) ? offset->valueint : 0;
         x->text = report_tags_str(r, text ? text : "", text ? strlen(text) : 0);
     }
     return 0;

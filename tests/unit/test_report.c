@@ -2,6 +2,7 @@
  * codes, the text format, the wire round trip, ids and duplicate keys. */
 #include "harness.h"
 #include "report.h"
+#include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,13 +275,41 @@ static void test_tags_frame(void)
         const cJSON *t = cJSON_GetArrayItem(a, i);
         const cJSON *h = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "hits"), 0);
         CHECK_STR("topic", cJSON_GetStringValue(cJSON_GetObjectItem(t, "topic")), texts[i]);
-        CHECK_STR("hit text", cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")), texts[3 - i]);
-        CHECK_INT("offset", cJSON_GetObjectItem(h, "offset")->valueint, 1000 * i);
+        CHECK(cJSON_IsArray(h) && cJSON_GetArraySize(h) == 4, "hit %d: [field, pattern, "
+              "offset, text]", i);
+        CHECK_STR("hit field", cJSON_GetStringValue(cJSON_GetArrayItem(h, 0)),
+                  i % 2 ? "body" : "title");
+        CHECK_INT("hit pattern", cJSON_GetArrayItem(h, 1)->valueint, i);
+        CHECK_INT("hit offset", cJSON_GetArrayItem(h, 2)->valueint, 1000 * i);
+        CHECK_STR("hit text", cJSON_GetStringValue(cJSON_GetArrayItem(h, 3)), texts[3 - i]);
         CHECK(i < 3 || !cJSON_GetObjectItem(t, "category"), "no category when NULL");
         CHECK(strstr(frame, want_scores[i]) != NULL, "score %d printed as %s in %s", i,
               want_scores[i], frame);
     }
     cJSON_Delete(a);
+    /* decoded again, and from the older object form of a hit */
+    char *wire = xasprintf("{\"id\":\"20260131-155959-999000\",\"member\":\"M1\","
+                           "\"title\":\"t\",\"body\":\"b\",\"committee\":\"c\",\"topics\":%s}",
+                           frame);
+    const char *old = "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"topics\":"
+                      "[{\"topic\":\"x\",\"score\":1,\"hits\":[{\"field\":\"body\","
+                      "\"pattern\":2,\"offset\":7,\"text\":\"旧\"}]}]}";
+    struct report *back = NULL, *back_old = NULL;
+    struct report_error err;
+    CHECK(report_decode(wire, strlen(wire), &back, &err) == 0, "decode tags: %s", err.detail);
+    CHECK(back && back->ntags == 4 && back->tags[1].nhits == 1 &&
+              strcmp(back->tags[1].hits[0].text, texts[2]) == 0 &&
+              back->tags[1].hits[0].offset == 1000 && back->tags[1].hits[0].pattern == 1 &&
+              strcmp(back->tags[1].hits[0].field, "body") == 0,
+          "tags decode back to what was encoded");
+    CHECK(report_decode(old, strlen(old), &back_old, &err) == 0, "decode old: %s", err.detail);
+    CHECK(back_old && back_old->ntags == 1 && back_old->tags[0].nhits == 1 &&
+              strcmp(back_old->tags[0].hits[0].text, "旧") == 0 &&
+              back_old->tags[0].hits[0].offset == 7 && back_old->tags[0].hits[0].pattern == 2,
+          "an object hit (older archives, imports) decodes too");
+    report_free(&back);
+    report_free(&back_old);
+    free(wire);
     free(frame);
     report_free(&r);
 }

@@ -165,8 +165,7 @@ static void test_tags(struct store *s)
     free(t);
     t = shown_topics(s, c->id);
     CHECK_STR("own tags", t, "[{\"topic\":\"school\",\"category\":\"教育文体\",\"score\":2.25,"
-                             "\"hits\":[{\"field\":\"body\",\"pattern\":2,\"offset\":9,"
-                             "\"text\":\"学位\"}]}]");
+                             "\"hits\":[[\"body\",2,9,\"学位\"]]}]");
     free(t);
     c->tags = NULL;
     c->ntags = 0;

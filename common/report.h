@@ -145,13 +145,10 @@ int report_decode(const char *buf, size_t len, struct report **out,
 int report_decode_unchecked(const char *buf, size_t len, struct report **out,
                             struct report_error *err);
 
-/* The report as a cJSON object (caller deletes with cJSON_Delete).  Its
- * tags borrow r's strings: delete it before r changes. */
-struct cJSON *report_to_cjson(const struct report *r);
 /* Just its tags, best first, as JSON text (caller frees):
- * [{topic, category, score, hits}] as in the "topics" member of
- * report_encode, scores rounded to 3 decimals.  The last frame of the
- * router's message to the archiver, which stores it without decoding it. */
+ * [{topic, category, score, hits: [[field, pattern, offset, text]]}] as in
+ * the "topics" member of report_encode, scores rounded to 3 decimals.  The
+ * router's tags frame to the archiver, which stores it without decoding it. */
 char *report_encode_tags(const struct report *r);
 
 /* Replace r's tags by an empty block with room for ntags tags (r->tags,

@@ -314,8 +314,31 @@ static void test_tags_frame(void)
     report_free(&r);
 }
 
+/* The wire JSON carries any text exactly: escapes, newlines, UTF-8. */
+static void test_wire_text(void)
+{
+    static const char *bodies[] = {"第一段\n第二段\t制表\r回车", "引号\"反斜杠\\斜杠/",
+                                   "控制\x01\x1f字符", "ascii only", "𝄞 四字节"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        struct report *r = report_new(), *back = NULL;
+        struct report_error err;
+        r->member = xstrdup("M1"), r->title = xstrdup(bodies[i]), r->body = xstrdup(bodies[i]);
+        r->extra = cJSON_Parse("{\"n\":1.5,\"s\":\"x\\ny\"}");
+        char *wire = report_encode(r);
+        CHECK(report_decode_unchecked(wire, strlen(wire), &back, &err) == 0, "decode %zu: %s",
+              i, err.detail);
+        CHECK_STR("body back", back ? back->body : NULL, bodies[i]);
+        CHECK_STR("title back", back ? back->title : NULL, bodies[i]);
+        CHECK(back && cJSON_Compare(back->extra, r->extra, 1), "extra %zu back", i);
+        free(wire);
+        report_free(&r);
+        report_free(&back);
+    }
+}
+
 int main(void)
 {
+    test_wire_text();
     test_tags_frame();
     test_submissions();
     test_positions();

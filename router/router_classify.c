@@ -306,6 +306,30 @@ static int classify_may(const struct classify_run *run, int f, size_t slot)
     return !res || res->all || res->may[slot];
 }
 
+/* Pattern i of s->topic run by PCRE2 in field f from byte `start`, n
+ * matches counted already: non-overlapping, non-empty matches up to
+ * CLASSIFY_COUNT_MAX in all, each kept as a hit.  Returns the new count. */
+static int classify_count_pcre2(struct classify_run *run, struct classify_scored *s, size_t i,
+                                int field, size_t start, int n)
+{
+    const struct classify_field *f = &run->field[field];
+    const pcre2_code *code = run->c->topics[s->topic].pat[i];
+    size_t ms, me;
+    while (n < CLASSIFY_COUNT_MAX && start <= f->len &&
+           classify_match(run, code, f, start, &ms, &me, s->topic, "pattern", i) == 1) {
+        if (me == ms) {               /* empty: step over one character */
+            start = ms + 1;
+            while (start < f->len && ((unsigned char)f->s[start] & 0xC0) == 0x80)
+                start++;
+            continue;
+        }
+        classify_keep_hit(s, f, field, i, ms, me);
+        n++;
+        start = me;
+    }
+    return n;
+}
+
 /* The next match of a mixed slot's non-literal part from pos: 1 and
  * [*ms, *me) and its alternative (the MARK), 0 none, -1 a limit was hit. */
 static int classify_rest_next(struct classify_run *run, size_t slot,
@@ -337,8 +361,9 @@ static int classify_count_exact(struct classify_run *run, struct classify_scored
         int lok = prefilter_next(res, slot, pos, &ls, &le, &lalt);
         if (rest && (!rok || rs < pos)) {
             int rc = classify_rest_next(run, slot, f, pos, &rs, &re, &ralt, s->topic, i);
-            if (rc < 0)
-                return n;             /* a limit: no further matches, as PCRE2 */
+            if (rc < 0)               /* a limit: the whole pattern from here, as plain
+                                         PCRE2 would have run it */
+                return classify_count_pcre2(run, s, i, field, pos, n);
             rok = rc == 1;
             rest = rok;
         }
@@ -359,27 +384,13 @@ static int classify_count(struct classify_run *run, struct classify_scored *s, s
                           int field)
 {
     const struct classify_topic *ct = &run->c->topics[s->topic];
-    const struct classify_field *f = &run->field[field];
     const struct prefilter_result *res = run->res[field];
-    size_t start = 0, ms, me, slot = ct->base + i;
-    int n = 0;
+    size_t slot = ct->base + i;
     if (!classify_may(run, field, slot))
         return 0;
     if (res && !res->all && run->c->exact[slot])
         return classify_count_exact(run, s, i, field, slot);
-    while (n < CLASSIFY_COUNT_MAX && start <= f->len &&
-           classify_match(run, ct->pat[i], f, start, &ms, &me, s->topic, "pattern", i) == 1) {
-        if (me == ms) {               /* empty: step over one character */
-            start = ms + 1;
-            while (start < f->len && ((unsigned char)f->s[start] & 0xC0) == 0x80)
-                start++;
-            continue;
-        }
-        classify_keep_hit(s, f, field, i, ms, me);
-        n++;
-        start = me;
-    }
-    return n;
+    return classify_count_pcre2(run, s, i, field, 0, 0);
 }
 
 /* 1 if any exclude of the topic matches the title or the body (even empty). */

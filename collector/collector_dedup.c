@@ -166,7 +166,9 @@ static int dedup_spill(struct dedup *d, int64_t now_us, char *err, size_t errlen
         log_info("dedup: %zu keys merged into the index, %llu there now (%ld ms)", n,
                  (unsigned long long)dedup_index_count(d->ix),
                  (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
-        memmove(d->buf, d->buf + d->ncommitted, (d->nbuf - d->ncommitted) * sizeof *d->buf);
+        if (d->nbuf > d->ncommitted)  /* (buf may be NULL when nothing waits) */
+            memmove(d->buf, d->buf + d->ncommitted,
+                    (d->nbuf - d->ncommitted) * sizeof *d->buf);
         d->nbuf -= d->ncommitted;
         d->ncommitted = 0;
         d->count = 0;

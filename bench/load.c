@@ -247,10 +247,14 @@ static void load_report_stats(struct load_run *run)
     double secs = (double)(load_now_us() - run->t0) / 1e6;
     qsort(run->lat_us, (size_t)run->nlat, sizeof(int64_t), cmp_i64);
     double p50 = run->nlat ? run->lat_us[run->nlat / 2] / 1000.0 : 0;
+    double p90 = run->nlat ? run->lat_us[(run->nlat * 9) / 10] / 1000.0 : 0;
     double p99 = run->nlat ? run->lat_us[(run->nlat * 99) / 100] / 1000.0 : 0;
+    double p999 = run->nlat ? run->lat_us[(run->nlat * 999) / 1000] / 1000.0 : 0;
     printf("{\"sent\":%ld,\"acked\":%ld,\"failed\":%ld,\"resent\":%ld,\"seconds\":%.3f,"
-           "\"reports_per_s\":%.0f,\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f}\n",
-           run->o->n, run->done, run->failed, run->resent, secs, run->done / secs, p50, p99);
+           "\"reports_per_s\":%.0f,\"ack_p50_ms\":%.3f,\"ack_p90_ms\":%.3f,"
+           "\"ack_p99_ms\":%.3f,\"ack_p999_ms\":%.3f}\n",
+           run->o->n, run->done, run->failed, run->resent, secs, run->done / secs, p50, p90,
+           p99, p999);
     if (run->o->acked) {
         FILE *f = fopen(run->o->acked, "w");
         for (long i = 0; f && i < run->o->n; i++)

@@ -213,8 +213,9 @@ static void collector_step(struct daemon *d, long timeout_ms)
         wait = c->next_rescan_ms > now ? (long)(c->next_rescan_ms - now) : 0;
     int n = bus_poll(items, items[3].fd >= 0 ? 4 : 3, wait);
     now = daemon_mono_ms();
-    if (n > 0 && items[0].readable)
-        forward_confirms(c);
+    /* Members first: their group is taken in, synced and answered before
+     * the archive's confirmations and the forwarding are dealt with, so an
+     * acknowledgement never waits behind them. */
     if (n > 0 && items[1].readable)
         intake_socket(c, COLLECTOR_GROUP_MAX);
     if (n > 0 && items[3].readable)
@@ -225,6 +226,8 @@ static void collector_step(struct daemon *d, long timeout_ms)
         c->next_rescan_ms = now + (more ? 0 : c->cfg->limits.rescan_ms);
     }
     intake_commit(c);
+    if (n > 0 && items[0].readable)
+        forward_confirms(c);
     forward_run(c);
     if (n > 0 && items[2].readable)
         collector_ctl(c);

@@ -3,6 +3,7 @@
  * Appending, group commit, the pending cursor and confirmations live in
  * collector_spool.c; the shared state in collector_spool_impl.h. */
 #include "collector_spool_impl.h"
+#include "collector_reaper.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <dirent.h>
@@ -94,14 +95,29 @@ void spool_rd_forget(struct spool *sp, uint32_t seq)
     sp->rd.len = 0;
 }
 
+/* Take the .seg of a dead segment out of the way: renamed to .seg.dead
+ * (cheap; a leftover is removed at open) and unlinked by the reaper thread,
+ * since freeing its blocks can take milliseconds (collector_reaper.h); in
+ * place when there is no reaper or the rename fails. */
+static void spool_seg_bury(struct spool *sp, char *seg)
+{
+    char *dead = xasprintf("%s.dead", seg);
+    if (sp->reaper && rename(seg, dead) == 0) {
+        reaper_add(sp->reaper, dead);
+        return;
+    }
+    free(dead);
+    if (unlink(seg) < 0 && errno != ENOENT)
+        log_warn("spool: %s: %s", seg, strerror(errno));
+}
+
 /* Delete a sealed, fully confirmed segment: the .seg first (once it is gone
  * nothing can be resent), then its .ack (a leftover is removed at open). */
 void spool_seg_delete(struct spool *sp, struct spool_seg *s)
 {
     uint32_t seq = s->seq;
     char *seg = spool_path(sp, seq, "seg"), *ack = spool_path(sp, seq, "ack");
-    if (unlink(seg) < 0 && errno != ENOENT)
-        log_warn("spool: %s: %s", seg, strerror(errno));
+    spool_seg_bury(sp, seg);
     unlink(ack);
     free(seg);
     free(ack);
@@ -330,6 +346,13 @@ static int spool_list(struct spool *sp, uint32_t **out, size_t *n)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
+        if (strlen(name) == 17 && strspn(name, "0123456789") == 8 &&
+            strcmp(name + 8, ".seg.dead") == 0) {
+            char *path = xasprintf("%s/%s", sp->dir, name);   /* a reaper's leftover */
+            unlink(path);
+            free(path);
+            continue;
+        }
         if (strlen(name) != 12 || strspn(name, "0123456789") != 8 || name[8] != '.')
             continue;
         uint32_t seq = (uint32_t)strtoul(name, NULL, 10);
@@ -457,6 +480,7 @@ int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks
     sp->next_seq = 1;
     if (hooks)
         sp->hooks = *hooks;
+    sp->reaper = reaper_new();
     if (spool_recover(sp, err, errlen) < 0 ||
         spool_roll(sp, err, errlen) < 0) {
         spool_close(&sp);
@@ -485,6 +509,7 @@ void spool_close(struct spool **spp)
     free(sp->rd.p);
     free(sp->wbuf);
     free(sp->segs);
+    reaper_free(&sp->reaper);         /* after the last deletion it may queue */
     free(sp->dir);
     free(sp);
     *spp = NULL;

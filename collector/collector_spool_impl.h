@@ -49,6 +49,8 @@ struct spool_buf {                /* read-ahead window over one segment */
     char *p;
 };
 
+struct reaper;
+
 struct spool {
     char *dir;
     struct spool_hooks hooks;
@@ -74,6 +76,7 @@ struct spool {
     char *wbuf;                   /* framed records not yet written */
     size_t wlen, wcap;
     char last_id[SPOOL_ID_MAX + 1];
+    struct reaper *reaper;        /* unlinks dead segments off the loop, or NULL */
 };
 
 static inline void spool_put32(char *p, uint32_t v)

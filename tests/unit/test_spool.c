@@ -238,8 +238,13 @@ static void test_rollover(void)
     spool_confirm(sp, recs[k].seg, recs[k].id, err, sizeof err);  /* partly */
     FILE *f = fopen(strcat(strcpy(err, dir), "/99999998.ack"), "w");  /* stray */
     fclose(f);
+    f = fopen(strcat(strcpy(err, dir), "/99999997.seg.dead"), "w");  /* a reaper's leftover */
+    fclose(f);
     reopen(&sp, dir, 200);
     CHECK_INT("stray .ack removed at open", exists(dir, 99999998, "ack"), 0);
+    CHECK_INT("dead segment removed at open", exists(dir, 99999997, "seg.dead"), 0);
+    CHECK_INT("a confirmed segment's file is gone once the spool closes (the reaper)",
+              exists(dir, first, "seg.dead"), 0);
     CHECK_INT("partly confirmed segment kept", exists(dir, second, "seg"), 1);
     CHECK_INT("pending after reopen", spool_pending(sp), 10 - k - 1);
     size_t n = drain(sp, recs, 16);

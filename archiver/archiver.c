@@ -12,7 +12,9 @@
  * with committee and tags inside the report (report_encode) are accepted
  * too.
  *
- * Reports are stored in batches: up to limits.batch_max waiting messages,
+ * Reports are stored in batches: up to limits.batch_max waiting messages
+ * (or ARCHIVER_BATCH_BYTES of them, so that memory stays bounded whatever
+ * the reports' size),
  * one transaction, and only after COMMIT returned one confirmation naming
  * every id of the batch (stored, already there, or a duplicate dropped).
  * When the commit fails -- the database locked by another process, the
@@ -38,6 +40,7 @@
 
 #define ARCHIVER_MSG_MAX (1L << 20)       /* a routed report with its tags */
 #define ARCHIVER_QUERY_MAX (64L << 20)    /* an import batch */
+#define ARCHIVER_BATCH_BYTES (16L << 20)  /* a batch's messages, at most */
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
 
@@ -54,6 +57,7 @@ struct archiver {
     struct bus_sock *pull, *confirm, *query;
     struct routed *batch;         /* decoded, not yet committed */
     size_t nbatch;
+    size_t batch_bytes;           /* their messages' size */
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
     struct archiver_stats st;
@@ -174,11 +178,18 @@ static int archiver_decode(const struct bus_msg *m, struct routed *x,
     return 0;
 }
 
-/* Read waiting reports into the batch (up to batch_max). */
+/* Read waiting reports into the batch (up to batch_max, and about
+ * ARCHIVER_BATCH_BYTES). */
 static void archiver_read(struct archiver *a, const struct config *cfg)
 {
     struct bus_msg m = {0};
-    while (a->nbatch < (size_t)cfg->limits.batch_max && bus_recv(a->pull, &m, 1) == 0) {
+    while (a->nbatch < (size_t)cfg->limits.batch_max && a->batch_bytes < ARCHIVER_BATCH_BYTES &&
+           bus_recv(a->pull, &m, 1) == 0) {
+        for (size_t i = 0; i < bus_msg_parts(&m); i++) {
+            size_t len = 0;
+            bus_msg_part(&m, i, &len);
+            a->batch_bytes += len;
+        }
         struct routed x = {0};
         struct report_error err;
         const char *why;
@@ -240,6 +251,7 @@ static void archiver_confirm(struct archiver *a)
     free(s);
     cJSON_Delete(o);
     a->nbatch = 0;
+    a->batch_bytes = 0;
 }
 
 static void archiver_flush(struct archiver *a, const struct config *cfg)
@@ -310,6 +322,7 @@ static void archiver_close(struct daemon *d)
     free(a->batch);
     a->batch = NULL;
     a->nbatch = 0;
+    a->batch_bytes = 0;
     bus_close(&a->pull);
     bus_close(&a->confirm);
     bus_close(&a->query);

@@ -183,7 +183,7 @@ static int config_limits(struct config *c, const cJSON *root, char *err, size_t 
         return config_err(err, errlen, "%s: limits: must be an object", c->path);
     if (config_int(o, "max_report_bytes", 65536, 256, &maxb, c->path, err, errlen) < 0 ||
         config_int(o, "lease_seconds", 1800, 1, &l->lease_seconds, c->path, err, errlen) < 0 ||
-        config_int(o, "batch_max", 512, 1, &l->batch_max, c->path, err, errlen) < 0 ||
+        config_int(o, "batch_max", 2048, 1, &l->batch_max, c->path, err, errlen) < 0 ||
         config_int(o, "resend_ms", 5000, 10, &l->resend_ms, c->path, err, errlen) < 0 ||
         config_int(o, "inflight_max", 20000, 1, &l->inflight_max, c->path, err, errlen) < 0 ||
         config_int(o, "hwm", 1000, 1, &l->hwm, c->path, err, errlen) < 0 ||

@@ -40,7 +40,7 @@
 
 #define ARCHIVER_MSG_MAX (1L << 20)       /* a routed report with its tags */
 #define ARCHIVER_QUERY_MAX (64L << 20)    /* an import batch */
-#define ARCHIVER_BATCH_BYTES (16L << 20)  /* a batch's messages, at most */
+#define ARCHIVER_BATCH_BYTES (8L << 20)   /* a batch's messages, at most */
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
 

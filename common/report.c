@@ -305,10 +305,16 @@ char *report_encode(const struct report *r)
     return b.s;
 }
 
-static char *get_str(const cJSON *o, const char *key)
+/* The string value of key, moved out of o (no copy: cJSON allocates with
+ * malloc, nobody in minyi calls cJSON_InitHooks), or NULL. */
+static char *get_str(cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(v))
+        return NULL;
+    char *s = v->valuestring;
+    v->valuestring = NULL;
+    return s;
 }
 
 static const char *str_of(const cJSON *o, const char *key)
@@ -372,7 +378,7 @@ static int decode_tag(struct report *r, const cJSON *j, struct report_tag *t)
     return 0;
 }
 
-static int decode_fields(const cJSON *o, struct report *r, struct report_error *err)
+static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");

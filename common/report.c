@@ -167,35 +167,60 @@ static void tb_raw(struct tagbuf *b, const char *s, size_t n)
 
 #define TB_LIT(b, lit) tb_raw(b, lit, sizeof(lit) - 1)
 
-/* s as a JSON string: quotes, backslashes and control characters escaped,
- * UTF-8 passed through (report strings are valid UTF-8).  One pass: the
- * room for the longest escape is checked per byte, not measured first. */
-static void tb_str(struct tagbuf *b, const char *s)
+/* 1 if none of the 8 bytes at p needs escaping in JSON (below 0x20, a
+ * quote or a backslash): the classic has-zero-byte tests, a word at once. */
+static int tb_plain8(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t v, q, k;
+    memcpy(&v, p, sizeof v);
+    q = v ^ (ones * '"');
+    k = v ^ (ones * '\\');
+    return !((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((k - ones) & ~k)) & high);
+}
+
+/* One byte of a JSON string at d, escaped if it must be; returns its length. */
+static size_t tb_byte(char *d, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
+    if (c >= 0x20 && c != '"' && c != '\\') {
+        *d = (char)c;
+        return 1;
+    }
+    if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r') {
+        d[0] = '\\';
+        d[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : (char)c;
+        return 2;
+    }
+    memcpy(d, "\\u00", 4);
+    d[4] = hex[c >> 4], d[5] = hex[c & 15];
+    return 6;
+}
+
+/* s as a JSON string: quotes, backslashes and control characters escaped,
+ * UTF-8 passed through (report strings are valid UTF-8).  Runs of 8 bytes
+ * that need nothing are copied whole: a body is mostly such runs. */
+static void tb_str(struct tagbuf *b, const char *s)
+{
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    tb_need(b, 64);
-    b->s[b->len++] = '"';
-    for (; *p; p++) {
-        if (b->len + 8 > b->cap)
-            tb_need(b, 64);
-        char *d = b->s + b->len;
-        if (*p >= 0x20 && *p != '"' && *p != '\\') {
-            *d = (char)*p;
-            b->len++;
-        } else if (*p == '"' || *p == '\\') {
-            d[0] = '\\', d[1] = (char)*p;
-            b->len += 2;
-        } else if (*p == '\n' || *p == '\t' || *p == '\r') {
-            d[0] = '\\', d[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'r';
-            b->len += 2;
+    size_t len = strlen((const char *)p);
+    tb_need(b, len * 6 + 2);
+    char *d = b->s + b->len;
+    *d++ = '"';
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        if (tb_plain8(p + i)) {
+            memcpy(d, p + i, 8);
+            d += 8;
         } else {
-            memcpy(d, "\\u00", 4);
-            d[4] = hex[*p >> 4], d[5] = hex[*p & 15];
-            b->len += 6;
+            for (size_t k = i; k < i + 8; k++)
+                d += tb_byte(d, p[k]);
         }
     }
-    b->s[b->len++] = '"';
+    for (; i < len; i++)
+        d += tb_byte(d, p[i]);
+    *d++ = '"';
+    b->len = (size_t)(d - b->s);
 }
 
 static void tb_int(struct tagbuf *b, long long v)

@@ -70,8 +70,8 @@ $(BIN)/%:
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/bench/minyi-load: $(BUILD)/bench/load.o $(LIB)
-$(BUILD)/bench/minyi-route-bench: $(BUILD)/bench/route_bench.o $(LIB)
-$(BUILD)/bench/minyi-archive-bench: $(BUILD)/bench/archive_bench.o $(LIB)
+$(BUILD)/bench/minyi-route-bench: $(BUILD)/bench/route_bench.o $(BUILD)/bench/bench_corpus.o $(LIB)
+$(BUILD)/bench/minyi-archive-bench: $(BUILD)/bench/archive_bench.o $(BUILD)/bench/bench_corpus.o $(LIB)
 $(TOOLS):
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
@@ -117,4 +117,4 @@ clean:
 	rm -rf build bin
 
 -include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(BUILD)/%.d) $(BUILD)/bench/load.d $(BUILD)/bench/route_bench.d \
-           $(BUILD)/bench/archive_bench.d
+           $(BUILD)/bench/archive_bench.d $(BUILD)/bench/bench_corpus.d

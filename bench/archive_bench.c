@@ -16,6 +16,7 @@
  * with --first N adds N new reports instead of resending the first ones).
  */
 #include "archiver_store.h"
+#include "bench_corpus.h"
 #include "report.h"
 #include "router_classify.h"
 #include "rules.h"
@@ -50,32 +51,6 @@ static double bench_cpu(void)
 }
 
 /* The corpus's titles and bodies as reports of member M001 (caller frees). */
-static struct report **bench_corpus(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    struct report **v = NULL;
-    *n = 0;
-    while (f && getline(&line, &cap, f) > 0) {
-        cJSON *o = cJSON_Parse(line);
-        const cJSON *t = cJSON_GetObjectItem(o, "title"), *b = cJSON_GetObjectItem(o, "body");
-        if (cJSON_IsString(t) && cJSON_IsString(b)) {
-            struct report *r = report_new();
-            r->member = xstrdup("M001");
-            r->title = xstrdup(t->valuestring);
-            r->body = xstrdup(b->valuestring);
-            v = xrealloc(v, (*n + 1) * sizeof *v);
-            v[(*n)++] = r;
-        }
-        cJSON_Delete(o);
-    }
-    free(line);
-    if (f)
-        fclose(f);
-    return v;
-}
-
 /* The i-th routed message: corpus report i % n with a unique title, member,
  * ref (unless i % noref == 0) and arrival time, as the router sends it. */
 static struct routed_msg bench_msg(struct report *const *corpus, char *const *tags,

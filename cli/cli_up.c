@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "bus.h"
 #include "config.h"
+#include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -64,20 +65,6 @@ static int64_t up_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Write whole lines of the children on our stderr. */
-static void up_write(const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(STDERR_FILENO, s, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        s += w;
-        len -= (size_t)w;
-    }
-}
-
 /* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
 {
@@ -110,7 +97,7 @@ static void up_read(struct up *u, struct up_child *ch)
             if (n == 0 || errno != EAGAIN) {
                 if (ch->len > 0) {    /* a last line without a newline */
                     ch->line[ch->len++] = '\n';
-                    up_write(ch->line, ch->len);
+                    log_relay(ch->line, ch->len);
                     up_line(u, ch, ch->line, ch->len);
                 }
                 close(ch->fd);
@@ -126,12 +113,12 @@ static void up_read(struct up *u, struct up_child *ch)
                 up_line(u, ch, start, (size_t)(nl - start) + 1);
             start = nl + 1;
         }
-        up_write(ch->line, (size_t)(start - ch->line));   /* the whole lines at once */
+        log_relay(ch->line, (size_t)(start - ch->line));   /* the whole lines at once */
         ch->len -= (size_t)(start - ch->line);
         memmove(ch->line, start, ch->len);
         if (ch->len == sizeof ch->line - 1) {     /* overlong: pass it on in pieces */
             ch->line[ch->len++] = '\n';
-            up_write(ch->line, ch->len);
+            log_relay(ch->line, ch->len);
             up_line(u, ch, ch->line, ch->len);
             ch->len = 0;
         }

@@ -39,6 +39,12 @@ void log_flush(void)
     errno = saved;
 }
 
+void log_relay(const char *lines, size_t len)
+{
+    log_flush();
+    log_write(lines, len);
+}
+
 void log_buffer(int on)
 {
     if (!on)

@@ -12,6 +12,7 @@
  * sharing a pipe still never interleave. */
 #ifndef MINYI_LOG_H
 #define MINYI_LOG_H
+#include <stddef.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
@@ -23,6 +24,9 @@ void log_set_level(enum log_level level);
 void log_buffer(int on);
 /* Write whatever is buffered. */
 void log_flush(void);
+/* Write whole lines another process logged (minyi up relays its daemons'),
+ * after our own buffered ones; a failed write drops them, as for our own. */
+void log_relay(const char *lines, size_t len);
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -292,7 +292,6 @@ static void tb_field(struct tagbuf *b, const char *key, const char *val)
 char *report_encode(const struct report *r)
 {
     struct tagbuf b = {0};
-    tb_need(&b, 256 + (r->body ? strlen(r->body) : 0) + (r->title ? strlen(r->title) : 0));
     TB_LIT(&b, "{\"v\":");
     tb_int(&b, REPORT_VERSION);
     tb_field(&b, "id", r->id[0] ? r->id : NULL);
@@ -428,13 +427,9 @@ static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
     for (int i = 0; i < 3; i++)
         if (cJSON_IsString(src) && strcmp(src->valuestring, source_names[i]) == 0)
             r->source = (enum report_source)i;
-    const char *ck = str_of(o, "ck");
-    for (int i = 0; ck && ck[i] && i < 16; i++) {
-        int d = isdigit((unsigned char)ck[i]) ? ck[i] - '0' : (ck[i] | 32) - 'a' + 10;
-        r->content_key = d >= 0 && d < 16 ? r->content_key << 4 | (uint64_t)d : 0;
-        if (d < 0 || d >= 16)
-            break;
-    }
+    const char *ck = str_of(o, "ck");         /* 16 hex digits, as report_encode writes */
+    if (ck && strlen(ck) == 16 && strspn(ck, "0123456789abcdefABCDEF") == 16)
+        r->content_key = strtoull(ck, NULL, 16);
     r->member = get_str(o, "member");
     r->title = get_str(o, "title");
     r->body = get_str(o, "body");

@@ -18,7 +18,7 @@
  * ("物业费|物管费|PM2\\.5", no other regex syntax, no letters with
  * non-ASCII case) is not prefiltered but matched exactly: each alternative
  * is its own Hyperscan expression reporting every occurrence, and
- * prefilter_matches replays PCRE2's leftmost-first, non-overlapping search
+ * prefilter_next replays PCRE2's leftmost-first, non-overlapping search
  * over those occurrences -- the same matches, without running PCRE2.  Most
  * rules are such lists of everyday words.
  *

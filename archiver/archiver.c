@@ -1,6 +1,7 @@
 /* archiver.c: minyi-archiver -- the only writer of the SQLite archive.
  *
  * Sockets:  PULL   binds ep.archive    routed reports from the routers
+ *           PULL   binds ep.archive_large  the same, over 8 KB (config.h: lanes)
  *           PUSH   connects ep.confirm confirmations to the collector
  *           ROUTER binds ep.query      the minyi command (archiver_query.c)
  *
@@ -54,7 +55,8 @@ struct archiver {
     struct store *store;
     struct roster *roster;
     struct rules *rules;
-    struct bus_sock *pull, *confirm, *query;
+    struct bus_sock *pull[2], *confirm, *query;   /* pull[1]: the large lane */
+    int first_lane;               /* read first for the next batch (alternates) */
     struct routed *batch;         /* decoded, not yet committed */
     size_t nbatch;
     size_t batch_bytes;           /* their messages' size */
@@ -96,6 +98,7 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     struct archiver *a = d->state;
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = ARCHIVER_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = ARCHIVER_MSG_MAX};
     struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX};
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
@@ -103,7 +106,9 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
-    if (!(a->pull = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
+    if (!(a->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
+        !(a->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.archive_large, 1, &large, err,
+                                errlen)) ||
         !(a->confirm = bus_open(d->bus, BUS_PUSH, cfg->ep.confirm, 0, &pipe, err, errlen)) ||
         !(a->query = bus_open(d->bus, BUS_ROUTER, cfg->ep.query, 1, &query, err, errlen)))
         goto fail;
@@ -178,13 +183,13 @@ static int archiver_decode(const struct bus_msg *m, struct routed *x,
     return 0;
 }
 
-/* Read waiting reports into the batch (up to batch_max, and about
- * ARCHIVER_BATCH_BYTES). */
-static void archiver_read(struct archiver *a, const struct config *cfg)
+/* Read waiting reports of one lane into the batch (up to batch_max, and
+ * about ARCHIVER_BATCH_BYTES). */
+static void archiver_read(struct archiver *a, const struct config *cfg, struct bus_sock *lane)
 {
     struct bus_msg m = {0};
     while (a->nbatch < (size_t)cfg->limits.batch_max && a->batch_bytes < ARCHIVER_BATCH_BYTES &&
-           bus_recv(a->pull, &m, 1) == 0) {
+           bus_recv(lane, &m, 1) == 0) {
         for (size_t i = 0; i < bus_msg_parts(&m); i++) {
             size_t len = 0;
             bus_msg_part(&m, i, &len);
@@ -302,14 +307,20 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     int waiting = a->retry_ms && now < a->retry_ms;
     if (waiting && a->retry_ms - now < timeout_ms)
         timeout_ms = (long)(a->retry_ms - now);
-    struct bus_poll items[2] = {{.sock = a->query, .fd = -1}, {.sock = a->pull, .fd = -1}};
-    int n = bus_poll(items, waiting || a->nbatch ? 1 : 2, a->nbatch && !waiting ? 0
+    struct bus_poll items[3] = {{.sock = a->query, .fd = -1},
+                                {.sock = a->pull[0], .fd = -1},
+                                {.sock = a->pull[1], .fd = -1}};
+    int n = bus_poll(items, waiting || a->nbatch ? 1 : 3, a->nbatch && !waiting ? 0
                                                                                  : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
-    archiver_read(a, d->cfg);
+    /* the lanes take turns at being read first, so neither waits forever
+     * behind a full batch of the other */
+    archiver_read(a, d->cfg, a->pull[a->first_lane]);
+    archiver_read(a, d->cfg, a->pull[!a->first_lane]);
+    a->first_lane = !a->first_lane;
     if (a->nbatch)
         archiver_flush(a, d->cfg);
 }
@@ -323,7 +334,8 @@ static void archiver_close(struct daemon *d)
     a->batch = NULL;
     a->nbatch = 0;
     a->batch_bytes = 0;
-    bus_close(&a->pull);
+    bus_close(&a->pull[0]);
+    bus_close(&a->pull[1]);
     bus_close(&a->confirm);
     bus_close(&a->query);
     store_close(&a->store);

@@ -12,14 +12,16 @@
 # characters, tail to 10,000): a million corpus reports would take ~3 GB of
 # spool and several minutes more to drain.  What grows with the number of
 # reports (the in-memory indexes) grows the same either way; what grows with
-# their size (ZeroMQ queues, the archiver's batch) is bounded by count.
+# their size (ZeroMQ queues, the archiver's batch) is bounded in bytes: the
+# archiver's batch by 8 MB, the queues by the two lanes (config.h).  make
+# bench runs this script a second time with reports of ~57 KB to show it.
 #
 # Prints one JSON object on stdout, progress on stderr; asserts nothing.
 # BENCH_BACKLOG_SAMPLES=FILE keeps the RSS samples (every 2 s: seconds,
 # phase, VmRSS MB of collector, router, archiver, spool MB).
 # BENCH_BACKLOG_CORPUS=FILE.jsonl submits reports from that corpus instead;
 # BENCH_BACKLOG_HWM=N sets limits.hwm (default: the test config's, i.e. the
-# built-in 1000; the shipped config/minyi.json says 10000).
+# built-in 1000, as config/minyi.json).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -14,6 +14,9 @@
 #   8. a backlog of BENCH_BACKLOG_N reports (default 1,000,000) with the
 #      archiver stopped: submit and drain rates, peak RSS of each daemon,
 #      spool size on disk (bench/backlog.sh; BENCH_BACKLOG_N=0 skips it)
+#   9. the same with BENCH_BACKLOG_LARGE_N (default 20,000) reports of
+#      19,000 characters (~57 KB): memory bounded in bytes, not only in
+#      messages (BENCH_BACKLOG_LARGE_N=0 skips it)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -94,7 +97,29 @@ if [ "${BENCH_BACKLOG_N:-1000000}" -gt 0 ]; then
     [ -n "$backlog" ] || backlog='{}'
 fi
 
-jq -n --argjson backlog "$backlog" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+# The same with the largest reports: what a queue holds grows with their
+# size; the large lane (config.h) bounds it in bytes.
+backlog_large='{}'
+if [ "${BENCH_BACKLOG_LARGE_N:-20000}" -gt 0 ]; then
+    $PY - "$T/corpus.jsonl" >"$T/large.jsonl" <<'PY'
+import json, sys
+for i, line in enumerate(open(sys.argv[1], encoding="utf-8")):
+    if i == 200:
+        break
+    r = json.loads(line)
+    body = r["body"]
+    while len(body) < 19000:
+        body += r["body"]
+    r["body"] = body[:19000]
+    print(json.dumps(r, ensure_ascii=False))
+PY
+    say "bench: a backlog of ${BENCH_BACKLOG_LARGE_N:-20000} reports of 19,000 characters (~57 KB), archiver stopped, then drained"
+    backlog_large=$(BENCH_BACKLOG_N=${BENCH_BACKLOG_LARGE_N:-20000} BENCH_BACKLOG_CORPUS=$T/large.jsonl \
+        bash bench/backlog.sh 2>/dev/null) || backlog_large='{}'
+    [ -n "$backlog_large" ] || backlog_large='{}'
+fi
+
+jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -114,7 +139,8 @@ jq -n --argjson backlog "$backlog" --argjson scale "$scale" --argjson raw "$raw"
                       router: ($cr|tonumber * 1e6 / ($total|tonumber) | round),
                       archiver: ($ca|tonumber * 1e6 / ($total|tonumber) | round)},
   scale: $scale,
-  backlog: $backlog
+  backlog: $backlog,
+  backlog_large: $backlog_large
 }' >bench/results/latest.json
 jq -r '
   "figure                                   value",
@@ -135,6 +161,10 @@ jq -r '
   (.backlog | if .reports then
   "backlog of \(.reports) short reports         submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
   "  peak RSS collector / router / archiver  \(.rss_backlog_mb.collector) / \(.rss_backlog_mb.router) / \(.rss_backlog_mb.archiver) MB backlogged, \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB after the drain"
-  else "backlog                                  n/a" end)
+  else "backlog                                  n/a" end),
+  (.backlog_large | if .reports then
+  "backlog of \(.reports) reports of ~57 KB    submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
+  "  peak RSS collector / router / archiver  \(.rss_backlog_mb.collector) / \(.rss_backlog_mb.router) / \(.rss_backlog_mb.archiver) MB backlogged, \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB after the drain"
+  else "backlog of large reports                 n/a" end)
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

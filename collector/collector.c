@@ -4,6 +4,7 @@
  *
  * Sockets:  ROUTER binds ep.submit         members' requests (REQ or DEALER)
  *           PUSH   binds ep.route          reports to the routers
+ *           PUSH   binds ep.route_large    the same, over 8 KB (config.h: lanes)
  *           PULL   binds ep.confirm        the archiver's confirmations
  *           ROUTER binds ep.collector_ctl  {"cmd": "status"}
  * Files:    STATE/spool/   the spool (collector_spool.h)
@@ -33,6 +34,7 @@
 #include <string.h>
 
 #define COLLECTOR_GROUP_MAX 256       /* requests or files per group commit */
+#define COLLECTOR_SUBMIT_HWM 32       /* requests queued per member connection */
 #define COLLECTOR_RESCAN_MAX 1024     /* files per full walk of the folder */
 #define COLLECTOR_BLOCKED_MS 10       /* retry sending this soon when blocked */
 #define COLLECTOR_CTL_MAX 65536
@@ -98,15 +100,20 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
     struct collector *c = d->state;
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
     /* twice the report limit: a bit over it is answered too_large, far over
-     * it (a hostile client) is cut off by ZeroMQ before it costs memory */
-    struct bus_opts submit = {.hwm = cfg->limits.hwm,
+     * it (a hostile client) is cut off by ZeroMQ before it costs memory.  A
+     * connection has at most COLLECTOR_SUBMIT_HWM requests queued here (2 MB
+     * of the largest reports); more wait on the member's side. */
+    struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
                               .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
     struct bus_opts ctl = {.maxmsgsize = COLLECTOR_CTL_MAX};
     c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
     if (c->submit)
         c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);
     if (c->route)
+        c->route_large = bus_open(d->bus, BUS_PUSH, cfg->ep.route_large, 1, &large, err, errlen);
+    if (c->route_large)
         c->confirm = bus_open(d->bus, BUS_PULL, cfg->ep.confirm, 1, &pipe, err, errlen);
     if (c->confirm)
         c->ctl = bus_open(d->bus, BUS_ROUTER, cfg->ep.collector_ctl, 1, &ctl, err, errlen);
@@ -242,6 +249,7 @@ static void collector_close(struct daemon *d)
     intake_free(c);
     bus_close(&c->submit);
     bus_close(&c->route);
+    bus_close(&c->route_large);
     bus_close(&c->confirm);
     bus_close(&c->ctl);
     bus_unlink(d->cfg->ep.collector_ctl);

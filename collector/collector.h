@@ -47,14 +47,14 @@ struct collector {
     struct dedup *dedup;
     struct drop *drop;
     struct flight *flight;
-    struct bus_sock *submit, *route, *confirm, *ctl;
+    struct bus_sock *submit, *route, *route_large, *confirm, *ctl;
     struct intake_wait *wait;     /* socket requests of the current group */
     size_t nwait, capwait;
     char **group_rels;            /* drop files spooled in the current group */
     size_t ngroup_rels, capgroup_rels;
     int64_t last_us;              /* the last id handed out, in µs */
     int64_t next_rescan_ms;
-    int route_blocked;            /* the router is not taking more now */
+    int route_blocked;            /* a lane to the routers takes no more now */
     struct collector_stats st;
 };
 

@@ -2,7 +2,8 @@
  * confirmations back.
  *
  * The window (collector_flight) holds at most limits.inflight_max reports
- * sent but not confirmed.  Sending never blocks: at the router's high-water
+ * sent but not confirmed.  A report over 8 KB goes on the large lane
+ * (config.h), whose queue is bounded in bytes.  Sending never blocks: at the router's high-water
  * mark (or with no router at all) the report stays due and is tried again
  * at the next turn, so the collector keeps answering members meanwhile.  A
  * report not confirmed within limits.resend_ms is sent again (backing off);
@@ -26,10 +27,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Send one record; 0, or -1 when the router takes no more now. */
+/* Send one record on its lane; 0, or -1 when that lane takes no more now
+ * (then nothing more is sent this turn: the spool's order is kept). */
 static int forward_send(struct collector *c, const struct spool_rec *rec)
 {
-    if (bus_send(c->route, rec->data, rec->len, 1) == 0)
+    struct bus_sock *lane = config_lane_large(rec->len) ? c->route_large : c->route;
+    if (bus_send(lane, rec->data, rec->len, 1) == 0)
         return 0;
     if (errno != EAGAIN && errno != EINTR)
         log_warn("%s: cannot send to the router: %s", rec->id, strerror(errno));

@@ -59,9 +59,10 @@ static int bus_set_opts(void *zs, const struct bus_opts *o)
     int linger = o ? o->linger_ms : 0;
     if (zmq_setsockopt(zs, ZMQ_LINGER, &linger, sizeof linger) < 0)
         return -1;
-    if (o && o->hwm > 0 &&
-        (zmq_setsockopt(zs, ZMQ_SNDHWM, &o->hwm, sizeof o->hwm) < 0 ||
-         zmq_setsockopt(zs, ZMQ_RCVHWM, &o->hwm, sizeof o->hwm) < 0))
+    if (o && o->hwm > 0 && zmq_setsockopt(zs, ZMQ_SNDHWM, &o->hwm, sizeof o->hwm) < 0)
+        return -1;
+    int rcvhwm = o && o->rcvhwm > 0 ? o->rcvhwm : o ? o->hwm : 0;
+    if (rcvhwm > 0 && zmq_setsockopt(zs, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) < 0)
         return -1;
     if (o && o->maxmsgsize > 0) {
         int64_t max = o->maxmsgsize;

@@ -27,6 +27,7 @@ enum bus_type { BUS_PUSH, BUS_PULL, BUS_ROUTER, BUS_DEALER, BUS_REQ };
 
 struct bus_opts {
     int hwm;                      /* send and receive high-water mark; 0 = default */
+    int rcvhwm;                   /* the receive one instead, if > 0 */
     long maxmsgsize;              /* ZMQ_MAXMSGSIZE; 0 = unlimited */
     int linger_ms;                /* on close; default 0 */
 };

@@ -139,7 +139,9 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
     static const struct { const char *key, *sock; size_t off; } eps[] = {
         {"submit", "submit.sock", offsetof(struct config_endpoints, submit)},
         {"route", "route.sock", offsetof(struct config_endpoints, route)},
+        {"route_large", "route-large.sock", offsetof(struct config_endpoints, route_large)},
         {"archive", "archive.sock", offsetof(struct config_endpoints, archive)},
+        {"archive_large", "archive-large.sock", offsetof(struct config_endpoints, archive_large)},
         {"confirm", "confirm.sock", offsetof(struct config_endpoints, confirm)},
         {"query", "query.sock", offsetof(struct config_endpoints, query)},
         {"collector_ctl", "collector.sock", offsetof(struct config_endpoints, collector_ctl)},
@@ -341,13 +343,22 @@ int config_load(const char *path, const char *state_dir, struct config **out, ch
     return 0;
 }
 
+int config_large_hwm(const struct config *c)
+{
+    long hwm = CONFIG_LANE_LARGE_BYTES / (long)c->limits.max_report_bytes;
+    if (hwm < 8)
+        hwm = 8;
+    return hwm < c->limits.hwm ? (int)hwm : c->limits.hwm;
+}
+
 void config_free(struct config **cp)
 {
     struct config *c = cp ? *cp : NULL;
     if (!c)
         return;
-    char **eps[] = {&c->ep.submit, &c->ep.route, &c->ep.archive, &c->ep.confirm,
-                    &c->ep.query, &c->ep.collector_ctl, &c->ep.router_ctl};
+    char **eps[] = {&c->ep.submit,        &c->ep.route, &c->ep.route_large,
+                    &c->ep.archive,       &c->ep.archive_large, &c->ep.confirm,
+                    &c->ep.query,         &c->ep.collector_ctl, &c->ep.router_ctl};
     for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++)
         free(*eps[i]);
     for (size_t i = 0; i < c->nquotas; i++)

@@ -32,7 +32,9 @@ struct config_quota {
 struct config_endpoints {
     char *submit;                 /* collector ROUTER: members submit here */
     char *route;                  /* collector PUSH -> routers PULL */
+    char *route_large;            /* the same, the large lane */
     char *archive;                /* routers PUSH -> archiver PULL */
+    char *archive_large;          /* the same, the large lane */
     char *confirm;                /* archiver PUSH -> collector PULL */
     char *query;                  /* archiver ROUTER: the minyi command */
     char *collector_ctl;          /* collector ROUTER: status */
@@ -69,6 +71,21 @@ struct config {
     size_t nquotas;
     struct config_points points;
 };
+
+/* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:
+ * a message of at most CONFIG_LANE_SMALL bytes travels on the ordinary lane,
+ * whose queues hold limits.hwm messages (1,000 × 8 KB = 8 MB), a bigger one
+ * on the large lane, whose queues hold config_large_hwm() messages
+ * (CONFIG_LANE_LARGE_BYTES of the largest reports).  ZeroMQ counts
+ * messages, not bytes; the lanes bound every queue in bytes while the
+ * everyday small reports keep deep queues (and large archive batches). */
+#define CONFIG_LANE_SMALL 8192
+#define CONFIG_LANE_LARGE_BYTES (8L << 20)
+/* 1 if a message of len bytes goes on the large lane. */
+static inline int config_lane_large(size_t len) { return len > CONFIG_LANE_SMALL; }
+/* The large lane's high-water mark: CONFIG_LANE_LARGE_BYTES over
+ * limits.max_report_bytes, at least 8, at most limits.hwm. */
+int config_large_hwm(const struct config *c);
 
 /* Load `path` (NULL: $MINYI_CONFIG, else config/minyi.json).  `state_dir`
  * overrides the file's (NULL: $MINYI_STATE_DIR, else the file's, else "var"

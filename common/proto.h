@@ -1,11 +1,15 @@
-/* proto: the messages between minyi's processes (all single-frame JSON).
+/* proto: the messages between minyi's processes (JSON; single frames but
+ * for archive).
  *
  *   submit   client REQ/DEALER -> collector ROUTER
  *            request: a report object (SPEC.md)
  *            reply:   {"ok": true, "id": ID [, "duplicate": true]}
  *                     {"ok": false, "error": CODE, "detail": TEXT}
  *   route    collector PUSH -> router PULL:    report_encode() of the report
- *   archive  router PUSH -> archiver PULL:     report_encode(), with committee+topics
+ *   archive  router PUSH -> archiver PULL:     the report, committee, tags, best
+ *            topic and category (five frames; archiver.c)
+ *            route and archive each have a large lane (route_large,
+ *            archive_large) for messages over 8 KB: config.h, "Lanes"
  *   confirm  archiver PUSH -> collector PULL:  {"v": 1, "confirm": [ID, ...]}
  *            sent only after the transaction holding those ids committed
  *            (also for ids the archive already had)

@@ -3,14 +3,15 @@
  * pushes them on to the archiver.  It keeps no state but its counters, so
  * several routers may run side by side.
  *
- * Sockets:  PULL   connects to ep.route    (the collector binds)
- *           PUSH   connects to ep.archive  (the archiver binds)
+ * Sockets:  PULL   connects to ep.route and ep.route_large (the collector binds)
+ *           PUSH   connects to ep.archive and ep.archive_large (the archiver binds)
  *           ROUTER binds ep.router_ctl     {"cmd": "status" | "reload"}
  *
  * A message that does not decode is logged, counted and dropped (the
  * collector set it aside already, so this is a peer's bug, not a member's).
  * Sending to the archiver blocks at the high-water mark: backpressure flows
- * back to the collector.  SIGHUP and {"cmd":"reload"} reload the rules; a
+ * back to the collector.  A message goes on the large lane when the report
+ * and its tags together pass 8 KB (config.h: lanes).  SIGHUP and {"cmd":"reload"} reload the rules; a
  * file with errors leaves the old rules in place. */
 #include "bus.h"
 #include "config.h"
@@ -32,7 +33,7 @@
 struct router {
     struct rules *rules;
     struct classify *classify;
-    struct bus_sock *pull, *push, *ctl;
+    struct bus_sock *pull[2], *push[2], *ctl;   /* [1]: the large lane */
     struct classify_stats st;
     unsigned long routed, bad;
 };
@@ -97,17 +98,20 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     struct router *rt = d->state;
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
     struct bus_opts ctl = {.maxmsgsize = ROUTER_CTL_MAX};
     if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
         return -1;
-    rt->pull = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen);
-    if (rt->pull)
-        rt->push = bus_open(d->bus, BUS_PUSH, cfg->ep.archive, 0, &pipe, err, errlen);
-    if (rt->push)
+    if ((rt->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen)) &&
+        (rt->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.route_large, 0, &large, err, errlen)) &&
+        (rt->push[0] = bus_open(d->bus, BUS_PUSH, cfg->ep.archive, 0, &pipe, err, errlen)) &&
+        (rt->push[1] = bus_open(d->bus, BUS_PUSH, cfg->ep.archive_large, 0, &large, err, errlen)))
         rt->ctl = bus_open(d->bus, BUS_ROUTER, cfg->ep.router_ctl, 1, &ctl, err, errlen);
     if (!rt->ctl) {
-        bus_close(&rt->pull);
-        bus_close(&rt->push);
+        for (int i = 0; i < 2; i++) {
+            bus_close(&rt->pull[i]);
+            bus_close(&rt->push[i]);
+        }
         classify_free(&rt->classify);
         rules_free(&rt->rules);
         return -1;
@@ -134,13 +138,15 @@ static int router_forward(struct router *rt, const char *report, size_t len,
                           const struct report *r)
 {
     char *tags = report_encode_tags(r);
+    size_t tlen = strlen(tags);
     const char *topic = r->ntags ? r->tags[0].topic : "";
     const char *category = r->ntags && r->tags[0].category ? r->tags[0].category : "";
-    int rc = router_send(rt->push, report, len, 1) < 0 ||
-                     router_send(rt->push, r->committee, strlen(r->committee), 1) < 0 ||
-                     router_send(rt->push, tags, strlen(tags), 1) < 0 ||
-                     router_send(rt->push, topic, strlen(topic), 1) < 0 ||
-                     router_send(rt->push, category, strlen(category), 0) < 0
+    struct bus_sock *push = rt->push[config_lane_large(len + tlen)];
+    int rc = router_send(push, report, len, 1) < 0 ||
+                     router_send(push, r->committee, strlen(r->committee), 1) < 0 ||
+                     router_send(push, tags, tlen, 1) < 0 ||
+                     router_send(push, topic, strlen(topic), 1) < 0 ||
+                     router_send(push, category, strlen(category), 0) < 0
                  ? -1
                  : 0;
     free(tags);
@@ -250,27 +256,33 @@ static void router_ctl(struct daemon *d)
 static void router_step(struct daemon *d, long timeout_ms)
 {
     struct router *rt = d->state;
-    struct bus_poll items[2] = {{.sock = rt->pull, .fd = -1}, {.sock = rt->ctl, .fd = -1}};
-    if (bus_poll(items, 2, timeout_ms) <= 0)
+    struct bus_poll items[3] = {{.sock = rt->pull[0], .fd = -1},
+                                {.sock = rt->pull[1], .fd = -1},
+                                {.sock = rt->ctl, .fd = -1}};
+    if (bus_poll(items, 3, timeout_ms) <= 0)
         return;
-    if (items[0].readable) {
+    for (int lane = 0; lane < 2; lane++) {
+        if (!items[lane].readable)
+            continue;
         struct bus_msg m = {0};
         for (int i = 0; i < ROUTER_BATCH && !daemon_stopping(); i++) {
-            if (bus_recv(rt->pull, &m, 1) < 0)
+            if (bus_recv(rt->pull[lane], &m, 1) < 0)
                 break;
             router_route(rt, &m);
             bus_msg_clear(&m);
         }
     }
-    if (items[1].readable)
+    if (items[2].readable)
         router_ctl(d);
 }
 
 static void router_close(struct daemon *d)
 {
     struct router *rt = d->state;
-    bus_close(&rt->pull);
-    bus_close(&rt->push);
+    for (int i = 0; i < 2; i++) {
+        bus_close(&rt->pull[i]);
+        bus_close(&rt->push[i]);
+    }
     bus_close(&rt->ctl);
     bus_unlink(d->cfg->ep.router_ctl);
     classify_free(&rt->classify);

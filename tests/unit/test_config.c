@@ -33,6 +33,11 @@ static void test_defaults(void)
     CHECK_STR("state dir beside config", c->state_dir, want);
     snprintf(want, sizeof want, "ipc://%s/var/run/submit.sock", dir);
     CHECK_STR("submit endpoint", c->ep.submit, want);
+    snprintf(want, sizeof want, "ipc://%s/var/run/route-large.sock", dir);
+    CHECK_STR("large route lane endpoint", c->ep.route_large, want);
+    snprintf(want, sizeof want, "ipc://%s/var/run/archive-large.sock", dir);
+    CHECK_STR("large archive lane endpoint", c->ep.archive_large, want);
+    CHECK_INT("large lane: 8 MB of 64 KB reports", config_large_hwm(c), 128);
     snprintf(want, sizeof want, "%s/rules.json", dir);
     CHECK_STR("rules path", c->rules_path, want);
     CHECK_STR("timezone", c->timezone, "Asia/Shanghai");
@@ -69,6 +74,25 @@ static void test_overrides(void)
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
     CHECK_STR("env state dir", c ? c->state_dir : NULL, "/tmp/sd-env");
     unsetenv("MINYI_STATE_DIR");
+    config_free(&c);
+}
+
+/* The lanes: which messages are large, and the large lane's depth. */
+static void test_lanes(void)
+{
+    struct config *c = NULL;
+    char err[512] = "";
+    CHECK(!config_lane_large(CONFIG_LANE_SMALL), "8 KB is the ordinary lane");
+    CHECK(config_lane_large(CONFIG_LANE_SMALL + 1), "over 8 KB is the large lane");
+    const char *p = write_file("l.json", "{\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
+                                         "\"endpoints\":{\"route_large\":\"tcp://127.0.0.1:6001\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
+    CHECK_INT("small reports: no deeper than limits.hwm", c ? config_large_hwm(c) : -1, 300);
+    CHECK_STR("large lane endpoint set", c ? c->ep.route_large : NULL, "tcp://127.0.0.1:6001");
+    config_free(&c);
+    p = write_file("l2.json", "{\"limits\":{\"max_report_bytes\":100000000}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
+    CHECK_INT("huge reports: at least 8 deep", c ? config_large_hwm(c) : -1, 8);
     config_free(&c);
 }
 
@@ -132,6 +156,7 @@ int main(void)
         return 1;
     test_defaults();
     test_overrides();
+    test_lanes();
     test_errors();
     test_roster();
     char cmd[600];

@@ -151,6 +151,7 @@ jq -r '
   "submit ack p50 / p99 at half rate        \(.pipeline.submit_ack_p50_ms) / \(.pipeline.submit_ack_p99_ms) ms",
   "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
   "router alone, default rules (\(.router.topics // "?") topics)  \(.router.reports_per_s // "n/a") reports/s  (\(.router.tags_per_report // "?") tags, \(.router.tags_bytes_per_report // "?") bytes a report)",
+  "Hyperscan pass alone, 65 / 1,000 topics  \(.router.scan_only_reports_per_s // "n/a") / \(.router.scan_only_1000_reports_per_s // "n/a") reports/s  (the router'"'"'s ceiling)",
   "router alone, 15 / 100 topics            \(.router.topics_15_reports_per_s // "n/a") / \(.router.topics_100_reports_per_s // "n/a") reports/s",
   "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s  (\(if .router.topics_1000_reports_per_s then (.router.reports_per_s / .router.topics_1000_reports_per_s * 10 | round / 10) else "?" end)x slower, \(.router.tags_per_report_1000 // "?") tags)",
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",

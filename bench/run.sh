@@ -61,7 +61,18 @@ rate=$(echo "$N / ($t1 - $t0)" | bc -l)
 half=$(printf '%.0f' "$(echo "$rate / 2" | bc -l)")
 hn=$(( half * 10 )); [ "$hn" -gt 40000 ] && hn=40000
 say "bench: pipeline at half rate ($half/s, $hn reports)"
+sync_hist() { "$BIN/minyi" -c "$CONF" status --format json | jq -c '.collector.sync.hist_250us // []'; }
+sync0=$(sync_hist)
 halfrun=$("$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$hn" -j 4 -w 64 -r "$half" -p half --corpus "$T/corpus.jsonl")
+sync1=$(sync_hist)
+# The collector's group syncs (write + fdatasync) during the half-rate run:
+# the disk's share of the acknowledgement (a request arriving during a sync
+# waits for it and for its own group's).
+halfsync=$(jq -n --argjson a "$sync0" --argjson b "$sync1" '
+  [range(0; $b | length) as $i | $b[$i] - ($a[$i] // 0)] as $d | ($d | add) as $n |
+  def pct(q): (q * $n | ceil) as $want |
+    first(foreach range(0; $d | length) as $i (0; . + $d[$i]; if . >= $want then ($i + 1) / 4 else empty end));
+  {syncs: $n, p50_ms: pct(0.5), p99_ms: pct(0.99)}')
 wait_archived half "$hn"
 lat=$(sql "SELECT (h.at_us - r.received_us) / 1000.0 FROM reports r JOIN history h ON h.report_id = r.id AND h.event = 'routed' WHERE r.ref LIKE 'half-%' ORDER BY 1")
 arch_p50=$(printf '%s\n' "$lat" | awk '{a[NR]=$1} END {print a[int(NR*0.5)+1]}')
@@ -119,7 +130,7 @@ PY
     [ -n "$backlog_large" ] || backlog_large='{}'
 fi
 
-jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -129,6 +140,7 @@ jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --ar
              submit_ack_p50_ms: $half.ack_p50_ms, submit_ack_p99_ms: $half.ack_p99_ms,
              archived_p50_ms: ($ap50|tonumber), archived_p99_ms: ($ap99|tonumber),
              half_rate_per_s: $half.reports_per_s,
+             spool_sync_half_rate: $halfsync,
              drop_reports_per_s: ($drop|tonumber|round), drop_reports: ($dn|tonumber),
              ratio_to_sqlite_raw: (($rate|tonumber) / $raw.rows_per_s * 100 | round / 100)},
   sqlite_raw: {rows_per_s: $raw.rows_per_s},
@@ -149,6 +161,7 @@ jq -r '
   "pipeline, socket (\(.pipeline.reports))           \(.pipeline.reports_per_s) reports/s  (\(.pipeline.ratio_to_sqlite_raw * 100 | round)% of raw SQLite)",
   "pipeline, drop folder (\(.pipeline.drop_reports))       \(.pipeline.drop_reports_per_s) reports/s",
   "submit ack p50 / p99 at half rate        \(.pipeline.submit_ack_p50_ms) / \(.pipeline.submit_ack_p99_ms) ms",
+  "  the spool'"'"'s syncs meanwhile p50 / p99  \(.pipeline.spool_sync_half_rate.p50_ms) / \(.pipeline.spool_sync_half_rate.p99_ms) ms  (\(.pipeline.spool_sync_half_rate.syncs) syncs: write + fdatasync, 0.25 ms buckets)",
   "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
   "router alone, default rules (\(.router.topics // "?") topics)  \(.router.reports_per_s // "n/a") reports/s  (\(.router.tags_per_report // "?") tags, \(.router.tags_bytes_per_report // "?") bytes a report)",
   "Hyperscan pass alone, 65 / 1,000 topics  \(.router.scan_only_reports_per_s // "n/a") / \(.router.scan_only_1000_reports_per_s // "n/a") reports/s  (the router'"'"'s ceiling)",

@@ -163,6 +163,35 @@ static void collector_reload(struct daemon *d)
     log_info("reload: %s: %zu members", d->cfg->members_path, r->n);
 }
 
+/* The quarter-millisecond bucket below which a share q of the syncs took,
+ * as milliseconds (the bucket's upper edge). */
+static double collector_sync_pct(const struct spool_sync_stats *st, double q)
+{
+    uint64_t want = (uint64_t)(q * (double)st->count + 0.5), seen = 0;
+    for (int i = 0; i < SPOOL_SYNC_BUCKETS; i++)
+        if ((seen += st->hist[i]) >= want && seen > 0)
+            return (i + 1) * SPOOL_SYNC_BUCKET_US / 1000.0;
+    return 0;
+}
+
+/* "sync": {count, p50_ms, p99_ms, max_ms, hist_250us: [...]}: the spool's
+ * group syncs (minyi status shows the scalars; make bench reads the
+ * histogram). */
+static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
+{
+    cJSON *s = cJSON_AddObjectToObject(o, "sync");
+    cJSON_AddNumberToObject(s, "count", (double)st->count);
+    cJSON_AddNumberToObject(s, "p50_ms", collector_sync_pct(st, 0.5));
+    cJSON_AddNumberToObject(s, "p99_ms", collector_sync_pct(st, 0.99));
+    cJSON_AddNumberToObject(s, "max_ms", (double)st->max_us / 1000.0);
+    cJSON *h = cJSON_AddArrayToObject(s, "hist_250us");
+    int last = SPOOL_SYNC_BUCKETS;
+    while (last > 0 && st->hist[last - 1] == 0)
+        last--;
+    for (int i = 0; i < last; i++)
+        cJSON_AddItemToArray(h, cJSON_CreateNumber(st->hist[i]));
+}
+
 static char *collector_status(const struct collector *c)
 {
     cJSON *o = cJSON_CreateObject();
@@ -178,6 +207,7 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "spooled", (double)spool_pending(c->spool));
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
+    collector_status_sync(o, spool_sync_stats(c->spool));
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 #include <unistd.h>
 
@@ -152,10 +153,33 @@ int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errl
     return 0;
 }
 
+static int64_t spool_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void spool_sync_took(struct spool *sp, int64_t us)
+{
+    struct spool_sync_stats *st = &sp->sync_stats;
+    int64_t b = us / SPOOL_SYNC_BUCKET_US;
+    st->hist[b < SPOOL_SYNC_BUCKETS ? b : SPOOL_SYNC_BUCKETS - 1]++;
+    st->count++;
+    if ((uint64_t)us > st->max_us)
+        st->max_us = (uint64_t)us;
+}
+
+const struct spool_sync_stats *spool_sync_stats(const struct spool *sp)
+{
+    return &sp->sync_stats;
+}
+
 int spool_sync(struct spool *sp, char *err, size_t errlen)
 {
     if (sp->unsynced == 0)
         return 0;
+    int64_t t0 = spool_mono_us();
     if (spool_write_buffered(sp, err, errlen) < 0)
         return -1;
     if (fdatasync(sp->fd) < 0) {
@@ -163,6 +187,7 @@ int spool_sync(struct spool *sp, char *err, size_t errlen)
         spool_rollback(sp);
         return -1;
     }
+    spool_sync_took(sp, spool_mono_us() - t0);
     struct spool_seg *a = spool_active(sp);
     sp->pending += sp->unsynced;
     sp->unsynced = 0;

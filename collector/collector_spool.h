@@ -123,6 +123,18 @@ const char *spool_last_id(const struct spool *sp);
 /* Number of segment files (for status and tests). */
 size_t spool_segments(const struct spool *sp);
 
+/* How long each group's sync (its write and fdatasync) took, since start:
+ * hist[i] counts syncs of i to i + 1 quarter milliseconds, the last bucket
+ * everything longer.  For status: the disk's share of a member's wait. */
+#define SPOOL_SYNC_BUCKETS 128
+#define SPOOL_SYNC_BUCKET_US 250
+struct spool_sync_stats {
+    uint64_t count;
+    uint64_t max_us;
+    uint32_t hist[SPOOL_SYNC_BUCKETS];
+};
+const struct spool_sync_stats *spool_sync_stats(const struct spool *sp);
+
 /* CRC-32 (IEEE 802.3) of buf, as the spool's record headers use it. */
 uint32_t spool_crc32(const void *buf, size_t len);
 

@@ -77,6 +77,7 @@ struct spool {
     size_t wlen, wcap;
     char last_id[SPOOL_ID_MAX + 1];
     struct reaper *reaper;        /* unlinks dead segments off the loop, or NULL */
+    struct spool_sync_stats sync_stats;
 };
 
 static inline void spool_put32(char *p, uint32_t v)

@@ -30,6 +30,8 @@ printf '%s' '{"member":"M010","body":"b"}' >"$T/e.json"
 err=$(minyi submit "$T/e.json" 2>&1 >/dev/null)
 check "missing title is missing_field" sh -c "printf '%s' '$err' | grep -q missing_field"
 
+check_eq "status counts the spool's syncs (one per group, two groups so far or more)" \
+    "$(minyi status --format json | jq '.collector.sync.count >= 2 and (.collector.sync.hist_250us | add) == .collector.sync.count')" true
 check_eq "archive holds each report once" "$(sql "SELECT count(*) FROM reports")" 2
 check "collector still serves" sh -c "'$BIN/minyi' -c '$CONF' submit '$T/a.json' >/dev/null 2>&1"
 finish

@@ -398,6 +398,29 @@ static void test_backlog(void)
     spool_close(&sp);
 }
 
+/* Every group sync is timed once; a sync with nothing to write is not. */
+static void test_sync_stats(void)
+{
+    struct spool *sp = NULL;
+    char err[256];
+    const char *dir = case_dir();
+    if (!reopen(&sp, dir, 1 << 20))
+        return;
+    for (long g = 0; g < 5; g++) {
+        put(sp, 10 * g + 1, 0);
+        put(sp, 10 * g + 2, 0);
+        CHECK(spool_sync(sp, err, sizeof err) == 0, "sync %ld: %s", g, err);
+    }
+    CHECK(spool_sync(sp, err, sizeof err) == 0, "an empty sync: %s", err);
+    const struct spool_sync_stats *st = spool_sync_stats(sp);
+    uint64_t sum = 0;
+    for (int i = 0; i < SPOOL_SYNC_BUCKETS; i++)
+        sum += st->hist[i];
+    CHECK_INT("five groups, five timed syncs", st->count, 5);
+    CHECK_INT("the histogram holds each once", sum, 5);
+    spool_close(&sp);
+}
+
 int main(void)
 {
     root = mkdtemp(tmpl);
@@ -410,6 +433,7 @@ int main(void)
     test_big_group();
     test_write_failure();
     test_backlog();
+    test_sync_stats();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)

@@ -236,21 +236,18 @@ static void eval_print_table(const struct eval *e, const cJSON *o, const char *f
 }
 
 /* Route every row; predicted[i] is an owned category or "unrouted". */
-static int eval_predict(const struct cli *c, const struct classify *cl,
-                        const struct cli_rules_rows *rows, char **predicted)
+static void eval_predict(const struct classify *cl, const struct cli_rules_rows *rows,
+                         char **predicted)
 {
     for (size_t i = 0; i < rows->n; i++) {
         struct report *r = report_new();
         r->title = xstrdup(rows->v[i].title);
         r->body = xstrdup(rows->v[i].body);
-        int rc = classify_report(cl, r, NULL);
+        classify_report(cl, r, NULL);
         predicted[i] = xstrdup(r->ntags && r->tags[0].category ? r->tags[0].category
                                                                : EVAL_UNROUTED);
         report_free(&r);
-        if (rc < 0)
-            return cli_fail(c, "%s: internal error while matching", rows->v[i].id);
     }
-    return 0;
 }
 
 static void eval_free(struct eval *e, char **predicted, size_t n)
@@ -285,7 +282,8 @@ int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **arg
         rc = cli_fail(c, "%s: no rows labelled with \"%s\"", pos[0], field);
     struct eval e = {0};
     char **predicted = rc ? NULL : xcalloc(rows.n + 1, sizeof *predicted);
-    if (rc == 0 && (rc = eval_predict(c, cl, &rows, predicted)) == 0) {
+    if (rc == 0) {
+        eval_predict(cl, &rows, predicted);
         eval_count(&e, &rows, predicted);
         cJSON *o = eval_json(&e, &rows, show_errors);
         if (!strcmp(c->format, "json"))

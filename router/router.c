@@ -171,8 +171,7 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         rt->bad++;
         return;
     }
-    if (classify_report(rt->classify, r, &rt->st) < 0)
-        log_error("%s: internal error while matching, sent to triage", r->id);
+    classify_report(rt->classify, r, &rt->st);
     if (router_forward(rt, body, len, r) < 0) {
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {

@@ -521,8 +521,8 @@ static void classify_field_set(struct classify_field *f, const char *name, const
     }
 }
 
-int classify_report(const struct classify *c, struct report *r,
-                    struct classify_stats *st)
+void classify_report(const struct classify *c, struct report *r,
+                     struct classify_stats *st)
 {
     const struct rules *rules = c->rules;
     struct classify_scratch *x = c->x;
@@ -548,7 +548,6 @@ int classify_report(const struct classify *c, struct report *r,
         st->reports++;
         st->tagged += n > 0;
     }
-    return 0;
 }
 
 size_t classify_warnings(const struct classify *c, struct rules_errors *warns)

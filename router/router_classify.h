@@ -71,9 +71,9 @@ const struct rules *classify_rules(const struct classify *c);
 size_t classify_npatterns(const struct classify *c);
 
 /* Tag r (its title and body) and set r->committee, replacing any tags and
- * committee it had; st (may be NULL) is updated.  Returns 0, or -1 only on an
- * internal error (r is then left with no tags and the triage committee). */
-int classify_report(const struct classify *c, struct report *r,
+ * committee it had; st (may be NULL) is updated.  Cannot fail: its scratch
+ * space and match data were made by classify_new. */
+void classify_report(const struct classify *c, struct report *r,
                      struct classify_stats *st);
 
 /* Append warnings for rules that compile but cannot work as meant:

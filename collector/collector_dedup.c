@@ -16,6 +16,7 @@
  */
 #include "collector_dedup.h"
 #include "collector_dedup_index.h"
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
@@ -308,20 +309,6 @@ static int dedup_decode(const char *p, uint64_t *tag, int64_t *id_us)
     return 0;
 }
 
-static int dedup_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w == 0 ? (errno = EIO, -1) : -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int dedup_flush(struct dedup *d, char *err, size_t errlen)
 {
     d->ncommitted = d->nbuf;
@@ -331,7 +318,7 @@ int dedup_flush(struct dedup *d, char *err, size_t errlen)
     char *bytes = xmalloc(n);
     for (size_t i = 0; i < d->nbuf; i++)
         dedup_encode(bytes + i * DEDUP_REC, d->buf[i].tag, d->buf[i].id_us);
-    int rc = dedup_write_all(d->fd, bytes, n) < 0 ? -1 : fdatasync(d->fd);
+    int rc = write_all(d->fd, bytes, n) < 0 ? -1 : fdatasync(d->fd);
     free(bytes);
     if (rc < 0) {
         snprintf(err, errlen, "dedup: %s: %s", d->path, strerror(errno));
@@ -412,13 +399,13 @@ static int dedup_compact(struct dedup *d, int64_t now_us)
         dedup_encode(buf + n, s->tag, s->id_us);
         n += DEDUP_REC;
         if (n == sizeof buf) {
-            rc = dedup_write_all(fd, buf, n);
+            rc = write_all(fd, buf, n);
             d->journal_size += n;
             n = 0;
         }
     }
     if (rc == 0 && n) {
-        rc = dedup_write_all(fd, buf, n);
+        rc = write_all(fd, buf, n);
         d->journal_size += n;
     }
     if (rc == 0)

@@ -7,6 +7,7 @@
  * What a record means: the collector.  Duplicates: collector_dedup.
  */
 #include "collector_spool_impl.h"
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <assert.h>
@@ -120,7 +121,7 @@ static int spool_write_buffered(struct spool *sp, char *err, size_t errlen)
 {
     if (sp->wlen == 0)
         return 0;
-    if (spool_write_all(sp->fd, sp->wbuf, sp->wlen) < 0) {
+    if (write_all(sp->fd, sp->wbuf, sp->wlen) < 0) {
         spool_err(err, errlen, "write");
         spool_rollback(sp);
         return -1;

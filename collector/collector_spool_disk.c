@@ -4,6 +4,7 @@
  * collector_spool.c; the shared state in collector_spool_impl.h. */
 #include "collector_spool_impl.h"
 #include "collector_reaper.h"
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <dirent.h>
@@ -39,22 +40,6 @@ int spool_fsync_dir(const char *dir)
     return rc;
 }
 
-int spool_write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* ---- segment table ---- */
 
@@ -154,7 +139,7 @@ int spool_acks_write(struct spool *sp)
 {
     int rc = 0;
     if (sp->alen && sp->ack_fd >= 0)
-        rc = spool_write_all(sp->ack_fd, sp->abuf, sp->alen);
+        rc = write_all(sp->ack_fd, sp->abuf, sp->alen);
     else if (sp->alen)
         rc = (errno = EBADF, -1);  /* the .ack file could not be opened */
     sp->alen = 0;

@@ -2,6 +2,7 @@
  * most PIPE_BUF bytes, so that lines from several processes sharing a pipe
  * never interleave.  Buffered mode: see log.h. */
 #include "log.h"
+#include "fileio.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -19,15 +20,7 @@ static size_t log_len;
 
 static void log_write(const char *s, size_t n)
 {
-    while (n > 0) {
-        ssize_t w = write(STDERR_FILENO, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;                    /* nowhere to log: drop it */
-        s += w;
-        n -= (size_t)w;
-    }
+    (void)write_all(STDERR_FILENO, s, n);   /* failing: nowhere to log, dropped */
 }
 
 void log_flush(void)

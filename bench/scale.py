@@ -13,8 +13,12 @@ committees = ["tian", "jingji", "nongye", "renhuan", "chengjian", "jiaoke", "she
 topics = [("property_mgmt", "城乡建设"), ("public_transit", "交通运输"), ("schools", "教育文体"),
           ("hospital", "卫生计生"), ("wages", "劳动和社会保障"), ("noise", "环境保护")]
 outcomes = ["adopted", "forwarded", "filed", "declined"]
+# the page size minyi-archiver gives a new archive (STORE_NEW_PAGE_SIZE in
+# archiver/archiver_store.c); SCALE_PAGE_SIZE to try another
+page = int(os.environ.get("SCALE_PAGE_SIZE", "32768"))
 con = sqlite3.connect(db)
-con.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;" + schema)
+con.executescript(f"PRAGMA page_size={page}; PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"
+                  + schema)
 rnd = random.Random(7)
 t0 = time.time()
 start = 1767196800  # 2026-01-01T00:00:00+08:00

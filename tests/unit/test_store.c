@@ -216,14 +216,14 @@ static void test_migrate(void)
     free(path);
 }
 
-/* A new archive has 16 KB pages and one history event per stored report. */
+/* A new archive has 32 KB pages and one history event per stored report. */
 static void test_page_size(void)
 {
     char *cmd = xasprintf("sqlite3 %s/archive.db \"PRAGMA page_size; SELECT count(*) = "
                           "(SELECT count(*) FROM reports) FROM history WHERE event IN "
-                          "('routed', 'imported')\" | tr '\\n' ' ' | grep -qx '16384 1 '",
+                          "('routed', 'imported')\" | tr '\\n' ' ' | grep -qx '32768 1 '",
                           dir);
-    CHECK_INT("new archive: 16 KB pages, one routed or imported event a report", system(cmd), 0);
+    CHECK_INT("new archive: 32 KB pages, one routed or imported event a report", system(cmd), 0);
     free(cmd);
 }
 

@@ -185,11 +185,12 @@ static int archiver_decode(const struct bus_msg *m, struct routed *x,
 
 /* Read waiting reports of one lane into the batch (up to batch_max, and
  * about ARCHIVER_BATCH_BYTES). */
-static void archiver_read(struct archiver *a, const struct config *cfg, struct bus_sock *lane)
+static void archiver_read(struct archiver *a, const struct config *cfg, int lane)
 {
     struct bus_msg m = {0};
     while (a->nbatch < (size_t)cfg->limits.batch_max && a->batch_bytes < ARCHIVER_BATCH_BYTES &&
-           bus_recv(lane, &m, 1) == 0) {
+           bus_recv(a->pull[lane], &m, 1) == 0) {
+        a->st.large += lane;
         for (size_t i = 0; i < bus_msg_parts(&m); i++) {
             size_t len = 0;
             bus_msg_part(&m, i, &len);
@@ -318,8 +319,8 @@ static void archiver_step(struct daemon *d, long timeout_ms)
         return;
     /* the lanes take turns at being read first, so neither waits forever
      * behind a full batch of the other */
-    archiver_read(a, d->cfg, a->pull[a->first_lane]);
-    archiver_read(a, d->cfg, a->pull[!a->first_lane]);
+    archiver_read(a, d->cfg, a->first_lane);
+    archiver_read(a, d->cfg, !a->first_lane);
     a->first_lane = !a->first_lane;
     if (a->nbatch)
         archiver_flush(a, d->cfg);

@@ -264,6 +264,7 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "batches", (double)st->batches);
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
+    cJSON_AddNumberToObject(o, "large", (double)st->large);
     return reply_ok(o);
 }
 

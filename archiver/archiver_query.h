@@ -23,6 +23,7 @@ struct store;
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
+    unsigned long large;          /* messages received on the large lane */
 };
 
 struct query_ctx {

@@ -43,13 +43,13 @@ static const char store_migrate_1[] =
 /* Cache: a batch's dirty pages (its rows and every index leaf they touch)
  * stay in memory until COMMIT instead of spilling to the WAL mid-batch. */
 #define STORE_CACHE_KB "20000"
-/* Checkpoint every 500 pages (16 MB of WAL at 32 KB pages, as SQLite's
- * default 1,000 pages is at 16 KB).  Every 64 MB copied an index page back
- * less often but made each checkpoint's fsync flush 64 MB, and the collector's
- * fdatasync waited behind it on the same disk: submit-ack p99 at half rate
- * 12.5 ms instead of 8.7 ms, for no throughput `make bench` could tell
- * apart. */
-#define STORE_CHECKPOINT_PAGES "500"
+/* Checkpoint every 16 MB of WAL, whatever the archive's page size (500
+ * pages of 32 KB; an older archive's 4 or 16 KB pages count up to the
+ * same).  Every 64 MB copied an index page back less often but made each
+ * checkpoint's fsync flush 64 MB, and the collector's fdatasync waited
+ * behind it on the same disk: submit-ack p99 at half rate 12.5 ms instead
+ * of 8.7 ms, for no throughput `make bench` could tell apart. */
+#define STORE_CHECKPOINT_BYTES (16 << 20)
 #define REPORT_COLS "id, member, title, body, ref, submitted_at, received_at, source, " \
                     "committee, routed_committee, state, outcome, note, lease_until_us, " \
                     "lease_owner, extra, topics"
@@ -197,15 +197,22 @@ void store_month(int64_t us, char out[8])
 
 /* ---- open and close ---- */
 
+/* The integer a pragma reads back ("PRAGMA page_size"), or def. */
+static int store_pragma_int(sqlite3 *db, const char *pragma, int def)
+{
+    sqlite3_stmt *q;
+    int v = def;
+    if (sqlite3_prepare_v2(db, pragma, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
 /* Bring an older archive to STORE_SCHEMA_VERSION.  0, or -1 with *msg. */
 static int store_migrate(sqlite3 *db, char **msg)
 {
-    sqlite3_stmt *q;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        version = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
+    int version = store_pragma_int(db, "PRAGMA user_version", 0);
     if (version > STORE_SCHEMA_VERSION) {
         *msg = sqlite3_mprintf("the archive has schema version %d, newer than this "
                                "minyi (%d)", version, STORE_SCHEMA_VERSION);
@@ -224,8 +231,7 @@ static int store_setup(struct store *s, char *err, size_t errlen)
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
     if (sqlite3_exec(s->db, "PRAGMA page_size=" STORE_NEW_PAGE_SIZE "; "
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                            "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-" STORE_CACHE_KB "; "
-                            "PRAGMA wal_autocheckpoint=" STORE_CHECKPOINT_PAGES ";",
+                            "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-" STORE_CACHE_KB ";",
                      NULL, NULL, &msg) != SQLITE_OK ||
         store_migrate(s->db, &msg) < 0 ||
         sqlite3_exec(s->db, archiver_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -236,6 +242,8 @@ static int store_setup(struct store *s, char *err, size_t errlen)
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", STORE_SCHEMA_VERSION);
     sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+    int page = store_pragma_int(s->db, "PRAGMA page_size", 4096);
+    sqlite3_wal_autocheckpoint(s->db, STORE_CHECKPOINT_BYTES / (page > 0 ? page : 4096));
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK) {

@@ -61,7 +61,11 @@ rate=$(echo "$N / ($t1 - $t0)" | bc -l)
 half=$(printf '%.0f' "$(echo "$rate / 2" | bc -l)")
 hn=$(( half * 10 )); [ "$hn" -gt 40000 ] && hn=40000
 say "bench: pipeline at half rate ($half/s, $hn reports)"
-sync_hist() { "$BIN/minyi" -c "$CONF" status --format json | jq -c '.collector.sync.hist_250us // []'; }
+sync_hist() {
+    local h
+    h=$("$BIN/minyi" -c "$CONF" status --format json | jq -c '.collector.sync.hist_250us // []')
+    echo "${h:-[]}"
+}
 sync0=$(sync_hist)
 halfrun=$("$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$hn" -j 4 -w 64 -r "$half" -p half --corpus "$T/corpus.jsonl")
 sync1=$(sync_hist)
@@ -69,10 +73,11 @@ sync1=$(sync_hist)
 # the disk's share of the acknowledgement (a request arriving during a sync
 # waits for it and for its own group's).
 halfsync=$(jq -n --argjson a "$sync0" --argjson b "$sync1" '
-  [range(0; $b | length) as $i | $b[$i] - ($a[$i] // 0)] as $d | ($d | add) as $n |
+  [range(0; $b | length) as $i | $b[$i] - ($a[$i] // 0)] as $d | ($d | add // 0) as $n |
   def pct(q): (q * $n | ceil) as $want |
     first(foreach range(0; $d | length) as $i (0; . + $d[$i]; if . >= $want then ($i + 1) / 4 else empty end));
-  {syncs: $n, p50_ms: pct(0.5), p99_ms: pct(0.99)}')
+  if $n > 0 then {syncs: $n, p50_ms: pct(0.5), p99_ms: pct(0.99)} else {syncs: 0} end') || halfsync='{}'
+[ -n "$halfsync" ] || halfsync='{}'
 wait_archived half "$hn"
 lat=$(sql "SELECT (h.at_us - r.received_us) / 1000.0 FROM reports r JOIN history h ON h.report_id = r.id AND h.event = 'routed' WHERE r.ref LIKE 'half-%' ORDER BY 1")
 arch_p50=$(printf '%s\n' "$lat" | awk '{a[NR]=$1} END {print a[int(NR*0.5)+1]}')
@@ -161,10 +166,10 @@ jq -r '
   "pipeline, socket (\(.pipeline.reports))           \(.pipeline.reports_per_s) reports/s  (\(.pipeline.ratio_to_sqlite_raw * 100 | round)% of raw SQLite)",
   "pipeline, drop folder (\(.pipeline.drop_reports))       \(.pipeline.drop_reports_per_s) reports/s",
   "submit ack p50 / p99 at half rate        \(.pipeline.submit_ack_p50_ms) / \(.pipeline.submit_ack_p99_ms) ms",
-  "  the spool'"'"'s syncs meanwhile p50 / p99  \(.pipeline.spool_sync_half_rate.p50_ms) / \(.pipeline.spool_sync_half_rate.p99_ms) ms  (\(.pipeline.spool_sync_half_rate.syncs) syncs: write + fdatasync, 0.25 ms buckets)",
+  "  the spool'"'"'s syncs meanwhile p50 / p99  \(.pipeline.spool_sync_half_rate.p50_ms) / \(.pipeline.spool_sync_half_rate.p99_ms) ms  (\(.pipeline.spool_sync_half_rate.syncs // "?") syncs: write + fdatasync; upper edges of 0.25 ms buckets)",
   "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
   "router alone, default rules (\(.router.topics // "?") topics)  \(.router.reports_per_s // "n/a") reports/s  (\(.router.tags_per_report // "?") tags, \(.router.tags_bytes_per_report // "?") bytes a report)",
-  "Hyperscan pass alone, 65 / 1,000 topics  \(.router.scan_only_reports_per_s // "n/a") / \(.router.scan_only_1000_reports_per_s // "n/a") reports/s  (the router'"'"'s ceiling)",
+  "Hyperscan pass alone, \(.router.topics // "?") / 1,000 topics  \(if (.router.scan_only_reports_per_s // 0) > 0 then .router.scan_only_reports_per_s else "n/a" end) / \(if (.router.scan_only_1000_reports_per_s // 0) > 0 then .router.scan_only_1000_reports_per_s else "n/a" end) reports/s  (the router'"'"'s ceiling)",
   "router alone, 15 / 100 topics            \(.router.topics_15_reports_per_s // "n/a") / \(.router.topics_100_reports_per_s // "n/a") reports/s",
   "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s  (\(if .router.topics_1000_reports_per_s then (.router.reports_per_s / .router.topics_1000_reports_per_s * 10 | round / 10) else "?" end)x slower, \(.router.tags_per_report_1000 // "?") tags)",
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",

@@ -104,7 +104,8 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
     /* twice the report limit: a bit over it is answered too_large, far over
      * it (a hostile client) is cut off by ZeroMQ before it costs memory.  A
      * connection has at most COLLECTOR_SUBMIT_HWM requests queued here (2 MB
-     * of the largest reports); more wait on the member's side. */
+     * of the largest reports, 4 MB of the largest messages ZeroMQ lets in);
+     * more wait on the member's side. */
     struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
                               .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
     struct bus_opts ctl = {.maxmsgsize = COLLECTOR_CTL_MAX};
@@ -163,17 +164,6 @@ static void collector_reload(struct daemon *d)
     log_info("reload: %s: %zu members", d->cfg->members_path, r->n);
 }
 
-/* The quarter-millisecond bucket below which a share q of the syncs took,
- * as milliseconds (the bucket's upper edge). */
-static double collector_sync_pct(const struct spool_sync_stats *st, double q)
-{
-    uint64_t want = (uint64_t)(q * (double)st->count + 0.5), seen = 0;
-    for (int i = 0; i < SPOOL_SYNC_BUCKETS; i++)
-        if ((seen += st->hist[i]) >= want && seen > 0)
-            return (i + 1) * SPOOL_SYNC_BUCKET_US / 1000.0;
-    return 0;
-}
-
 /* "sync": {count, p50_ms, p99_ms, max_ms, hist_250us: [...]}: the spool's
  * group syncs (minyi status shows the scalars; make bench reads the
  * histogram). */
@@ -181,8 +171,8 @@ static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
 {
     cJSON *s = cJSON_AddObjectToObject(o, "sync");
     cJSON_AddNumberToObject(s, "count", (double)st->count);
-    cJSON_AddNumberToObject(s, "p50_ms", collector_sync_pct(st, 0.5));
-    cJSON_AddNumberToObject(s, "p99_ms", collector_sync_pct(st, 0.99));
+    cJSON_AddNumberToObject(s, "p50_ms", spool_sync_pct(st, 0.5) / 1000.0);
+    cJSON_AddNumberToObject(s, "p99_ms", spool_sync_pct(st, 0.99) / 1000.0);
     cJSON_AddNumberToObject(s, "max_ms", (double)st->max_us / 1000.0);
     cJSON *h = cJSON_AddArrayToObject(s, "hist_250us");
     int last = SPOOL_SYNC_BUCKETS;
@@ -202,6 +192,7 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "rejected", (double)c->st.rejected);
     cJSON_AddNumberToObject(o, "busy", (double)c->st.busy);
     cJSON_AddNumberToObject(o, "forwarded", (double)c->st.forwarded);
+    cJSON_AddNumberToObject(o, "sent_large", (double)c->st.sent_large);
     cJSON_AddNumberToObject(o, "resent", (double)c->st.resent);
     cJSON_AddNumberToObject(o, "confirmed", (double)c->st.confirmed);
     cJSON_AddNumberToObject(o, "spooled", (double)spool_pending(c->spool));

@@ -38,6 +38,7 @@ struct intake_wait {
 
 struct collector_stats {
     unsigned long accepted, duplicates, rejected, busy, forwarded, resent, confirmed;
+    unsigned long sent_large;     /* sends (and resends) on the large lane */
 };
 
 struct collector {
@@ -55,6 +56,9 @@ struct collector {
     int64_t last_us;              /* the last id handed out, in µs */
     int64_t next_rescan_ms;
     int route_blocked;            /* a lane to the routers takes no more now */
+    int blocked_lane;             /* which: 1 the large one */
+    int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
+    int blocked_warned;           /* and said so */
     struct collector_stats st;
 };
 

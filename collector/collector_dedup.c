@@ -318,7 +318,7 @@ int dedup_flush(struct dedup *d, char *err, size_t errlen)
     char *bytes = xmalloc(n);
     for (size_t i = 0; i < d->nbuf; i++)
         dedup_encode(bytes + i * DEDUP_REC, d->buf[i].tag, d->buf[i].id_us);
-    int rc = write_all(d->fd, bytes, n) < 0 ? -1 : fdatasync(d->fd);
+    int rc = fileio_write_all(d->fd, bytes, n) < 0 ? -1 : fdatasync(d->fd);
     free(bytes);
     if (rc < 0) {
         snprintf(err, errlen, "dedup: %s: %s", d->path, strerror(errno));
@@ -399,13 +399,13 @@ static int dedup_compact(struct dedup *d, int64_t now_us)
         dedup_encode(buf + n, s->tag, s->id_us);
         n += DEDUP_REC;
         if (n == sizeof buf) {
-            rc = write_all(fd, buf, n);
+            rc = fileio_write_all(fd, buf, n);
             d->journal_size += n;
             n = 0;
         }
     }
     if (rc == 0 && n) {
-        rc = write_all(fd, buf, n);
+        rc = fileio_write_all(fd, buf, n);
         d->journal_size += n;
     }
     if (rc == 0)

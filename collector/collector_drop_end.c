@@ -115,7 +115,7 @@ static int drop_end_write_new(int rejfd, const char *name, const char *text)
                     0644);
     if (fd < 0)
         return -1;
-    int ok = write_all(fd, text, len) == 0 && fdatasync(fd) == 0;
+    int ok = fileio_write_all(fd, text, len) == 0 && fdatasync(fd) == 0;
     close(fd);
     int rc = ok ? linkat(rejfd, tmp, rejfd, name, 0) : -1;
     int saved = errno;

@@ -3,11 +3,13 @@
  *
  * The window (collector_flight) holds at most limits.inflight_max reports
  * sent but not confirmed.  A report over 8 KB goes on the large lane
- * (config.h), whose queue is bounded in bytes.  Sending never blocks: at the router's high-water
- * mark (or with no router at all) the report stays due and is tried again
- * at the next turn, so the collector keeps answering members meanwhile.  A
- * report not confirmed within limits.resend_ms is sent again (backing off);
- * the archive stores an id once, so a copy costs only work.
+ * (config.h), whose queue is bounded in bytes.  Sending never blocks: at a
+ * lane's high-water mark (or with no router at all) the report stays due
+ * and is tried again at the next turn, so the collector keeps answering
+ * members meanwhile; a lane that takes nothing for longer than the resend
+ * interval is logged.  A report not confirmed within limits.resend_ms is
+ * sent again (backing off); the archive stores an id once, so a copy costs
+ * only work.
  *
  * A confirmation {"v":1,"confirm":[ID...]} arrives only after the archive's
  * transaction committed.  For each id in the window: remove its drop file
@@ -28,16 +30,44 @@
 #include <string.h>
 
 /* Send one record on its lane; 0, or -1 when that lane takes no more now
- * (then nothing more is sent this turn: the spool's order is kept). */
+ * (then nothing more is sent this turn, on either lane: when one lane is
+ * full the routers or the archive are behind, and the rest can wait). */
 static int forward_send(struct collector *c, const struct spool_rec *rec)
 {
-    struct bus_sock *lane = config_lane_large(rec->len) ? c->route_large : c->route;
-    if (bus_send(lane, rec->data, rec->len, 1) == 0)
+    int large = config_lane_large(rec->len);
+    if (bus_send(large ? c->route_large : c->route, rec->data, rec->len, 1) == 0) {
+        c->st.sent_large += large;
         return 0;
+    }
     if (errno != EAGAIN && errno != EINTR)
         log_warn("%s: cannot send to the router: %s", rec->id, strerror(errno));
     c->route_blocked = 1;
+    c->blocked_lane = large;
     return -1;
+}
+
+/* Say so once when a lane has been full and taken nothing for longer than
+ * the resend interval (a router down, or a lane's endpoint nobody listens
+ * on), and again when reports move.  moved: this turn sent something. */
+static void forward_watch(struct collector *c, int64_t now, int moved)
+{
+    if (!c->route_blocked || moved) {
+        if (c->blocked_warned)
+            log_info("the routers take reports again");
+        c->blocked_since_ms = 0;
+        c->blocked_warned = 0;
+        return;
+    }
+    if (!c->blocked_since_ms)
+        c->blocked_since_ms = now;
+    if (!c->blocked_warned && now - c->blocked_since_ms > c->cfg->limits.resend_ms) {
+        log_warn("the %s lane to the routers (%s) has taken nothing for %lld ms: "
+                 "is a router running, and the archive keeping up?",
+                 c->blocked_lane ? "large" : "ordinary",
+                 c->blocked_lane ? c->cfg->ep.route_large : c->cfg->ep.route,
+                 (long long)(now - c->blocked_since_ms));
+        c->blocked_warned = 1;
+    }
 }
 
 /* Resend what is due, oldest due first, until the router blocks. */
@@ -64,12 +94,10 @@ static void forward_resend(struct collector *c, int64_t now)
     }
 }
 
-void forward_run(struct collector *c)
+/* Send reports newly spooled while the window has room. */
+static void forward_new(struct collector *c, int64_t now)
 {
-    int64_t now = daemon_mono_ms();
     char err[256];
-    c->route_blocked = 0;
-    forward_resend(c, now);
     while (!c->route_blocked &&
            flight_count(c->flight) < (size_t)c->cfg->limits.inflight_max) {
         struct spool_rec rec;
@@ -87,6 +115,16 @@ void forward_run(struct collector *c)
         c->st.forwarded++;
         flight_sent(c->flight, e, now, c->cfg->limits.resend_ms);
     }
+}
+
+void forward_run(struct collector *c)
+{
+    int64_t now = daemon_mono_ms();
+    unsigned long sent = c->st.forwarded + c->st.resent;
+    c->route_blocked = 0;
+    forward_resend(c, now);
+    forward_new(c, now);
+    forward_watch(c, now, c->st.forwarded + c->st.resent != sent);
 }
 
 /* The archive committed id: let the file go, then the spool record. */

@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +122,7 @@ static int spool_write_buffered(struct spool *sp, char *err, size_t errlen)
 {
     if (sp->wlen == 0)
         return 0;
-    if (write_all(sp->fd, sp->wbuf, sp->wlen) < 0) {
+    if (fileio_write_all(sp->fd, sp->wbuf, sp->wlen) < 0) {
         spool_err(err, errlen, "write");
         spool_rollback(sp);
         return -1;
@@ -174,6 +175,22 @@ static void spool_sync_took(struct spool *sp, int64_t us)
 const struct spool_sync_stats *spool_sync_stats(const struct spool *sp)
 {
     return &sp->sync_stats;
+}
+
+uint64_t spool_sync_pct(const struct spool_sync_stats *st, double q)
+{
+    double rank = ceil(q * (double)st->count);
+    uint64_t want = rank < 1 ? 1 : (uint64_t)rank, seen = 0;
+    if (st->count == 0)
+        return 0;
+    for (int i = 0; i < SPOOL_SYNC_BUCKETS - 1; i++) {
+        seen += st->hist[i];
+        if (seen >= want) {
+            uint64_t edge = (uint64_t)(i + 1) * SPOOL_SYNC_BUCKET_US;
+            return edge < st->max_us ? edge : st->max_us;
+        }
+    }
+    return st->max_us;
 }
 
 int spool_sync(struct spool *sp, char *err, size_t errlen)

@@ -133,7 +133,13 @@ struct spool_sync_stats {
     uint64_t max_us;
     uint32_t hist[SPOOL_SYNC_BUCKETS];
 };
+/* Borrowed; valid until spool_close. */
 const struct spool_sync_stats *spool_sync_stats(const struct spool *sp);
+/* The q-quantile (0 < q <= 1) of the syncs in µs: the upper edge of the
+ * bucket holding the ceil(q * count)-th shortest, but never more than the
+ * longest sync (which is also the answer in the last, open bucket); 0 when
+ * there were none. */
+uint64_t spool_sync_pct(const struct spool_sync_stats *st, double q);
 
 /* CRC-32 (IEEE 802.3) of buf, as the spool's record headers use it. */
 uint32_t spool_crc32(const void *buf, size_t len);

@@ -40,7 +40,6 @@ int spool_fsync_dir(const char *dir)
     return rc;
 }
 
-
 /* ---- segment table ---- */
 
 struct spool_seg *spool_seg_find(struct spool *sp, uint32_t seq)
@@ -139,7 +138,7 @@ int spool_acks_write(struct spool *sp)
 {
     int rc = 0;
     if (sp->alen && sp->ack_fd >= 0)
-        rc = write_all(sp->ack_fd, sp->abuf, sp->alen);
+        rc = fileio_write_all(sp->ack_fd, sp->abuf, sp->alen);
     else if (sp->alen)
         rc = (errno = EBADF, -1);  /* the .ack file could not be opened */
     sp->alen = 0;

@@ -115,8 +115,6 @@ void spool_err(char *err, size_t errlen, const char *what);
 char *spool_path(const struct spool *sp, uint32_t seq, const char *ext);
 /* fsync a directory so a created file's name is durable. 0 / -1 (errno). */
 int spool_fsync_dir(const char *dir);
-/* write(2) all of p, retrying short writes and EINTR. 0 / -1 (errno). */
-
 /* The segment numbered seq, or NULL (pointer valid until segs[] changes). */
 struct spool_seg *spool_seg_find(struct spool *sp, uint32_t seq);
 /* The active segment (there always is one after spool_open). */

@@ -160,6 +160,17 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
         const char *at = strstr(v, "@STATE@");
         *slot = at ? xasprintf("%.*s%s%s", (int)(at - v), v, c->state_dir, at + 7) : xstrdup(v);
     }
+    /* A pipe's two lanes go to the same peers: a pipe moved elsewhere with
+     * its large lane left on the default socket would take small reports
+     * and hold every large one (and all behind it) for ever. */
+    static const char *const lanes[][2] = {{"route", "route_large"},
+                                           {"archive", "archive_large"}};
+    for (size_t i = 0; i < 2; i++)
+        if (!config_str(o, lanes[i][0], NULL) != !config_str(o, lanes[i][1], NULL))
+            return config_err(err, errlen,
+                              "%s: endpoints: %s and %s must be set together (the ordinary "
+                              "and the large lane of one pipe)",
+                              c->path, lanes[i][0], lanes[i][1]);
     return 0;
 }
 

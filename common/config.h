@@ -76,9 +76,11 @@ struct config {
  * a message of at most CONFIG_LANE_SMALL bytes travels on the ordinary lane,
  * whose queues hold limits.hwm messages (1,000 × 8 KB = 8 MB), a bigger one
  * on the large lane, whose queues hold config_large_hwm() messages
- * (CONFIG_LANE_LARGE_BYTES of the largest reports).  ZeroMQ counts
- * messages, not bytes; the lanes bound every queue in bytes while the
- * everyday small reports keep deep queues (and large archive batches). */
+ * (CONFIG_LANE_LARGE_BYTES of the largest reports; towards the archiver
+ * each also carries its tags, a few KB).  ZeroMQ counts messages, not
+ * bytes; the lanes bound every queue in bytes while the everyday small
+ * reports keep deep queues (and large archive batches).  A pipe's two
+ * endpoints are set together or not at all (config_load checks). */
 #define CONFIG_LANE_SMALL 8192
 #define CONFIG_LANE_LARGE_BYTES (8L << 20)
 /* 1 if a message of len bytes goes on the large lane. */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-int write_all(int fd, const void *p, size_t n)
+int fileio_write_all(int fd, const void *p, size_t n)
 {
     const char *s = p;
     while (n > 0) {

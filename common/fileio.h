@@ -10,6 +10,6 @@
 
 /* Write all n bytes of p to fd, going on after short writes and EINTR.
  * Returns 0, or -1 with errno (EIO when write took nothing). */
-int write_all(int fd, const void *p, size_t n);
+int fileio_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -20,7 +20,7 @@ static size_t log_len;
 
 static void log_write(const char *s, size_t n)
 {
-    (void)write_all(STDERR_FILENO, s, n);   /* failing: nowhere to log, dropped */
+    (void)fileio_write_all(STDERR_FILENO, s, n);   /* failing: nowhere to log */
 }
 
 void log_flush(void)

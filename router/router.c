@@ -11,8 +11,9 @@
  * collector set it aside already, so this is a peer's bug, not a member's).
  * Sending to the archiver blocks at the high-water mark: backpressure flows
  * back to the collector.  A message goes on the large lane when the report
- * and its tags together pass 8 KB (config.h: lanes).  SIGHUP and {"cmd":"reload"} reload the rules; a
- * file with errors leaves the old rules in place. */
+ * and its tags together pass 8 KB (config.h: lanes).  SIGHUP and
+ * {"cmd":"reload"} reload the rules; a file with errors leaves the old
+ * rules in place. */
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -36,6 +37,7 @@ struct router {
     struct bus_sock *pull[2], *push[2], *ctl;   /* [1]: the large lane */
     struct classify_stats st;
     unsigned long routed, bad;
+    unsigned long large_in, large_out;   /* messages on the large lanes */
 };
 
 /* Load and compile the rules file.  0 and *r, *c, or -1 with every error
@@ -141,7 +143,9 @@ static int router_forward(struct router *rt, const char *report, size_t len,
     size_t tlen = strlen(tags);
     const char *topic = r->ntags ? r->tags[0].topic : "";
     const char *category = r->ntags && r->tags[0].category ? r->tags[0].category : "";
-    struct bus_sock *push = rt->push[config_lane_large(len + tlen)];
+    int large = config_lane_large(len + tlen);
+    struct bus_sock *push = rt->push[large];
+    rt->large_out += large;
     int rc = router_send(push, report, len, 1) < 0 ||
                      router_send(push, r->committee, strlen(r->committee), 1) < 0 ||
                      router_send(push, tags, tlen, 1) < 0 ||
@@ -193,6 +197,8 @@ static char *router_status_json(const struct daemon *d)
     cJSON_AddStringToObject(o, "daemon", "router");
     cJSON_AddNumberToObject(o, "routed", (double)rt->routed);
     cJSON_AddNumberToObject(o, "bad", (double)rt->bad);
+    cJSON_AddNumberToObject(o, "large_in", (double)rt->large_in);
+    cJSON_AddNumberToObject(o, "large_out", (double)rt->large_out);
     cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
@@ -267,6 +273,7 @@ static void router_step(struct daemon *d, long timeout_ms)
         for (int i = 0; i < ROUTER_BATCH && !daemon_stopping(); i++) {
             if (bus_recv(rt->pull[lane], &m, 1) < 0)
                 break;
+            rt->large_in += lane;
             router_route(rt, &m);
             bus_msg_clear(&m);
         }

@@ -85,7 +85,8 @@ static void test_lanes(void)
     CHECK(!config_lane_large(CONFIG_LANE_SMALL), "8 KB is the ordinary lane");
     CHECK(config_lane_large(CONFIG_LANE_SMALL + 1), "over 8 KB is the large lane");
     const char *p = write_file("l.json", "{\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
-                                         "\"endpoints\":{\"route_large\":\"tcp://127.0.0.1:6001\"}}");
+                                         "\"endpoints\":{\"route\":\"tcp://127.0.0.1:6000\","
+                                         "\"route_large\":\"tcp://127.0.0.1:6001\"}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
     CHECK_INT("small reports: no deeper than limits.hwm", c ? config_large_hwm(c) : -1, 300);
     CHECK_STR("large lane endpoint set", c ? c->ep.route_large : NULL, "tcp://127.0.0.1:6001");
@@ -93,6 +94,10 @@ static void test_lanes(void)
     p = write_file("l2.json", "{\"limits\":{\"max_report_bytes\":100000000}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
     CHECK_INT("huge reports: at least 8 deep", c ? config_large_hwm(c) : -1, 8);
+    config_free(&c);
+    p = write_file("l3.json", "{\"endpoints\":{\"archive\":\"tcp://10.0.0.2:6000\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "archive_large"),
+          "a pipe moved without its large lane is refused: got \"%s\"", err);
     config_free(&c);
 }
 

@@ -421,6 +421,37 @@ static void test_sync_stats(void)
     spool_close(&sp);
 }
 
+/* spool_sync_pct over hand-made histograms (0.25 ms buckets). */
+static void test_sync_pct(void)
+{
+    static const struct {
+        const char *what;
+        uint32_t b0, b1, b3, blast;      /* counts in buckets 0, 1, 3 and the last */
+        uint64_t max_us;
+        double q;
+        uint64_t want;
+    } cases[] = {
+        {"no syncs", 0, 0, 0, 0, 0, 0.5, 0},
+        {"one sync: never past the longest", 1, 0, 0, 0, 120, 0.99, 120},
+        {"p50 of 2+2: the 2nd, bucket 0", 2, 2, 0, 0, 400, 0.5, 250},
+        {"p50 of 1+2: the 2nd (ceil), bucket 1", 1, 2, 0, 0, 480, 0.5, 480},
+        {"p99 of 51: the 51st, not the 50th", 50, 0, 1, 0, 900, 0.99, 900},
+        {"p99 of 51 with the tail below max", 50, 0, 1, 0, 5000, 0.99, 1000},
+        {"p50 of 100, in bucket 0", 99, 0, 1, 0, 990, 0.5, 250},
+        {"the open last bucket answers the longest", 1, 0, 0, 9, 90000, 0.99, 90000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct spool_sync_stats st = {0};
+        st.hist[0] = cases[i].b0;
+        st.hist[1] = cases[i].b1;
+        st.hist[3] = cases[i].b3;
+        st.hist[SPOOL_SYNC_BUCKETS - 1] = cases[i].blast;
+        st.count = (uint64_t)cases[i].b0 + cases[i].b1 + cases[i].b3 + cases[i].blast;
+        st.max_us = cases[i].max_us;
+        CHECK_INT(cases[i].what, spool_sync_pct(&st, cases[i].q), cases[i].want);
+    }
+}
+
 int main(void)
 {
     root = mkdtemp(tmpl);
@@ -434,6 +465,7 @@ int main(void)
     test_write_failure();
     test_backlog();
     test_sync_stats();
+    test_sync_pct();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)

@@ -5,6 +5,7 @@
  * Not here: which keys go in and when, the journal (collector_dedup.c).
  */
 #include "collector_dedup_index.h"
+#include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
@@ -82,30 +83,12 @@ static uint64_t ix_check(const unsigned char *p, size_t len, uint64_t seed)
 /* Page k of fd into pg.  0, or -1 with errno (EIO for a short file). */
 static int ix_read_page(int fd, uint64_t k, unsigned char *pg)
 {
-    size_t got = 0;
-    while (got < IX_PAGE) {
-        ssize_t r = pread(fd, pg + got, IX_PAGE - got, (off_t)(k * IX_PAGE + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return r == 0 ? (errno = EIO, -1) : -1;
-        got += (size_t)r;
-    }
-    return 0;
+    return fileio_pread_all(fd, pg, IX_PAGE, (off_t)(k * IX_PAGE));
 }
 
 static int ix_write_page(int fd, uint64_t k, const unsigned char *pg)
 {
-    size_t put = 0;
-    while (put < IX_PAGE) {
-        ssize_t w = pwrite(fd, pg + put, IX_PAGE - put, (off_t)(k * IX_PAGE + put));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w == 0 ? (errno = EIO, -1) : -1;
-        put += (size_t)w;
-    }
-    return 0;
+    return fileio_pwrite_all(fd, pg, IX_PAGE, (off_t)(k * IX_PAGE));
 }
 
 /* Records in data page k (1-based) that passes its check, else -1. */

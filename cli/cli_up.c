@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "bus.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
@@ -57,13 +58,6 @@ struct up {
     int stopping, killed, announced;
     int64_t stop_ms;              /* when to SIGKILL */
 };
-
-static int64_t up_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
@@ -145,7 +139,7 @@ static void up_start(struct up *u, struct up_child *ch)
     int p[2];
     ch->restart_ms = 0;
     ch->ready = 0;
-    ch->started_ms = up_now_ms();
+    ch->started_ms = daemon_mono_ms();
     if (pipe2(p, O_CLOEXEC) < 0 || (ch->pid = fork()) < 0) {
         fprintf(stderr, "minyi: up: cannot start %s: %s\n", ch->name, strerror(errno));
         ch->pid = 0;
@@ -176,7 +170,7 @@ static void up_start(struct up *u, struct up_child *ch)
 /* A child ended: relay its last words, log, and schedule its restart. */
 static void up_ended(struct up *u, struct up_child *ch, int status)
 {
-    int64_t now = up_now_ms();
+    int64_t now = daemon_mono_ms();
     if (ch->fd >= 0)
         up_read(u, ch);
     if (ch->fd >= 0) {                /* nothing more is coming from a dead child */
@@ -237,7 +231,7 @@ static void up_stop(struct up *u)
         return;
     }
     u->stopping = 1;
-    u->stop_ms = up_now_ms() + UP_STOP_MS;
+    u->stop_ms = daemon_mono_ms() + UP_STOP_MS;
     for (int i = 0; i < UP_NCHILD; i++)
         u->child[i].restart_ms = 0;
     up_signal_all(u, SIGTERM);
@@ -293,14 +287,14 @@ static void up_loop(struct up *u)
                 who[n] = &u->child[i];
                 pfd[n++] = (struct pollfd){.fd = u->child[i].fd, .events = POLLIN};
             }
-        if (poll(pfd, n, up_timeout(u, up_now_ms())) < 0 && errno != EINTR)
+        if (poll(pfd, n, up_timeout(u, daemon_mono_ms())) < 0 && errno != EINTR)
             break;
         for (nfds_t i = 1; i < n; i++)
             if (pfd[i].revents)
                 up_read(u, who[i]);
         if (pfd[0].revents)
             up_signals(u);
-        int64_t now = up_now_ms();
+        int64_t now = daemon_mono_ms();
         for (int i = 0; i < UP_NCHILD; i++)
             if (u->child[i].restart_ms > 0 && u->child[i].restart_ms <= now)
                 up_start(u, &u->child[i]);

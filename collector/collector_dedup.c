@@ -16,6 +16,7 @@
  */
 #include "collector_dedup.h"
 #include "collector_dedup_index.h"
+#include "daemon.h"
 #include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -158,15 +159,13 @@ static int dedup_spill(struct dedup *d, int64_t now_us, char *err, size_t errlen
         if (d->slot[i].tag)
             d->slot[n++] = d->slot[i];
     qsort(d->slot, n, sizeof *d->slot, dedup_cmp);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = daemon_mono_ms();
     int rc = dedup_index_merge(d->ix, d->slot, n, now_us - d->window_us, d->max_id, err,
                                errlen);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == 0) {
         log_info("dedup: %zu keys merged into the index, %llu there now (%ld ms)", n,
                  (unsigned long long)dedup_index_count(d->ix),
-                 (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+                 (long)(daemon_mono_ms() - t0));
         if (d->nbuf > d->ncommitted)  /* (buf may be NULL when nothing waits) */
             memmove(d->buf, d->buf + d->ncommitted,
                     (d->nbuf - d->ncommitted) * sizeof *d->buf);

@@ -20,6 +20,7 @@
 #include "collector_drop.h"
 #include "collector_decode.h"
 #include "collector_drop_end.h"
+#include "daemon.h"
 #include "log.h"
 #include "report.h"
 #include "xmalloc.h"
@@ -67,13 +68,6 @@ struct drop {
     size_t ndefer;
     int need_walk;
 };
-
-static int64_t drop_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Names left alone until renamed: editors', rsync's and scp's temporaries. */
 static int drop_ignored(const char *name, size_t len)
@@ -159,7 +153,7 @@ static void drop_defer(struct drop *d, const char *rel, int64_t due_ms)
 /* Move deferred names whose time has come back to the queue. */
 static void drop_undefer(struct drop *d)
 {
-    int64_t now = drop_mono_ms();
+    int64_t now = daemon_mono_ms();
     size_t kept = 0;
     for (size_t i = 0; i < d->ndefer; i++) {
         if (d->defer[i].due_ms <= now)
@@ -181,7 +175,7 @@ static void drop_timer_arm(struct drop *d, int at_once)
         for (size_t i = 1; i < d->ndefer; i++)
             if (d->defer[i].due_ms < due)
                 due = d->defer[i].due_ms;
-        wait = due - drop_mono_ms();
+        wait = due - daemon_mono_ms();
         its.it_value.tv_sec = wait > 0 ? wait / 1000 : 0;
         its.it_value.tv_nsec = wait > 0 ? (long)(wait % 1000) * 1000000 + 1 : 1;
     }
@@ -388,7 +382,7 @@ static int drop_lease(struct drop *d, int fd, const struct stat *st, const char 
     if (age < 0 || age >= DROP_SETTLE_MS)
         return 0;
     log_debug("drop/%s: modified %lld ms ago, deferred", rel, (long long)age);
-    drop_defer(d, rel, drop_mono_ms() + DROP_SETTLE_MS - age);
+    drop_defer(d, rel, daemon_mono_ms() + DROP_SETTLE_MS - age);
     return -1;
 }
 

@@ -7,6 +7,7 @@
  * What a record means: the collector.  Duplicates: collector_dedup.
  */
 #include "collector_spool_impl.h"
+#include "daemon.h"
 #include "fileio.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zlib.h>
 #include <unistd.h>
 
@@ -155,13 +155,6 @@ int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errl
     return 0;
 }
 
-static int64_t spool_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void spool_sync_took(struct spool *sp, int64_t us)
 {
     struct spool_sync_stats *st = &sp->sync_stats;
@@ -197,7 +190,7 @@ int spool_sync(struct spool *sp, char *err, size_t errlen)
 {
     if (sp->unsynced == 0)
         return 0;
-    int64_t t0 = spool_mono_us();
+    int64_t t0 = daemon_mono_us();
     if (spool_write_buffered(sp, err, errlen) < 0)
         return -1;
     if (fdatasync(sp->fd) < 0) {
@@ -205,7 +198,7 @@ int spool_sync(struct spool *sp, char *err, size_t errlen)
         spool_rollback(sp);
         return -1;
     }
-    spool_sync_took(sp, spool_mono_us() - t0);
+    spool_sync_took(sp, daemon_mono_us() - t0);
     struct spool_seg *a = spool_active(sp);
     sp->pending += sp->unsynced;
     sp->unsynced = 0;

@@ -47,11 +47,16 @@ int64_t daemon_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t daemon_mono_ms(void)
+int64_t daemon_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t daemon_mono_ms(void)
+{
+    return daemon_mono_us() / 1000;
 }
 
 static void daemon_usage(const char *program, FILE *f)

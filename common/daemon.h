@@ -49,8 +49,10 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
 /* 1 once SIGINT/SIGTERM arrived (a step may end early when it sees it). */
 int daemon_stopping(void);
 
-/* Wall clock in µs since the epoch; monotonic clock in ms. */
+/* Wall clock in µs since the epoch; monotonic clock in µs and in ms (for
+ * timeouts and durations anywhere in minyi, daemons or not). */
 int64_t daemon_now_us(void);
+int64_t daemon_mono_us(void);
 int64_t daemon_mono_ms(void);
 
 #endif

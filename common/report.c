@@ -263,17 +263,24 @@ static void tb_tag(struct tagbuf *b, const struct report_tag *t)
     TB_LIT(b, "]}");
 }
 
+/* r's tags as a JSON array: the one printer of tags, for the tags frame
+ * and the wire report alike. */
+static void tb_tags(struct tagbuf *b, const struct report *r)
+{
+    tb_need(b, 256 * r->ntags + 2);
+    TB_LIT(b, "[");
+    for (size_t i = 0; i < r->ntags; i++) {
+        if (i)
+            TB_LIT(b, ",");
+        tb_tag(b, &r->tags[i]);
+    }
+    TB_LIT(b, "]");
+}
+
 char *report_encode_tags(const struct report *r)
 {
     struct tagbuf b = {0};
-    tb_need(&b, 256 * r->ntags + 2);
-    TB_LIT(&b, "[");
-    for (size_t i = 0; i < r->ntags; i++) {
-        if (i)
-            TB_LIT(&b, ",");
-        tb_tag(&b, &r->tags[i]);
-    }
-    TB_LIT(&b, "]");
+    tb_tags(&b, r);
     b.s[b.len] = '\0';
     return b.s;
 }
@@ -311,10 +318,8 @@ char *report_encode(const struct report *r)
     tb_field(&b, "submitted_at", r->submitted_at);
     tb_field(&b, "committee", r->committee);
     if (r->committee || r->ntags) {
-        char *tags = report_encode_tags(r);    /* the one printer of tags */
         TB_LIT(&b, ",\"topics\":");
-        tb_raw(&b, tags, strlen(tags));
-        free(tags);
+        tb_tags(&b, r);
     }
     if (r->extra) {
         char *extra = cJSON_PrintUnformatted(r->extra);    /* kept as cJSON read it */

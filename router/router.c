@@ -19,7 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
-#include "router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

@@ -4,6 +4,7 @@
  * is one transaction with its history event.  See archiver_store.h.
  */
 #include "archiver_store_impl.h"
+#include "report.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -82,7 +83,9 @@ cJSON *store_row_json(struct store *s, sqlite3_stmt *q, int with_history)
     add_text(o, "lease_who", q, 14);
     while (x && (f = x->child) != NULL) {     /* the member's own extra fields */
         cJSON_DetachItemViaPointer(x, f);
-        if (cJSON_GetObjectItemCaseSensitive(o, f->string))
+        /* never shadow a field minyi writes (archives from before the
+         * submit check, imports) */
+        if (report_field_reserved(f->string) || cJSON_GetObjectItemCaseSensitive(o, f->string))
             cJSON_Delete(f);
         else
             cJSON_AddItemToObject(o, f->string, f);

@@ -198,6 +198,11 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
     collector_status_sync(o, spool_sync_stats(c->spool));
+    const struct spool_damage *dmg = spool_damage(c->spool);
+    cJSON *d = cJSON_AddObjectToObject(o, "corrupt");   /* see spool/corrupt/ */
+    cJSON_AddNumberToObject(d, "ranges", (double)dmg->ranges);
+    cJSON_AddNumberToObject(d, "bytes", (double)dmg->bytes);
+    cJSON_AddNumberToObject(d, "records_lost", (double)dmg->records);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

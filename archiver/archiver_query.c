@@ -27,6 +27,7 @@ static char *reply_store(int rc, const char *err)
     switch (rc) {
     case STORE_NOT_FOUND: return proto_reply_error("not_found", "%s", err);
     case STORE_CONFLICT:  return proto_reply_error("conflict", "%s", err);
+    case STORE_FORBIDDEN: return proto_reply_error("forbidden", "%s", err);
     default:              return proto_reply_error("busy", "%s; try again", err);
     }
 }
@@ -119,8 +120,9 @@ static char *q_ack(struct query_ctx *q, const struct proto_request *req)
         return proto_reply_error("bad_request", "want \"id\"");
     if (!known_outcome(outcome))
         return proto_reply_error("bad_request", "outcome is adopted, forwarded, filed or declined");
-    int rc = store_ack(q->store, id, outcome, req->note, req_who(req),
-                       daemon_now_us(), err, sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_ack(q->store, id, outcome, req->note, &by, daemon_now_us(), err,
+                       sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: closed by %s: %s", id, req_who(req), outcome);
@@ -133,7 +135,8 @@ static char *q_release(struct query_ctx *q, const struct proto_request *req)
     char err[512];
     if (!id)
         return proto_reply_error("bad_request", "want \"id\"");
-    int rc = store_release(q->store, id, req_who(req), daemon_now_us(), err, sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_release(q->store, id, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: released by %s", id, req_who(req));
@@ -149,8 +152,8 @@ static char *q_reassign(struct query_ctx *q, const struct proto_request *req)
     if (!committee)
         return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
                            req->committee ? req->committee : "");
-    int rc = store_reassign(q->store, id, committee, req_who(req), daemon_now_us(), err,
-                            sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_reassign(q->store, id, committee, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: reassigned to %s by %s", id, committee, req_who(req));

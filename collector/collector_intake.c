@@ -132,9 +132,7 @@ static void intake_request(struct collector *c, struct intake_wait *w)
 {
     struct report *r = NULL;
     struct report_error err = {0};
-    int version;
-    if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err,
-                            &version) == 0) {
+    if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
         if (!roster_find(c->roster, r->member)) {
@@ -149,10 +147,6 @@ static void intake_request(struct collector *c, struct intake_wait *w)
             xstrlcpy(w->id, r->id, sizeof w->id);
             log_info("%s: accepted from %s over the socket", r->id, r->member);
         }
-    } else if (err.reason == REPORT_BAD_VERSION) {
-        struct proto_error perr = {PROTO_BAD_VERSION, version, ""};
-        xstrlcpy(perr.detail, err.detail, sizeof perr.detail);
-        proto_refused(&c->peers, PROTO_CH_SUBMIT, &perr);
     }
     if (err.reason != REPORT_OK) {
         w->error = (int)err.reason;
@@ -161,7 +155,7 @@ static void intake_request(struct collector *c, struct intake_wait *w)
             c->st.busy++;
         else
             c->st.rejected++;
-        if (err.reason != REPORT_BUSY && err.reason != REPORT_BAD_VERSION)
+        if (err.reason != REPORT_BUSY)
             log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
                      err.detail);
     }

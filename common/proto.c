@@ -6,6 +6,7 @@
  */
 #include "proto.h"
 #include "log.h"
+#include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -87,8 +88,8 @@ const char *proto_reason_code(enum proto_reason reason)
 
 void proto_refused(struct proto_peers *p, enum proto_chan ch, const struct proto_error *e)
 {
-    static const char *const names[PROTO_CH_COUNT] = {"route", "archive", "confirm",
-                                                      "submit", "query", "ctl"};
+    static const char *const names[PROTO_CH_COUNT] = {"route", "archive", "confirm", "query",
+                                                      "ctl"};
     unsigned bit = e->version > 0 && e->version < 31 ? 1u << e->version : 1u << 31;
     p->refused++;
     if (p->logged[ch] & bit)
@@ -238,11 +239,14 @@ int proto_archive_decode(const struct bus_msg *m, struct proto_archive *x,
         return fail(err, PROTO_MISSING_FIELD, "the report has no id");
     free(x->r->committee);
     x->r->committee = NULL;
-    if (frame_str(m, first + 1, PROTO_COMMITTEE_MAX, 1, "committee", &x->r->committee, err) < 0 ||
+    if (frame_str(m, first + 1, RULES_ID_MAX, 1, "committee", &x->r->committee, err) < 0 ||
         frame_str(m, first + 2, (size_t)-1, 1, "tags", &x->tags, err) < 0 ||
         frame_str(m, first + 3, PROTO_TOPIC_MAX, 0, "topic", &x->topic, err) < 0 ||
         frame_str(m, first + 4, PROTO_TOPIC_MAX, 0, "category", &x->category, err) < 0)
         return -1;
+    if (!rules_id_ok(x->r->committee))
+        return fail(err, PROTO_BAD_FIELD, "committee \"%s\" is not a committee id",
+                    x->r->committee);
     if (!x->topic && x->category)
         return fail(err, PROTO_BAD_FIELD, "a category without a topic");
     return 0;
@@ -340,50 +344,19 @@ void proto_confirm_clear(struct proto_confirm *c)
 
 /* ---- submit ---- */
 
-/* Check and drop the optional "v" member a submit request may carry (it
- * lands in extra, where member fields the system does not know go). */
-static int submit_version(struct report *r, struct report_error *err, int *version)
-{
-    struct proto_error perr;
-    cJSON *v = r->extra ? cJSON_GetObjectItemCaseSensitive(r->extra, "v") : NULL;
-    long n = v ? json_version(r->extra) : 1;
-    err_init(&perr);
-    if (n < 0 || check_version(n, &perr) < 0) {
-        err->reason = n < 0 ? REPORT_BAD_FIELD : REPORT_BAD_VERSION;
-        snprintf(err->detail, sizeof err->detail, "%s",
-                 n < 0 ? "\"v\" is not a whole number" : perr.detail);
-        *version = perr.version;
-        return -1;
-    }
-    *version = (int)n;
-    if (v) {
-        cJSON_DeleteItemFromObjectCaseSensitive(r->extra, "v");
-        if (!r->extra->child)
-            cJSON_Delete(r->extra), r->extra = NULL;
-    }
-    return 0;
-}
-
 int proto_submit_decode(const struct bus_msg *m, size_t max_bytes, struct report **out,
-                        struct report_error *err, int *version)
+                        struct report_error *err)
 {
     size_t len = 0;
     const char *body = bus_msg_body(m, &len);
     *out = NULL;
-    *version = 0;
     if (!body) {
         err->reason = REPORT_BAD_JSON;
         snprintf(err->detail, sizeof err->detail,
                  "a request is one frame holding one JSON object (got %zu)", m->nframes);
         return -1;
     }
-    if (report_parse_submission(body, len, max_bytes, out, err) < 0)
-        return -1;
-    if (submit_version(*out, err, version) < 0) {
-        report_free(out);
-        return -1;
-    }
-    return 0;
+    return report_parse_submission(body, len, max_bytes, out, err);
 }
 
 char *proto_submit_reply(const char *id, int duplicate, const struct report_error *err)
@@ -489,6 +462,10 @@ static int request_member(struct proto_request *q, const cJSON *c, unsigned may,
     const struct field *f = &fields[i];
     *seen |= 1u << i;
     if (f->type == FIELD_STR && cJSON_IsString(c)) {
+        if (f->off == offsetof(struct proto_request, committee) && c->valuestring[0] &&
+            !rules_id_ok(c->valuestring))
+            return fail(err, PROTO_BAD_FIELD, "\"committee\": an id is 1-%d of a-z, 0-9, "
+                        "_ and -", RULES_ID_MAX);
         *FIELD_STRP(q, f) = c->valuestring[0] ? c->valuestring : NULL;
         return 0;
     }

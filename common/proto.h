@@ -9,14 +9,15 @@
  *            best category (the last two empty when nothing matched)
  *            route and archive each have a large lane for messages over 8 KB
  *   confirm  archiver PUSH -> collector PULL     {"v", "confirm": [ID...]}
- *   submit   client REQ/DEALER -> collector ROUTER: one report object;
+ *   submit   client REQ/DEALER -> collector ROUTER: one report object (no
+ *            version: SPEC.md's report is the contract);
  *            reply {"v", "ok": true, "id" [, "duplicate": true]}
  *   request  minyi REQ -> archiver (query) / collector, router (ctl) ROUTER:
  *            {"v", "cmd", fields...}; reply {"v", "ok": true, ...} or
  *            {"v", "ok": false, "error": CODE, "detail": TEXT}
  *
- * Versions.  Every message carries PROTO_VERSION: the "v" member of a JSON
- * message (absent means 1, the format before versions were checked), the
+ * Versions.  Every message but the submit request carries PROTO_VERSION:
+ * the "v" member of a JSON message (absent means 1, the format before versions were checked), the
  * first frame of an archive message (an old, version-1 archive message is
  * the same five frames without it).  Encoders write PROTO_VERSION; decoders
  * accept PROTO_VERSION_MIN..PROTO_VERSION, so a daemon of this release and
@@ -47,7 +48,6 @@ struct proto_reply;
 #define PROTO_VERSION_MIN 1       /* the oldest still understood */
 #endif
 
-#define PROTO_COMMITTEE_MAX 64    /* bytes of the committee frame */
 #define PROTO_TOPIC_MAX 256       /* bytes of the best topic / category frames */
 
 enum proto_reason {
@@ -71,8 +71,8 @@ const char *proto_reason_code(enum proto_reason reason);
 
 /* ---- refusals: logged once per socket and version, all counted ---- */
 
-enum proto_chan { PROTO_CH_ROUTE, PROTO_CH_ARCHIVE, PROTO_CH_CONFIRM, PROTO_CH_SUBMIT,
-                  PROTO_CH_QUERY, PROTO_CH_CTL, PROTO_CH_COUNT };
+enum proto_chan { PROTO_CH_ROUTE, PROTO_CH_ARCHIVE, PROTO_CH_CONFIRM, PROTO_CH_QUERY,
+                  PROTO_CH_CTL, PROTO_CH_COUNT };
 
 struct proto_peers {
     unsigned long refused;        /* messages of a version not spoken (status) */
@@ -148,12 +148,13 @@ void proto_confirm_clear(struct proto_confirm *c);
 
 /* ---- submit: client -> collector ---- */
 
-/* Decode a submit request: one frame, one report object as SPEC.md says
- * (report_parse_submission), with an optional "v" member checked and then
- * dropped.  0 and *out (caller frees), or -1 with err (the SPEC reason code;
- * REPORT_BAD_VERSION with *version set to the peer's). */
+/* Decode a submit request: one frame, one report object exactly as SPEC.md
+ * says (report_parse_submission).  It carries no version: the report's
+ * fields are the user contract, and "v", a field minyi writes, is refused
+ * like the others.  0 and *out (caller frees), or -1 with err (the SPEC
+ * reason code). */
 int proto_submit_decode(const struct bus_msg *m, size_t max_bytes, struct report **out,
-                        struct report_error *err, int *version);
+                        struct report_error *err);
 /* The submit reply: accepted (err NULL or err->reason REPORT_OK) with id
  * and duplicate, or refused with err's code and detail.  Caller frees. */
 char *proto_submit_reply(const char *id, int duplicate, const struct report_error *err);

@@ -1,5 +1,5 @@
 """Tests of minyi_client against a live pipeline: MINYI_STATE names the
-state directory of a running `minyi up` (tests/e2e/14-python-client.sh
+state directory of a running `minyi up` (tests/e2e/19-python-client.sh
 starts one).  Prints the closing "N passed, N failed" line of tests/run.sh.
 """
 

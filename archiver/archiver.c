@@ -22,6 +22,11 @@
  * disk full -- the batch is kept in memory and tried again after a back-off
  * (0.2 s doubling to 5 s); meanwhile nothing more is read, so the pressure
  * goes back to the collector's spool on disk, and queries are still served.
+ *
+ * A damaged archive (PRAGMA quick_check at start, minyi check, or
+ * SQLITE_CORRUPT / SQLITE_NOTADB from any statement) stops all writing for
+ * good: nothing more is read from the routers or confirmed, so the
+ * collector keeps every report; status shows the damage.
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
@@ -62,6 +67,7 @@ struct archiver {
     size_t batch_bytes;           /* their messages' size */
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
+    int damage_said;              /* the archive's damage has been logged */
     struct archiver_stats st;
 };
 
@@ -93,6 +99,33 @@ static int archiver_check(struct daemon *d, char *err, size_t errlen)
 
 static void archiver_close(struct daemon *d);
 
+/* PRAGMA quick_check at start, timed: a damaged archive is found before
+ * anything is written to it (and then nothing is: archiver_step). */
+static void archiver_quick_check(struct archiver *a)
+{
+    char out[1024];
+    int64_t t0 = daemon_mono_ms();
+    int rc = store_check(a->store, 0, out, sizeof out);
+    long long ms = (long long)(daemon_mono_ms() - t0);
+    if (rc == 0)
+        log_info("archive: quick_check ok in %lld ms", ms);
+    else if (rc < 0)
+        log_warn("archive: quick_check could not run (%s) after %lld ms", out, ms);
+}
+
+/* The archive is damaged: say so once, loudly; the caller writes nothing
+ * more, so every report stays unconfirmed in the collector's spool. */
+static void archiver_damaged(struct archiver *a)
+{
+    if (a->damage_said)
+        return;
+    a->damage_said = 1;
+    log_error("archive: DAMAGED: %s -- writing stopped, nothing is confirmed (the "
+              "collector keeps every report in its spool); run `minyi check`, then "
+              "restore the archive (README: Recovering the archive) and restart",
+              store_damaged(a->store));
+}
+
 static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
     struct archiver *a = d->state;
@@ -106,6 +139,7 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
+    archiver_quick_check(a);
     if (!(a->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
         !(a->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.archive_large, 1, &large, err,
                                 errlen)) ||
@@ -311,10 +345,15 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     struct bus_poll items[3] = {{.sock = a->query, .fd = -1},
                                 {.sock = a->pull[0], .fd = -1},
                                 {.sock = a->pull[1], .fd = -1}};
-    int n = bus_poll(items, waiting || a->nbatch ? 1 : 3, a->nbatch && !waiting ? 0
-                                                                                 : timeout_ms);
+    int only_queries = waiting || a->nbatch || store_damaged(a->store);
+    int n = bus_poll(items, only_queries ? 1 : 3, a->nbatch && !waiting && !store_damaged(a->store)
+                                                  ? 0 : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
+    if (store_damaged(a->store)) {
+        archiver_damaged(a);
+        return;
+    }
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
     /* the lanes take turns at being read first, so neither waits forever

@@ -254,6 +254,8 @@ static char *q_status(struct query_ctx *q)
 {
     char err[512];
     cJSON *o = store_status(q->store, err, sizeof err);
+    if (!o && store_damaged(q->store))
+        o = cJSON_CreateObject();  /* the counters and the damage still show */
     if (!o)
         return reply_store(STORE_ERROR, err);
     const struct archiver_stats *st = q->stats;
@@ -265,7 +267,43 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    cJSON_AddStringToObject(o, "archive", store_damaged(q->store) ? "damaged" : "ok");
+    if (store_damaged(q->store))
+        cJSON_AddStringToObject(o, "damage", store_damaged(q->store));
     return reply_ok(o);
+}
+
+/* {"cmd": "check"}: PRAGMA integrity_check now (minyi check).  The
+ * answer is ok either way: {"check": "ok"|"damaged", "problems", "ms"}. */
+static char *q_check(struct query_ctx *q)
+{
+    char out[2048];
+    int64_t t0 = daemon_mono_ms();
+    int rc = store_check(q->store, 1, out, sizeof out);
+    int64_t ms = daemon_mono_ms() - t0;
+    if (rc < 0)
+        return reply_error("busy", "%s; try again", out);
+    if (rc > 0)
+        log_error("archive: integrity_check (minyi check) failed in %lld ms: %s",
+                  (long long)ms, out);
+    else
+        log_info("archive: integrity_check (minyi check) ok in %lld ms", (long long)ms);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "check", rc ? "damaged" : "ok");
+    if (rc)
+        cJSON_AddStringToObject(o, "problems", out);
+    cJSON_AddNumberToObject(o, "ms", (double)ms);
+    return reply_ok(o);
+}
+
+/* 1 if cmd changes the archive (refused while it is damaged). */
+static int query_writes(const char *cmd)
+{
+    static const char *const writers[] = {"pull", "ack", "release", "reassign", "import"};
+    for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++)
+        if (!strcmp(cmd, writers[i]))
+            return 1;
+    return 0;
 }
 
 static char *q_import(struct query_ctx *q, const cJSON *req)
@@ -285,6 +323,12 @@ char *query_answer(struct query_ctx *q, const char *body, size_t len)
     char *s;
     if (!cJSON_IsObject(req) || !cmd)
         s = reply_error("bad_request", "want one JSON object with \"cmd\"");
+    else if (query_writes(cmd) && store_damaged(q->store))
+        s = reply_error("internal", "the archive is damaged (%s): nothing is written until "
+                        "it is restored (README: Recovering the archive)",
+                        store_damaged(q->store));
+    else if (!strcmp(cmd, "check"))
+        s = q_check(q);
     else if (!strcmp(cmd, "pull"))
         s = q_pull(q, req);
     else if (!strcmp(cmd, "queue"))

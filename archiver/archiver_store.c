@@ -128,6 +128,9 @@ void store_err(struct store *s, char *err, size_t errlen, const char *what)
 {
     snprintf(err, errlen, "store: %s: %s", what, s && s->db ? sqlite3_errmsg(s->db)
                                                            : "cannot open");
+    int code = s && s->db ? sqlite3_errcode(s->db) & 0xff : SQLITE_OK;
+    if ((code == SQLITE_CORRUPT || code == SQLITE_NOTADB) && !s->damaged[0])
+        snprintf(s->damaged, sizeof s->damaged, "%s", sqlite3_errmsg(s->db));
 }
 
 sqlite3_stmt *store_stmt(struct store *s, enum st i)
@@ -161,10 +164,12 @@ const char *store_col(sqlite3_stmt *q, int i)
 int store_exec(struct store *s, enum st i, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_step(s->st[i]);
-    sqlite3_reset(s->st[i]);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s->st[i]);
         return 0;
-    store_err(s, err, errlen, what);
+    }
+    store_err(s, err, errlen, what);   /* before the reset, which keeps no message */
+    sqlite3_reset(s->st[i]);
     return -1;
 }
 
@@ -282,6 +287,41 @@ void store_close(struct store **sp)
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;
+}
+
+/* ---- damage ---- */
+
+int store_check(struct store *s, int full, char *out, size_t outlen)
+{
+    sqlite3_stmt *q;
+    const char *sql = full ? "PRAGMA integrity_check(20)" : "PRAGMA quick_check(20)";
+    int rc, bad = 0;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        store_err(s, out, outlen, full ? "integrity_check" : "quick_check");
+        return s->damaged[0] ? 1 : -1;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(q, 0);
+        if (!line || !strcmp(line, "ok"))
+            continue;
+        size_t n = strlen(out);
+        snprintf(out + n, outlen - n, "%s%s", n ? "; " : "", line);
+        bad = 1;
+    }
+    if (rc != SQLITE_DONE && !bad) {
+        store_err(s, out, outlen, full ? "integrity_check" : "quick_check");
+        bad = s->damaged[0] ? 1 : -1;
+    }
+    sqlite3_finalize(q);
+    if (bad > 0 && !s->damaged[0])
+        snprintf(s->damaged, sizeof s->damaged, "%s", out);
+    return bad;
+}
+
+const char *store_damaged(const struct store *s)
+{
+    return s->damaged[0] ? s->damaged : NULL;
 }
 
 /* ---- batches ---- */

@@ -43,6 +43,19 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* Close; sets *s = NULL.  An open transaction is rolled back.  NULL-safe. */
 void store_close(struct store **s);
 
+/* ---- damage ---- */
+
+/* Run PRAGMA quick_check (full: integrity_check), at most 20 problems.
+ * Returns 0 if the archive is sound, 1 if damaged (out: the problems, "; "
+ * between them; the store is then marked damaged), -1 if the check could
+ * not run (out: why, e.g. locked). */
+int store_check(struct store *s, int full, char *out, size_t outlen);
+/* Why the archive is damaged -- a check failed, or SQLite answered
+ * SQLITE_CORRUPT or SQLITE_NOTADB to any statement since open -- or NULL
+ * when it is not known to be (borrowed, valid until store_close).  The
+ * archiver stops writing once it is not NULL. */
+const char *store_damaged(const struct store *s);
+
 /* ---- storing, in batches ---- */
 
 /* BEGIN IMMEDIATE.  0 / -1 (locked, I/O error). */

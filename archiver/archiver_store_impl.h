@@ -22,9 +22,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int in_tx;
+    char damaged[256];            /* "" or why the archive is damaged */
 };
 
-/* "store: WHAT: sqlite's message" into err. */
+/* "store: WHAT: sqlite's message" into err; notes SQLITE_CORRUPT and
+ * SQLITE_NOTADB in s->damaged (store_damaged). */
 void store_err(struct store *s, char *err, size_t errlen, const char *what);
 /* Reset and clear bindings of statement i, and return it. */
 sqlite3_stmt *store_stmt(struct store *s, enum st i);

@@ -1,7 +1,8 @@
 /* cli_status.c: `minyi status` -- asks each daemon {"cmd": "status"} with a
  * short timeout and shows up/down, its counters, and the archiver's queue
  * depths.  Exit 0 when all three answered, 3 when any did not.  What the
- * counters mean is each daemon's business; they are shown as they come. */
+ * counters mean is each daemon's business; they are shown as they come.
+ * Also `minyi check`, the archive's integrity check. */
 #include "cli.h"
 #include "config.h"
 #include "xmalloc.h"
@@ -134,4 +135,37 @@ int cli_status(struct cli *c, int argc, char **argv)
     for (int i = 0; i < STATUS_NDAEMONS; i++)
         cJSON_Delete(replies[i]);
     return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
+}
+
+/* `minyi check`: the archiver runs PRAGMA integrity_check on the archive it
+ * holds open.  That reads every page (minutes for a very large archive), so
+ * the wait is CHECK_TIMEOUT_MS, not the usual request timeout.  Exit 0 when
+ * sound, 1 when damaged (the problems on stderr), 3 when no answer. */
+#define CHECK_TIMEOUT_MS (30L * 60 * 1000)
+int cli_check(struct cli *c, int argc, char **argv)
+{
+    static const char req[] = "{\"cmd\":\"check\"}";
+    cJSON *reply = NULL;
+    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc;
+    if (n < 0)
+        return cli_args_done(c, n);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    if (cli_call(c, c->cfg->ep.query, req, sizeof req - 1, CHECK_TIMEOUT_MS, &reply) < 0)
+        return cli_timeout(c, "archiver");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        rc = cli_fail(c, "%s: %s", cli_json_str(reply, "error", "internal"),
+                      cli_json_str(reply, "detail", ""));
+    } else if (!strcmp(c->format, "json")) {
+        cli_print_json(stdout, reply);
+        rc = strcmp(cli_json_str(reply, "check", ""), "ok") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    } else if (strcmp(cli_json_str(reply, "check", ""), "ok")) {
+        rc = cli_fail(c, "the archive is damaged: %s (README: Recovering the archive)",
+                      cli_json_str(reply, "problems", "?"));
+    } else {
+        printf("archive ok (integrity_check, %.0f ms)\n", cli_json_num(reply, "ms", 0));
+        rc = CLI_EXIT_OK;
+    }
+    cJSON_Delete(reply);
+    return rc;
 }

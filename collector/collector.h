@@ -17,6 +17,7 @@
 #ifndef MINYI_COLLECTOR_H
 #define MINYI_COLLECTOR_H
 #include "bus.h"
+#include "log.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,12 +54,15 @@ struct collector {
     size_t nwait, capwait;
     char **group_rels;            /* drop files spooled in the current group */
     size_t ngroup_rels, capgroup_rels;
+    char **group_said;            /* its "accepted" log lines, written once synced */
+    size_t ngroup_said, capgroup_said;
     int64_t last_us;              /* the last id handed out, in µs */
     int64_t next_rescan_ms;
     int route_blocked;            /* a lane to the routers takes no more now */
     int blocked_lane;             /* which: 1 the large one */
     int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
     int blocked_warned;           /* and said so */
+    struct log_repeat spool_errors;   /* the disk full: logged once, then summarised */
     struct collector_stats st;
 };
 

@@ -98,6 +98,7 @@ static int archiver_check(struct daemon *d, char *err, size_t errlen)
 }
 
 static void archiver_close(struct daemon *d);
+static void archiver_hello(struct archiver *a);
 
 /* PRAGMA quick_check at start, timed: a damaged archive is found before
  * anything is written to it (and then nothing is: archiver_step). */
@@ -146,6 +147,7 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
         !(a->confirm = bus_open(d->bus, BUS_PUSH, cfg->ep.confirm, 0, &pipe, err, errlen)) ||
         !(a->query = bus_open(d->bus, BUS_ROUTER, cfg->ep.query, 1, &query, err, errlen)))
         goto fail;
+    archiver_hello(a);
     return 0;
 fail:
     archiver_close(d);
@@ -271,11 +273,39 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
     return store_commit(a->store, err, errlen);
 }
 
+/* A confirmation: {"v": 1, "confirm": [ids], "archive": {"generation",
+ * "commits"}} -- the archive's epoch (store_epoch) lets the collector see
+ * that the archive was replaced or restored.  Ids are added by the caller. */
+static cJSON *archiver_confirmation(struct archiver *a, cJSON **ids)
+{
+    const char *gen;
+    int64_t commits;
+    cJSON *o = cJSON_CreateObject();
+    *ids = cJSON_AddArrayToObject(o, "confirm");
+    cJSON_AddNumberToObject(o, "v", 1);
+    store_epoch(a->store, &gen, &commits);
+    cJSON *e = cJSON_AddObjectToObject(o, "archive");
+    cJSON_AddStringToObject(e, "generation", gen);
+    cJSON_AddNumberToObject(e, "commits", (double)commits);
+    return o;
+}
+
+/* At start, an empty confirmation: the collector learns at once which
+ * archive it now feeds, before its duplicate index answers anyone. */
+static void archiver_hello(struct archiver *a)
+{
+    cJSON *ids, *o = archiver_confirmation(a, &ids);
+    char *s = cJSON_PrintUnformatted(o);
+    if (bus_send(a->confirm, s, strlen(s), 1) < 0)
+        log_warn("cannot tell the collector which archive this is now (%s)", strerror(errno));
+    free(s);
+    cJSON_Delete(o);
+}
+
 /* Committed: log, confirm every id to the collector, empty the batch. */
 static void archiver_confirm(struct archiver *a)
 {
-    cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "confirm");
-    cJSON_AddNumberToObject(o, "v", 1);
+    cJSON *ids, *o = archiver_confirmation(a, &ids);
     for (size_t i = 0; i < a->nbatch; i++) {
         struct report *r = a->batch[i].r;
         cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));

@@ -102,6 +102,7 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased') "
                   "FROM reports WHERE state <> 'closed' GROUP BY committee",
     [ST_TOTAL] = "SELECT count(*) FROM reports",
+    [ST_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'commits'",
     [ST_BY_MEMBER] = "SELECT member, NULL, count(*), total(outcome = 'adopted'), "
                      "total(outcome = 'forwarded'), total(outcome = 'filed'), "
                      "total(outcome = 'declined') FROM reports WHERE " MONTHS
@@ -230,6 +231,23 @@ static int store_migrate(sqlite3 *db, char **msg)
     return 0;
 }
 
+/* The archive's generation and commit count (meta) into s. */
+static void store_read_meta(struct store *s)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta", -1, &q, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        if (k && !strcmp(k, "generation"))
+            snprintf(s->generation, sizeof s->generation, "%s",
+                     (const char *)sqlite3_column_text(q, 1));
+        else if (k && !strcmp(k, "commits"))
+            s->commits = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+}
+
 static int store_setup(struct store *s, char *err, size_t errlen)
 {
     char *msg = NULL;
@@ -249,6 +267,7 @@ static int store_setup(struct store *s, char *err, size_t errlen)
     sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
     int page = store_pragma_int(s->db, "PRAGMA page_size", 4096);
     sqlite3_wal_autocheckpoint(s->db, STORE_CHECKPOINT_BYTES / (page > 0 ? page : 4096));
+    store_read_meta(s);
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK) {
@@ -336,12 +355,20 @@ int store_begin(struct store *s, char *err, size_t errlen)
 
 int store_commit(struct store *s, char *err, size_t errlen)
 {
-    if (store_exec(s, ST_COMMIT, err, errlen, "commit") < 0) {
+    if (store_exec(s, ST_BUMP, err, errlen, "meta") < 0 ||
+        store_exec(s, ST_COMMIT, err, errlen, "commit") < 0) {
         store_rollback(s);
         return -1;
     }
     s->in_tx = 0;
+    s->commits++;
     return 0;
+}
+
+void store_epoch(const struct store *s, const char **generation, int64_t *commits)
+{
+    *generation = s->generation;
+    *commits = s->commits;
 }
 
 void store_rollback(struct store *s)

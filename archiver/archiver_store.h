@@ -56,11 +56,18 @@ int store_check(struct store *s, int full, char *out, size_t outlen);
  * archiver stops writing once it is not NULL. */
 const char *store_damaged(const struct store *s);
 
+/* Which archive this is (a random id made when it was created; borrowed)
+ * and how many transactions it has committed: a restored older copy has
+ * the same generation and fewer commits, another archive another
+ * generation. */
+void store_epoch(const struct store *s, const char **generation, int64_t *commits);
+
 /* ---- storing, in batches ---- */
 
 /* BEGIN IMMEDIATE.  0 / -1 (locked, I/O error). */
 int store_begin(struct store *s, char *err, size_t errlen);
-/* COMMIT.  0, or -1 after rolling back (nothing of the batch is kept). */
+/* COMMIT (counted in meta: store_epoch).  0, or -1 after rolling back
+ * (nothing of the batch is kept). */
 int store_commit(struct store *s, char *err, size_t errlen);
 /* ROLLBACK (no-op outside a transaction). */
 void store_rollback(struct store *s);

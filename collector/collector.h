@@ -27,6 +27,7 @@ struct spool;
 struct dedup;
 struct drop;
 struct flight;
+struct epoch;
 
 /* A socket request waiting for the group commit to be answered. */
 struct intake_wait {
@@ -49,6 +50,7 @@ struct collector {
     struct dedup *dedup;
     struct drop *drop;
     struct flight *flight;
+    struct epoch *epoch;          /* the archive last seen (collector_epoch.h) */
     struct bus_sock *submit, *route, *route_large, *confirm, *ctl;
     struct intake_wait *wait;     /* socket requests of the current group */
     size_t nwait, capwait;
@@ -78,6 +80,14 @@ int intake_drop(struct collector *c, int full, size_t max);
 void intake_commit(struct collector *c);
 /* Free what the group holds (at close, after intake_commit). */
 void intake_free(struct collector *c);
+
+/* ---- collector.c ---- */
+
+/* A confirmation named the archive: generation gen after `commits`
+ * transactions.  If it is not the archive last seen (replaced, or restored
+ * from an older copy), log it and set the duplicate index aside, so that no
+ * duplicate answer names a report the archive may not hold. */
+void collector_archive_seen(struct collector *c, const char *gen, int64_t commits);
 
 /* ---- collector_forward.c ---- */
 

@@ -145,6 +145,22 @@ static void forward_done(struct collector *c, const char *id)
     flight_remove(c->flight, e);
 }
 
+/* {"generation": "hex", "commits": N}: which archive confirmed (after the
+ * ids it names: those it holds whichever it is). */
+static void forward_epoch(struct collector *c, const cJSON *e)
+{
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(e, "generation");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "commits");
+    if (!cJSON_IsString(gen) || !cJSON_IsNumber(n) || n->valuedouble < 0)
+        return;                   /* an older archiver: nothing to compare */
+    size_t len = strlen(gen->valuestring);
+    if (len == 0 || len > 32 || strspn(gen->valuestring, "0123456789abcdef") != len) {
+        log_warn("-: confirmation names a malformed archive generation, ignored");
+        return;
+    }
+    collector_archive_seen(c, gen->valuestring, (int64_t)n->valuedouble);
+}
+
 static void forward_confirm_msg(struct collector *c, const struct bus_msg *m)
 {
     size_t len = 0;
@@ -159,6 +175,7 @@ static void forward_confirm_msg(struct collector *c, const struct bus_msg *m)
     cJSON_ArrayForEach(id, ids)
         if (cJSON_IsString(id))
             forward_done(c, id->valuestring);
+    forward_epoch(c, cJSON_GetObjectItemCaseSensitive(o, "archive"));
     cJSON_Delete(o);
 }
 

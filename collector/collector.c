@@ -38,7 +38,6 @@
 #define COLLECTOR_SUBMIT_HWM 32       /* requests queued per member connection */
 #define COLLECTOR_RESCAN_MAX 1024     /* files per full walk of the folder */
 #define COLLECTOR_BLOCKED_MS 10       /* retry sending this soon when blocked */
-#define COLLECTOR_CTL_MAX 65536
 
 /* A record's duplicate keys into the index (unless known): at start for
  * every record in the spool, after an archive restore for the unconfirmed
@@ -166,8 +165,8 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
 {
     struct collector *c = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     /* twice the report limit: a bit over it is answered too_large, far over
      * it (a hostile client) is cut off by ZeroMQ before it costs memory.  A
      * connection has at most COLLECTOR_SUBMIT_HWM requests queued here (2 MB
@@ -175,7 +174,7 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
      * more wait on the member's side. */
     struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
                               .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
-    struct bus_opts ctl = {.maxmsgsize = COLLECTOR_CTL_MAX};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
     c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
     if (c->submit)
         c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ARCHIVER_QUERY_MAX (4L << 20)     /* an import batch (the CLI sends <= 1 MB) */
 #define ARCHIVER_BATCH_BYTES (8L << 20)   /* a batch's messages, at most */
@@ -126,6 +127,38 @@ static void archiver_damaged(struct archiver *a)
               store_damaged(a->store));
 }
 
+/* A missing or empty archive.db is created only where no archive was
+ * before: if the collector has been confirmed by one here (it keeps which
+ * in STATE/archive.epoch, see collector_epoch.h), an empty new archive
+ * would silently stand in for the lost one.  0 to go on, -1 with what to
+ * do in err. */
+static int archiver_refuse_new(const struct config *cfg, char *err, size_t errlen)
+{
+    char *db = config_state_path(cfg, "archive.db");
+    char *ep = config_state_path(cfg, "archive.epoch");
+    char seen[128] = "";
+    struct stat st;
+    int gone = stat(db, &st) < 0 ? (errno == ENOENT ? 1 : 0) : st.st_size == 0 ? 2 : 0;
+    FILE *f = gone ? fopen(ep, "re") : NULL;
+    if (f) {
+        if (!fgets(seen, sizeof seen, f))
+            seen[0] = '\0';
+        fclose(f);
+    }
+    char gen[40];
+    long long commits = 0;
+    int refuse = gone && sscanf(seen, "%39s %lld", gen, &commits) >= 1;
+    if (refuse)
+        snprintf(err, errlen, "%s is %s, but the collector was confirmed by an archive here "
+                 "(generation %s after %lld commits, says %s): restore the archive from a "
+                 "backup (README: Recovering the archive); to start a new, empty archive "
+                 "on purpose, remove %s first", db, gone == 1 ? "missing" : "empty", gen,
+                 commits, ep, ep);
+    free(db);
+    free(ep);
+    return refuse ? -1 : 0;
+}
+
 static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
     struct archiver *a = d->state;
@@ -133,6 +166,8 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    if (archiver_refuse_new(cfg, err, errlen) < 0)
+        return -1;
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
     free(path);

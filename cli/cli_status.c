@@ -51,6 +51,9 @@ static void status_row(struct cli_table *t, const char *name, const cJSON *reply
     const char *state = "down";
     if (!reply) {
         counters = xstrdup("no answer in time");
+    } else if (!strcmp(cli_json_str(reply, "error", ""), "failed")) {
+        state = "failed";         /* minyi up gave up restarting it */
+        counters = xstrdup(cli_json_str(reply, "detail", ""));
     } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
         state = "up";
         counters = xasprintf("error %s %s", cli_json_str(reply, "error", "?"),
@@ -94,6 +97,29 @@ static void status_queues(const cJSON *reply)
     cli_table_free(&t);
 }
 
+/* A daemon that did not answer: if minyi up gave up restarting it, its
+ * note (STATE/run/minyi-NAME.failed) as {"ok": false, "error": "failed",
+ * "detail": note}; else NULL. */
+static cJSON *status_failed(const struct cli *c, const char *name)
+{
+    char *rel = xasprintf("run/minyi-%s.failed", name), line[1024];
+    char *path = config_state_path(c->cfg, rel);
+    FILE *f = fopen(path, "re");
+    free(rel);
+    free(path);
+    if (!f)
+        return NULL;
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "error", "failed");
+    cJSON_AddStringToObject(o, "detail", line);
+    return o;
+}
+
 static void status_print(const struct cli *c, cJSON *const *replies)
 {
     static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
@@ -111,7 +137,7 @@ static void status_print(const struct cli *c, cJSON *const *replies)
         status_row(t, status_names[i], replies[i]);
     cli_table_print(t, stdout, 0);
     cli_table_free(&t);
-    if (replies[2])
+    if (replies[2] && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(replies[2], "ok")))
         status_queues(replies[2]);
 }
 
@@ -129,8 +155,10 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0)
+        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0) {
             down++;
+            replies[i] = status_failed(c, status_names[i]);
+        }
     status_print(c, replies);
     for (int i = 0; i < STATUS_NDAEMONS; i++)
         cJSON_Delete(replies[i]);

@@ -1,7 +1,8 @@
 # A damaged archive: the archiver finds it at start (quick_check), says so
 # in the log and in status, writes nothing more -- new reports wait in the
 # collector's spool -- and `minyi check` fails; once the archive is restored
-# from a copy, the waiting reports are archived, each once.
+# from a copy, the waiting reports are archived, each once.  Then the
+# archive goes missing: refused, not replaced by an empty one.
 . "$(dirname "$0")/lib.sh"
 start_pipeline
 for i in $(seq 1 300); do
@@ -41,4 +42,17 @@ start_pipeline
 check "the waiting report is archived once restored" wait_until 20 sql_is 1 "SELECT count(*) FROM reports WHERE id='$id'"
 check_eq "status: ok again" "$(minyi status --format json | jq -r .archiver.archive)" ok
 check "minyi check passes" minyi check
+stop_pipeline
+
+# The archive is gone while the collector knows it fed one here: no new,
+# empty archive stands in for it; minyi up stops restarting the archiver
+# after it died at start 5 times in a row, and says why.
+rm -f "$STATE"/archive.db*
+"$BIN/minyi" -c "$CONF" up >>"$T/up.log" 2>&1 &
+UP_PID=$!
+check "minyi up gives up on the archiver" wait_until 30 grep -q "minyi-archiver not restarted" "$T/up.log"
+check "and says what to do" grep -q "missing, but the collector was confirmed by an archive here.*restore the archive from a backup" "$T/up.log"
+check_eq "status shows it failed" "$(minyi status --format json | jq -r .archiver.error)" failed
+check "no empty archive was made" test ! -e "$STATE/archive.db"
+check "the collector still takes reports" sh -c "'$BIN/minyi' -c '$CONF' submit '$T/r1.json'"
 finish

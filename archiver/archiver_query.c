@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define QUERY_LIMIT_MAX 1000
+#define QUERY_PAGE_BYTES (1u << 20)   /* a queue page stops growing here */
 #define QUERY_LEASE_MAX (30 * 86400)
 
 static char *reply_error(const char *code, const char *fmt, ...)
@@ -143,7 +144,11 @@ static char *q_queue(struct query_ctx *q, const cJSON *req)
                            req_str(req, "committee") ? req_str(req, "committee") : "");
     if (limit < 0)
         return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
-    cJSON *o = store_queue(q->store, committee, (int)limit, daemon_now_us(), err, sizeof err);
+    const char *after = req_str(req, "after");
+    cJSON *o = store_queue(q->store, committee, (int)limit, after, QUERY_PAGE_BYTES,
+                           daemon_now_us(), err, sizeof err);
+    if (!o && !strncmp(err, "no report", 9))
+        return reply_error("not_found", "%s", err);
     return o ? reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 

@@ -82,7 +82,12 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_LEASE] = "UPDATE reports SET state = 'leased', lease_until_us = ?2, "
                  "lease_owner = ?3 WHERE id = ?1",
     [ST_QUEUE_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
-                      "AND state <> 'closed' ORDER BY received_us LIMIT ?2",
+                      "AND state <> 'closed' ORDER BY received_us, id LIMIT ?2",
+    /* the next page: after report ?4, received at ?3 (ties broken by id) */
+    [ST_QUEUE_AFTER] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
+                       "AND state <> 'closed' AND received_us >= ?3 "
+                       "AND (received_us > ?3 OR id > ?4) ORDER BY received_us, id LIMIT ?2",
+    [ST_RECEIVED] = "SELECT received_us FROM reports WHERE id = ?1",
     [ST_QUEUE_COUNTS] = "SELECT total(state = 'open'), total(state = 'leased'), "
                         "min(received_us) FROM reports WHERE committee = ?1 "
                         "AND state <> 'closed'",

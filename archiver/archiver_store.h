@@ -98,11 +98,16 @@ int store_put(struct store *s, const struct report *r, const struct store_tags *
  * (maybe empty), or NULL on error. */
 struct cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s,
                          const char *who, int64_t now_us, char *err, size_t errlen);
-/* The committee's open and leased reports, oldest first (limit <= 0: 100),
- * without leasing, and its counts: {"reports": [...], "open", "leased",
- * "oldest_age_s"}.  NULL on error. */
+/* One page of the committee's open and leased reports, oldest first (by
+ * received time, then id), without leasing: at most limit (<= 0: 100), and
+ * no more once they hold max_bytes (at least one), after report `after`
+ * (NULL: from the start).  {"reports": [...], "more": true when the queue
+ * goes on, and on the first page its counts "open", "leased",
+ * "oldest_age_s"}.  Memory is one page whatever the queue's length.  NULL
+ * on error or when `after` is no report (err says which). */
 struct cJSON *store_queue(struct store *s, const char *committee, int limit,
-                          int64_t now_us, char *err, size_t errlen);
+                          const char *after, size_t max_bytes, int64_t now_us, char *err,
+                          size_t errlen);
 /* Who changes a report.  Nobody may change a report leased to someone else
  * whose lease has not ended; with must_hold (a clerk) who must also hold
  * the report's lease (ended or not, as long as nobody took it since).

@@ -21,7 +21,10 @@
  *
  * Query commands (archiver) and their fields:
  *   pull      committee, limit, lease (seconds), who -> reports: [...]
- *   queue     committee, limit                  -> reports: [...], open, leased
+ *   queue     committee, limit (1-1000), after (an id: the next page)
+ *                                               -> reports: [...], more (the queue
+ *             goes on: ask again after the last id; a page also stops at ~1 MB),
+ *             and on the first page open, leased, oldest_age_s
  *   ack       id, outcome, note, who            -> id, state
  *   release   id, who                           -> id, state
  *   reassign  id, committee, who                -> id, committee

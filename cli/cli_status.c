@@ -143,7 +143,7 @@ static void status_print(const struct cli *c, cJSON *const *replies)
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"status\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
     cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
@@ -155,7 +155,7 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0) {
+        if (cli_call(c, endpoints[i], &req, timeout, &replies[i]) < 0) {
             down++;
             replies[i] = status_failed(c, status_names[i]);
         }
@@ -172,14 +172,14 @@ int cli_status(struct cli *c, int argc, char **argv)
 #define CHECK_TIMEOUT_MS (30L * 60 * 1000)
 int cli_check(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"check\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_CHECK};
     cJSON *reply = NULL;
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc;
     if (n < 0)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    if (cli_call(c, c->cfg->ep.query, req, sizeof req - 1, CHECK_TIMEOUT_MS, &reply) < 0)
+    if (cli_call(c, c->cfg->ep.query, &req, CHECK_TIMEOUT_MS, &reply) < 0)
         return cli_timeout(c, "archiver");
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
         rc = cli_fail(c, "%s: %s", cli_json_str(reply, "error", "internal"),

@@ -18,6 +18,7 @@
 #define MINYI_COLLECTOR_H
 #include "bus.h"
 #include "log.h"
+#include "proto.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,7 @@ struct collector {
     int blocked_warned;           /* and said so */
     struct log_repeat spool_errors;   /* the disk full: logged once, then summarised */
     struct collector_stats st;
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 /* ---- collector_intake.c ---- */

@@ -441,9 +441,21 @@ static void classify_order(const struct classify_scored *v, size_t *ord, size_t 
     ord[i] = n - 1;
 }
 
+/* Add topic t to x->cand at n unless it is there already.  The mark is a
+ * flag, never a count: a topic may have any number of patterns the
+ * prefilter saw, and a counter would wrap and add the topic twice. */
+static size_t classify_candidate_add(struct classify_scratch *x, size_t n, size_t t)
+{
+    if (x->mark[t])
+        return n;
+    x->mark[t] = 1;
+    x->cand[n] = t;
+    return n + 1;
+}
+
 /* The topics worth scoring: every one without a prefilter or when a field
  * was not prefiltered; otherwise those the prefilter saw, and those with a
- * pattern that runs always.  Returns how many, in x->cand. */
+ * pattern that runs always.  Returns how many (at most ntopics), in x->cand. */
 static size_t classify_candidates(const struct classify *c, const struct classify_run *run)
 {
     struct classify_scratch *x = c->x;
@@ -454,14 +466,10 @@ static size_t classify_candidates(const struct classify *c, const struct classif
         return n;
     }
     for (size_t i = 0; i < c->nalways_topics; i++)
-        if (!x->mark[c->always_topics[i]]++)
-            x->cand[n++] = c->always_topics[i];
+        n = classify_candidate_add(x, n, c->always_topics[i]);
     for (int f = 0; f < 2; f++)
-        for (size_t i = 0; i < run->res[f]->ntouched; i++) {
-            size_t t = c->slot_topic[run->res[f]->touched[i]];
-            if (!x->mark[t]++)
-                x->cand[n++] = t;
-        }
+        for (size_t i = 0; i < run->res[f]->ntouched; i++)
+            n = classify_candidate_add(x, n, c->slot_topic[run->res[f]->touched[i]]);
     for (size_t i = 0; i < n; i++)
         x->mark[x->cand[i]] = 0;
     return n;

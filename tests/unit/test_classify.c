@@ -247,6 +247,47 @@ static void test_warnings(void)
     rules_free(&rules);
 }
 
+/* A topic of 1,000 patterns and a report that hits every one (the
+ * candidate mark was once a byte counter: past 255 hits of one topic it
+ * wrapped, the topic was scored again and the arrays overran), with and
+ * without the prefilter; a second topic keeps the count of tags honest. */
+static void big_topic_run(int no_prefilter)
+{
+    enum { NPAT = 1000 };
+    size_t cap = NPAT * 64 + 4096, len = 0, blen = 0;
+    char *json = xmalloc(cap), *body = xmalloc(NPAT * 16 + 64);
+    len += (size_t)snprintf(json + len, cap - len, "%s", HEAD "\"topics\": [{\"id\": \"big\", "
+                            "\"name\": \"大\", \"category\": \"民政\", \"committee\": \"c1\", \"patterns\": [");
+    for (int i = 0; i < NPAT; i++) {
+        len += (size_t)snprintf(json + len, cap - len, "%s\"w%04dz\"", i ? ", " : "", i);
+        blen += (size_t)sprintf(body + blen, "w%04dz ", i);
+    }
+    snprintf(json + len, cap - len, "]}, %s]}", T2("\"patterns\": [\"法院\"]"));
+    strcpy(body + blen, "法院");
+    if (no_prefilter)
+        setenv("MINYI_NO_PREFILTER", "1", 1);
+    struct classify *c;
+    struct rules *rules = load(json, &c);
+    unsetenv("MINYI_NO_PREFILTER");
+    struct report *r = c ? classify_text(c, "w0001z", body, NULL) : NULL;
+    CHECK_INT("1,000 hits of one topic: ntags", r ? (long)r->ntags : -1L, 2);
+    CHECK_STR("1,000 hits of one topic: best", r && r->ntags ? r->tags[0].topic : NULL, "big");
+    double want = 3 + NPAT;
+    CHECK(r && r->ntags && r->tags[0].score == want, "1,000 hits: score: got %g, want %g",
+          r && r->ntags ? r->tags[0].score : -1, want);
+    report_free(&r);
+    classify_free(&c);
+    rules_free(&rules);
+    free(json);
+    free(body);
+}
+
+static void test_big_topic(void)
+{
+    big_topic_run(0);
+    big_topic_run(1);
+}
+
 int main(void)
 {
     test_cases();
@@ -255,5 +296,6 @@ int main(void)
     test_catastrophic();
     test_compile_errors();
     test_warnings();
+    test_big_topic();
     return harness_done();
 }

@@ -49,18 +49,20 @@ static void put_pattern(char *buf, size_t *len)
     }
     if (kind == 63)
         *len += (size_t)sprintf(buf + *len, "|%s.?%s", alphabet[rnd(NALPHA)], alphabet[rnd(NALPHA)]);
-    *len += (size_t)sprintf(buf + *len, "\", \"w\": %d}", (int)rnd(5) + 1);
+    int w = (int)rnd(6) - 2;          /* -2..3, never 0: negative weights too */
+    *len += (size_t)sprintf(buf + *len, "\", \"w\": %d}", w >= 0 ? w + 1 : w);
 }
 
 static char *make_rules(unsigned ntopics, unsigned npat)
 {
     char *buf = xmalloc((size_t)ntopics * npat * 96 + 1024);
     size_t len = (size_t)sprintf(buf, "{\"triage\": \"tri\", \"title_weight\": 3, "
+                                 "\"tag_ratio\": 0.3, \"max_tags\": 2, "
                                  "\"committees\": [{\"id\": \"tri\", \"name\": \"提案\"}], "
                                  "\"topics\": [");
     for (unsigned t = 0; t < ntopics; t++) {
         len += (size_t)sprintf(buf + len, "%s{\"id\": \"t%u\", \"name\": \"T\", \"category\": \"民政\", \"committee\": \"tri\", "
-                               "\"patterns\": [", t ? ", " : "", t);
+                               "\"bias\": %d, \"patterns\": [", t ? ", " : "", t, (int)rnd(5) - 2);
         for (unsigned i = 0; i < npat; i++) {
             if (i)
                 len += (size_t)sprintf(buf + len, ", ");

@@ -84,6 +84,28 @@ static const struct {
     {"UCP word boundary", HEAD "\"topics\": [" T1("\"patterns\": [\"\\\\bbus\\\\b\"]") "]}",
      "无关", "take the BUS, not the buses", "c1", "t1", 1, 1},
     {"no topics", HEAD "\"topics\": []}", "公交", "公交", "tri", NULL, 0, 0},
+    {"negative weight lowers the score",
+     HEAD "\"topics\": [" T1("\"patterns\": [\"公交\", {\"re\": \"公交化\", \"w\": -0.5}]") "]}",
+     "无关", "公交公交化", "c1", "t1", 2 - 0.5, 1},
+    {"negative weight can untag", HEAD "\"topics\": [" T1("\"patterns\": [\"公交\", {\"re\": \"演练\", \"w\": -2}]")
+     ", " T2("\"patterns\": [\"法院\"]") "]}", "无关", "公交演练法院", "c2", "t2", 1, 1},
+    {"a negative hit alone is a hit: the bias counts", HEAD "\"min_score\": 0, \"topics\": ["
+     T1("\"bias\": 5, \"patterns\": [\"公交\", {\"re\": \"演练\", \"w\": -1}]") "]}",
+     "无关", "演练", "c1", "t1", 5 - 1, 1},
+    {"bias is added", HEAD "\"topics\": [" T1("\"bias\": -0.5, \"patterns\": [\"公交\"]") ", "
+     T2("\"bias\": 1, \"patterns\": [\"法院\"]") "]}", "公交", "法院", "c1", "t1", 2.5, 2},
+    {"bias needs a hit", HEAD "\"min_score\": 0, \"topics\": [" T1("\"bias\": 3, \"patterns\": [\"公交\"]") "]}",
+     "无关", "无关", "tri", NULL, 0, 0},
+    {"bias times topic weight", HEAD "\"topics\": [" T1("\"weight\": 2, \"bias\": 1, \"patterns\": [\"公交\"]") "]}",
+     "无关", "公交", "c1", "t1", 4, 1},
+    {"negative bias can untag", HEAD "\"topics\": [" T1("\"bias\": -1.5, \"patterns\": [\"公交\"]") "]}",
+     "无关", "公交", "tri", NULL, 0, 0},
+    {"tag_ratio drops the weak", HEAD "\"tag_ratio\": 0.5, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "法院", "公交", "c2", "t2", 3, 1},
+    {"tag_ratio keeps the share", HEAD "\"tag_ratio\": 0.25, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "法院", "公交", "c2", "t2", 3, 2},
+    {"max_tags caps", HEAD "\"max_tags\": 1, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "无关", "公交和法院", "c1", "t1", 1, 1},
 };
 
 static void test_cases(void)
@@ -288,8 +310,23 @@ static void test_big_topic(void)
     big_topic_run(1);
 }
 
+static void test_warnings_negative(void)
+{
+    struct classify *c;
+    struct rules *rules = load(HEAD "\"topics\": [" T1("\"patterns\": [{\"re\": \"演练\", \"w\": -1}]") ", "
+                               T2("\"bias\": 2, \"patterns\": [{\"re\": \"演练\", \"w\": -1}]") "]}", &c);
+    struct rules_errors w = {0};
+    CHECK_INT("negative-only warnings", classify_warnings(c, &w), 1);
+    CHECK_STR("negative-only warning", w.n ? w.v[0] : NULL,
+              "t.json: topic t1: only negative patterns and no positive bias, can never be tagged");
+    rules_errors_clear(&w);
+    classify_free(&c);
+    rules_free(&rules);
+}
+
 int main(void)
 {
+    test_warnings_negative();
     test_cases();
     test_hits();
     test_hits_capped();

@@ -1,7 +1,7 @@
 /* proto: every message between minyi's processes and its clients, and the
  * only code that builds or reads their frames (proto.c: the pipes and
- * submit; proto_request.c: requests and replies).  docs/protocol.md is its page:
- * sockets, frames, fields, replies and error codes, with examples.
+ * submit; proto_request.c: requests and replies).  docs/protocol.md is its
+ * page: sockets, frames, fields, replies and error codes, with examples.
  *
  *   route    collector PUSH -> router PULL       one frame: the report's wire
  *            JSON (report_encode), "v" first
@@ -18,9 +18,9 @@
  *            {"v", "ok": false, "error": CODE, "detail": TEXT}
  *
  * Versions.  Every message but the submit request carries PROTO_VERSION:
- * the "v" member of a JSON message (absent means 1, the format before versions were checked), the
- * first frame of an archive message (an old, version-1 archive message is
- * the same five frames without it).  Encoders write PROTO_VERSION; decoders
+ * the "v" member of a JSON message (absent means 1, the format before
+ * versions were checked), the first frame of an archive message (an old,
+ * version-1 archive message is the same five frames without it).  Encoders write PROTO_VERSION; decoders
  * accept PROTO_VERSION_MIN..PROTO_VERSION, so a daemon of this release and
  * one of the release before it understand each other during a rolling
  * upgrade.  Anything else is refused with PROTO_BAD_VERSION and the peer's

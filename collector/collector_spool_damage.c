@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #define SPOOL_ID_LEN 22            /* YYYYMMDD-HHMMSS-uuuuuu */
-#define SPOOL_LIST_MAX 8           /* ids named in one log line */
 
 int spool_resync(struct spool *sp, uint32_t seq, uint64_t off, uint64_t limit,
                  uint64_t *next)

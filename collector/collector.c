@@ -67,6 +67,32 @@ static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
         c->last_us = us;
 }
 
+/* Spool hook: a report lost in damage (its id from the damaged bytes),
+ * and the copy filed again since, if any. */
+static void collector_lost(void *arg, const char *id, const char *refiled)
+{
+    struct collector *c = arg;
+    int64_t us = report_id_to_us(id), again = refiled ? report_id_to_us(refiled) : 0;
+    struct collector_lost *l = us < 0 ? NULL : collector_lost_find(c, us);
+    if (l && again > 0)
+        l->repl_us = again;
+    if (us < 0 || l)
+        return;
+    if (c->nlost == c->caplost) {
+        c->caplost = c->caplost ? 2 * c->caplost : 16;
+        c->lost = xrealloc(c->lost, c->caplost * sizeof *c->lost);
+    }
+    c->lost[c->nlost++] = (struct collector_lost){us, again > 0 ? again : 0};
+}
+
+struct collector_lost *collector_lost_find(struct collector *c, int64_t id_us)
+{
+    for (size_t i = 0; i < c->nlost; i++)
+        if (c->lost[i].id_us == id_us)
+            return &c->lost[i];
+    return NULL;
+}
+
 /* Spool guard: a segment about to be deleted takes the only durable copy of
  * its records' duplicate keys along unless the journal has them by now. */
 static int collector_guard(void *arg)
@@ -148,7 +174,8 @@ static int collector_open_files(struct collector *c, char *err, size_t errlen)
     c->flight = flight_new();
     c->last_us = dedup_max_id_us(c->dedup);
     path = config_state_path(cfg, "spool");
-    struct spool_hooks hooks = {.scan = collector_scan, .guard = collector_guard, .arg = c};
+    struct spool_hooks hooks = {.scan = collector_scan, .guard = collector_guard,
+                                .lost = collector_lost, .arg = c};
     rc = spool_open_hooks(path, 0, &hooks, &c->spool, err, errlen);
     free(path);
     if (rc < 0)
@@ -360,6 +387,8 @@ static void collector_close(struct daemon *d)
     epoch_close(&c->epoch);
     drop_close(&c->drop);
     flight_free(&c->flight);
+    free(c->lost);
+    c->lost = NULL;
     roster_free(&c->roster);
     log_info("accepted %lu, duplicates %lu, rejected %lu, busy %lu, confirmed %lu",
              c->st.accepted, c->st.duplicates, c->st.rejected, c->st.busy,

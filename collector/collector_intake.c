@@ -63,17 +63,24 @@ static struct intake_keys intake_keys_of(const struct report *r)
 }
 
 /* Look for an earlier report with the same keys (socket reports). 1 and
- * its id, or 0. */
+ * its id, or 0.  An earlier report lost in spool damage does not count
+ * (the archive never got it): 0 with *lost set (1 + its c->lost index),
+ * unless it was filed again since -- then that copy is the earlier one. */
 static int intake_duplicate(struct collector *c, const struct intake_keys *k, char *id,
-                            size_t len)
+                            size_t len, size_t *lost)
 {
     int64_t now = daemon_now_us(), first;
-    if (k->ref ? dedup_find(c->dedup, DEDUP_REF, k->ref, now, &first)
-               : dedup_find(c->dedup, DEDUP_CONTENT, k->content, now, &first)) {
-        id_of_us(first, id, len);
-        return 1;
+    *lost = 0;
+    if (k->ref ? !dedup_find(c->dedup, DEDUP_REF, k->ref, now, &first)
+               : !dedup_find(c->dedup, DEDUP_CONTENT, k->content, now, &first))
+        return 0;
+    struct collector_lost *l = collector_lost_find(c, first);
+    if (l && !l->repl_us) {
+        *lost = (size_t)(l - c->lost) + 1;
+        return 0;
     }
-    return 0;
+    id_of_us(l ? l->repl_us : first, id, len);
+    return 1;
 }
 
 /* Stamp r, append it to the spool and remember its keys k.  0, or -1 with
@@ -176,13 +183,15 @@ static void intake_request(struct collector *c, struct intake_wait *w)
             err.reason = REPORT_UNKNOWN_MEMBER;
             snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                      r->member);
-        } else if (intake_duplicate(c, &k, w->id, sizeof w->id)) {
+        } else if (intake_duplicate(c, &k, w->id, sizeof w->id, &w->lost)) {
             w->duplicate = 1;
             c->st.duplicates++;
             log_info("%s: duplicate from %s over the socket", w->id, r->member);
         } else if (intake_spool(c, r, &k, NULL, &err) == 0) {
             xstrlcpy(w->id, r->id, sizeof w->id);
-            intake_say(c, "%s: accepted from %s over the socket", r->id, r->member);
+            intake_say(c, "%s: accepted from %s over the socket%s", r->id, r->member,
+                       w->lost ? " (filed again: the first copy was lost in spool damage)"
+                               : "");
         }
     }
     if (err.reason != REPORT_OK) {
@@ -302,6 +311,23 @@ static void intake_flush_keys(struct collector *c)
         log_warn("%s (the spool has the keys; they are added again at restart)", why);
 }
 
+/* The group is durable: a report lost in spool damage and filed again in
+ * it is from now on the one later copies are duplicates of. */
+static void intake_refiled(struct collector *c)
+{
+    char why[256], lost[32];
+    for (size_t i = 0; i < c->nwait; i++) {
+        struct intake_wait *w = &c->wait[i];
+        if (!w->lost || w->error)
+            continue;
+        struct collector_lost *l = &c->lost[w->lost - 1];
+        l->repl_us = report_id_to_us(w->id);
+        id_of_us(l->id_us, lost, sizeof lost);
+        if (spool_refiled(c->spool, lost, w->id, why, sizeof why) < 0)
+            log_warn("%s: %s (after a restart a copy of it may be taken as new)", w->id, why);
+    }
+}
+
 void intake_commit(struct collector *c)
 {
     char why[256];
@@ -315,6 +341,7 @@ void intake_commit(struct collector *c)
     } else {
         dedup_commit(c->dedup);   /* the spool holds them now; see collector_guard */
         intake_said(c, 1);
+        intake_refiled(c);
         if (appended)
             log_repeat_clear(&c->spool_errors, daemon_mono_ms());
     }

@@ -106,8 +106,10 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
      * of the largest reports, 4 MB of the largest messages ZeroMQ lets in);
      * more wait on the member's side. */
     struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
-                              .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
-    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
+                              .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096,
+                              .shared = 1};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                           .shared = 1};
     c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
     if (c->submit)
         c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);

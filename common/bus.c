@@ -3,12 +3,14 @@
  * whole (all frames) and copied into NUL-terminated buffers, and ROUTER
  * envelopes are split from bodies the same way for REQ and DEALER clients. */
 #include "bus.h"
+#include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -89,6 +91,19 @@ static int bus_check_endpoint(const char *endpoint, char *err, size_t errlen)
     return 0;
 }
 
+/* After a bind: ipc:// socket files get their mode, a tcp:// endpoint on
+ * every interface a warning (at every start: it is rarely meant). */
+static int bus_bound(const char *endpoint, const struct bus_opts *o)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0)
+        return chmod(endpoint + 6, o && o->shared ? 0770 : 0700);
+    if (strncmp(endpoint, "tcp://0.0.0.0:", 14) == 0 || strncmp(endpoint, "tcp://*:", 8) == 0 ||
+        strncmp(endpoint, "tcp://[::]:", 11) == 0)
+        log_warn("%s: listening on every interface; name one address, or keep it behind a "
+                 "firewall", endpoint);
+    return 0;
+}
+
 struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoint, int bind,
                           const struct bus_opts *opts, char *err, size_t errlen)
 {
@@ -100,7 +115,8 @@ struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoin
         return NULL;
     }
     if (bus_set_opts(zs, opts) < 0 ||
-        (bind ? zmq_bind(zs, endpoint) : zmq_connect(zs, endpoint)) < 0) {
+        (bind ? zmq_bind(zs, endpoint) : zmq_connect(zs, endpoint)) < 0 ||
+        (bind && bus_bound(endpoint, opts) < 0)) {
         snprintf(err, errlen, "%s: %s", endpoint, zmq_strerror(errno));
         zmq_close(zs);
         return NULL;

@@ -65,6 +65,7 @@ struct config {
     char *state_dir;              /* absolute */
     char *rules_path;             /* absolute */
     char *members_path;           /* absolute */
+    char *drop_group;             /* group that may file into drop/, or NULL */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;
@@ -106,7 +107,10 @@ int config_load(const char *path, const char *state_dir, struct config **out,
 /* Free *c; sets *c = NULL. NULL-safe. */
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/
- * folders (mode 0750 / drop 0770).  Returns 0, or -1 with err. */
+ * folders, or bring existing ones to their modes (state 0710, drop 2770,
+ * run 0750, the rest 0700; the first three get drop_group if set), and
+ * make the archive and duplicate files private (0600).  Returns 0, or -1
+ * with err (a world-writable folder, a symbolic link, an unknown group). */
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 /* Set TZ for this process from c->timezone (localtime_r then uses it). */
 void config_apply_timezone(const struct config *c);

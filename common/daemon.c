@@ -134,7 +134,7 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         return 1;
     }
     config_apply_timezone(d.cfg);
-    umask(007);                        /* sockets and files: never world-writable */
+    umask(077);                        /* files private; bus_open opens the shared sockets */
     if (args.check) {
         rc = ops->check ? ops->check(&d, err, sizeof err) : 0;
         if (rc < 0)

@@ -27,6 +27,7 @@
 #include "archiver_store.h"
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
@@ -231,7 +232,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         struct proto_request req;
@@ -242,6 +243,8 @@ static void archiver_queries(struct daemon *d)
                 proto_refused(&a->st.peers, PROTO_CH_QUERY, &err);
             reply = proto_reply_refusal(&err);
         } else {
+            q.msg = &m;
+            q.principal = access_of_msg(d->access, &m);
             reply = query_answer(&q, &req);
             proto_request_clear(&req);
         }

@@ -22,6 +22,7 @@
 #include "collector_flight.h"
 #include "collector_spool.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
@@ -128,6 +129,7 @@ static int collector_open(struct daemon *d, char *err, size_t errlen)
 {
     struct collector *c = d->state;
     c->cfg = d->cfg;
+    c->daemon = d;
     if (roster_load(d->cfg->members_path, &c->roster, err, errlen) < 0 ||
         collector_open_files(c, err, errlen) < 0 ||
         collector_open_sockets(d, err, errlen) < 0) {
@@ -199,6 +201,7 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
     cJSON_AddNumberToObject(o, "proto_refused", (double)c->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(c->daemon->access));
     collector_status_sync(o, spool_sync_stats(c->spool));
     const struct spool_damage *dmg = spool_damage(c->spool);
     cJSON *d = cJSON_AddObjectToObject(o, "corrupt");   /* see spool/corrupt/ */
@@ -219,7 +222,10 @@ static char *collector_answer(struct collector *c, const struct bus_msg *m)
             proto_refused(&c->peers, PROTO_CH_CTL, &err);
         return proto_reply_refusal(&err);
     }
-    if (q.cmd == PROTO_CMD_STATUS)
+    char why[256];
+    if (daemon_allow(c->daemon, m, ACCESS_STATUS, NULL, NULL, why, sizeof why) < 0)
+        s = proto_reply_error("forbidden", "%s", why);
+    else if (q.cmd == PROTO_CMD_STATUS)
         s = collector_status(c);
     else
         s = proto_reply_error("bad_request", "the collector answers \"status\", not \"%s\"",

@@ -11,6 +11,7 @@
  * and forgets the group (drop files are read again at the next rescan).
  */
 #include "collector.h"
+#include "access.h"
 #include "collector_dedup.h"
 #include "collector_drop.h"
 #include "collector_flight.h"
@@ -135,7 +136,10 @@ static void intake_request(struct collector *c, struct intake_wait *w)
     if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
-        if (!roster_find(c->roster, r->member)) {
+        if (daemon_allow(c->daemon, &w->req, ACCESS_SUBMIT, NULL, r->member, err.detail,
+                         sizeof err.detail) < 0) {
+            err.reason = REPORT_FORBIDDEN;      /* logged and counted already */
+        } else if (!roster_find(c->roster, r->member)) {
             err.reason = REPORT_UNKNOWN_MEMBER;
             snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                      r->member);
@@ -155,7 +159,7 @@ static void intake_request(struct collector *c, struct intake_wait *w)
             c->st.busy++;
         else
             c->st.rejected++;
-        if (err.reason != REPORT_BUSY)
+        if (err.reason != REPORT_BUSY && err.reason != REPORT_FORBIDDEN)
             log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
                      err.detail);
     }

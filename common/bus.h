@@ -40,6 +40,8 @@ struct bus_msg {
     size_t nkept;                 /* frames kept in frame[] */
     size_t body;                  /* index of the first body frame in frame[] */
     struct { void *data; size_t size; } frame[BUS_MAX_FRAMES];
+    long peer_uid;                /* ipc:// peer's Unix uid, -1 if not known */
+    char user_id[64];             /* CURVE: the name bus_zap's lookup gave, or "" */
 };
 
 /* A ZeroMQ context; never NULL (aborts if ZeroMQ cannot start). */

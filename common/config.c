@@ -126,7 +126,7 @@ static const char *config_str(const cJSON *o, const char *key, const char *def)
 static int config_check_types(const char *file, const cJSON *root, char *err, size_t errlen)
 {
     static const char *const strings[] = {"organisation", "timezone", "state_dir", "rules",
-                                          "members", "drop_group", NULL};
+                                          "members", "drop_group", "access", NULL};
     for (int i = 0; strings[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, strings[i]);
         if (v && !cJSON_IsString(v))
@@ -312,6 +312,7 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->rules_path = config_resolve(c->dir, config_str(root, "rules", "rules.json"));
     c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
     c->drop_group = xstrdup(config_str(root, "drop_group", NULL));
+    c->access_path = config_resolve(c->dir, config_str(root, "access", "access.json"));
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0)
@@ -385,6 +386,7 @@ void config_free(struct config **cp)
     free(c->rules_path);
     free(c->members_path);
     free(c->drop_group);
+    free(c->access_path);
     free(c);
     *cp = NULL;
 }

@@ -66,6 +66,7 @@ struct config {
     char *rules_path;             /* absolute */
     char *members_path;           /* absolute */
     char *drop_group;             /* group that may file into drop/, or NULL */
+    char *access_path;            /* the principals file (access.h), absolute */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;

@@ -403,7 +403,7 @@ struct config_dir {
 
 static const struct config_dir config_dirs[] = {
     {"", 0710, 1},        {"drop", 02770, 1}, {"drop/rejected", 0700, 0},
-    {"spool", 0700, 0},   {"run", 0750, 1},
+    {"spool", 0700, 0},   {"run", 02750, 1},
 };
 
 /* Files the daemons keep private whatever mode an older version gave them. */

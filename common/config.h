@@ -109,7 +109,7 @@ int config_load(const char *path, const char *state_dir, struct config **out,
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/
  * folders, or bring existing ones to their modes (state 0710, drop 2770,
- * run 0750, the rest 0700; the first three get drop_group if set), and
+ * run 2750, the rest 0700; the first three get drop_group if set), and
  * make the archive and duplicate files private (0600).  Returns 0, or -1
  * with err (a world-writable folder, a symbolic link, an unknown group). */
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);

@@ -20,7 +20,8 @@ start_pipeline
 mode() { stat -c '%a %G' "$1"; }
 check_eq "state/ searchable by the drop group only" "$(mode "$STATE")" "710 $GROUP"
 check_eq "drop/ setgid and group-writable" "$(mode "$DROP")" "2770 $GROUP"
-check_eq "run/ for the group" "$(mode "$STATE/run")" "750 $GROUP"
+check_eq "run/ for the group, setgid so the sockets get it" "$(mode "$STATE/run")" "2750 $GROUP"
+check_eq "the client sockets belong to the group" "$(stat -c %G "$STATE/run/submit.sock")" "$GROUP"
 check_eq "spool/ private" "$(stat -c %a "$STATE/spool")" 700
 check_eq "drop/rejected/ private" "$(stat -c %a "$DROP/rejected")" 700
 check_eq "archive private" "$(stat -c %a "$STATE/archive.db")" 600
@@ -43,7 +44,7 @@ chmod 0777 "$STATE/run"
 timeout 10 "$BIN/minyi-collector" -c "$CONF" >"$T/ww.out" 2>&1; rc=$?
 check "a world-writable run/ is refused at start" test "$rc" -ne 0
 check "and says why" grep -q 'run: world-writable' "$T/ww.out"
-chmod 0750 "$STATE/run"
+chmod 2750 "$STATE/run"
 
 # the router's control socket on every interface (any free port): warned
 sed -i "s|^{|{\"endpoints\": {\"router_ctl\": \"tcp://0.0.0.0:*\"},|" "$CONF"

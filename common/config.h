@@ -67,6 +67,7 @@ struct config {
     char *members_path;           /* absolute */
     char *drop_group;             /* group that may file into drop/, or NULL */
     char *access_path;            /* the principals file (access.h), absolute */
+    int insecure;                 /* "insecure": true: tcp:// clients are the admin */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;
@@ -105,6 +106,9 @@ int config_large_hwm(const struct config *c);
  * beside it).  Returns 0 and *out, or -1 with "FILE: KEY: message" in err. */
 int config_load(const char *path, const char *state_dir, struct config **out,
                 char *err, size_t errlen);
+#define CONFIG_NENDPOINTS 9
+/* The tcp:// endpoints of c into out (borrowed); returns how many. */
+int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS]);
 /* Free *c; sets *c = NULL. NULL-safe. */
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/

@@ -51,6 +51,14 @@ check "a member sees its own report" as "${G}m" show "$id"
 as "${G}m" queue jiaoke >/dev/null 2>&1; rc=$?
 check_eq "a member may not read a queue" "$rc" 1
 
+# a member's account in the drop folder: only as itself
+as_m() { setpriv --reuid="${G}m" --regid="$G" --init-groups sh -c "$1"; }
+as_m "printf '%s' '{\"member\":\"M002\",\"title\":\"冒名投递\",\"body\":\"正文\"}' >'$DROP/.f.tmp' && mv '$DROP/.f.tmp' '$DROP/forged.json'"
+check "a member's file naming another member is set aside" wait_until 5 test -e "$DROP/rejected/forged.json.reason.json"
+check_eq "as forbidden" "$(jq -r .reason "$DROP/rejected/forged.json.reason.json" 2>/dev/null)" forbidden
+as_m "printf '%s' '{\"member\":\"M001\",\"title\":\"本人投递\",\"body\":\"正文\"}' >'$DROP/.g.tmp' && mv '$DROP/.g.tmp' '$DROP/mine.json'"
+check "its own is archived" wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE title='本人投递'"
+
 # strangers
 as "${G}x" submit "$T/own.json" >/dev/null 2>"$T/err"; rc=$?
 check_eq "an unknown account may not submit" "$rc" 1

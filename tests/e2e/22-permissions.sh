@@ -39,6 +39,28 @@ check "it cannot list the spool" sh -c "! setpriv --reuid=$USERNAME --regid=$GRO
 check "it cannot list the state folder" sh -c "! setpriv --reuid=$USERNAME --regid=$GROUP --init-groups ls '$STATE' >/dev/null 2>&1"
 check "it cannot read rejected files" sh -c "! setpriv --reuid=$USERNAME --regid=$GROUP --init-groups ls '$DROP/rejected' >/dev/null 2>&1"
 
+# A routed report pushed straight into the archiver's pipe: the daemons'
+# own account can (that is how the router talks), the drop-group account
+# cannot even connect (the pipe's socket is 0700).
+cat >"$T/inject.py" <<'PY'
+import json, sys, time, zmq
+ep, rid = sys.argv[1], sys.argv[2]
+report = {"v": 1, "id": rid, "received_at": "2026-01-05T10:00:00.000+08:00",
+          "source": "socket", "member": "EVIL", "title": "注入", "body": "绕过收集器"}
+s = zmq.Context().socket(zmq.PUSH); s.setsockopt(zmq.LINGER, 2000); s.connect(ep)
+s.send_multipart([b"2", json.dumps(report, ensure_ascii=False).encode(), b"tian", b"[]", b"", b""])
+s.close()
+PY
+chmod 0644 "$T/inject.py"
+/usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105-020000-000001
+check "the daemons' account can push into the pipe (the attack works there)" \
+    wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE id='20260105-020000-000001'"
+as_user /usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105-020000-000002 >/dev/null 2>&1
+/usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105-020000-000003
+wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE id='20260105-020000-000003'"
+check_eq "a drop-group account cannot inject a routed report" \
+    "$(sql "SELECT count(*) FROM reports WHERE id='20260105-020000-000002'")" 0
+
 stop_pipeline
 chmod 0777 "$STATE/run"
 timeout 10 "$BIN/minyi-collector" -c "$CONF" >"$T/ww.out" 2>&1; rc=$?

@@ -32,6 +32,7 @@
 #include "archiver_store.h"
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
@@ -159,7 +160,8 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                             .shared = 1};
     if (archiver_refuse_new(cfg, err, errlen) < 0)
         return -1;
     char *path = config_state_path(cfg, "archive.db");
@@ -322,7 +324,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         struct proto_request req;
@@ -333,6 +335,8 @@ static void archiver_queries(struct daemon *d)
                 proto_refused(&a->st.peers, PROTO_CH_QUERY, &err);
             reply = proto_reply_refusal(&err);
         } else {
+            q.msg = &m;
+            q.principal = access_of_msg(d->access, &m);
             reply = query_answer(&q, &req);
             proto_request_clear(&req);
         }

@@ -36,6 +36,9 @@ struct query_ctx {
     const struct roster *roster;
     const struct rules *rules;    /* committees (and categories) of the rules file */
     const struct archiver_stats *stats;
+    struct daemon *daemon;        /* who may do what (daemon_allow) */
+    const struct bus_msg *msg;    /* the request being answered (its sender) */
+    const struct access_principal *principal;   /* its sender, NULL: nobody */
 };
 
 /* The reply to one decoded request (proto_request_decode).  Never NULL;

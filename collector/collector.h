@@ -54,6 +54,7 @@ struct collector_lost {
 
 struct collector {
     const struct config *cfg;
+    struct daemon *daemon;        /* its skeleton: who may do what (daemon_allow) */
     struct roster *roster;
     struct spool *spool;
     struct dedup *dedup;

@@ -93,6 +93,7 @@ const char *report_reason_name(enum report_reason reason)
         [REPORT_UNKNOWN_MEMBER] = "unknown_member",
         [REPORT_BUSY] = "busy",
         [REPORT_INTERNAL] = "internal",
+        [REPORT_FORBIDDEN] = "forbidden",
     };
     if ((unsigned)reason < sizeof names / sizeof names[0] && names[reason])
         return names[reason];

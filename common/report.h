@@ -40,6 +40,7 @@ enum report_reason {
     REPORT_UNKNOWN_MEMBER,
     REPORT_BUSY,
     REPORT_INTERNAL,
+    REPORT_FORBIDDEN,             /* the authenticated sender may not do this */
 };
 
 struct report_error {

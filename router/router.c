@@ -16,6 +16,7 @@
  * rules in place. */
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
@@ -102,7 +103,8 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                           .shared = 1};
     if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
         return -1;
     if ((rt->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen)) &&
@@ -176,6 +178,7 @@ static char *router_status_json(const struct daemon *d)
     cJSON_AddNumberToObject(o, "large_out", (double)rt->large_out);
     cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
     cJSON_AddNumberToObject(o, "proto_refused", (double)rt->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(d->access));
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
     return proto_reply_ok(o);
@@ -204,7 +207,11 @@ static char *router_answer(struct daemon *d, const struct bus_msg *m)
             proto_refused(&rt->peers, PROTO_CH_CTL, &err);
         return proto_reply_refusal(&err);
     }
-    if (q.cmd == PROTO_CMD_STATUS)
+    char why[256];
+    if (daemon_allow(d, m, q.cmd == PROTO_CMD_RELOAD ? ACCESS_MANAGE : ACCESS_STATUS, NULL,
+                     NULL, why, sizeof why) < 0)
+        s = proto_reply_error("forbidden", "%s", why);
+    else if (q.cmd == PROTO_CMD_STATUS)
         s = router_status_json(d);
     else if (q.cmd == PROTO_CMD_RELOAD)
         s = router_reload_json(d);

@@ -55,7 +55,7 @@ static void test_overrides(void)
     struct config *c = NULL;
     char err[512] = "";
     const char *p = write_file("o.json",
-        "{\"state_dir\":\"../elsewhere\",\"rules\":\"/abs/r.json\","
+        "{\"state_dir\":\"../elsewhere\",\"rules\":\"/abs/r.json\",\"insecure\":true,"
         "\"endpoints\":{\"submit\":\"tcp://127.0.0.1:5999\",\"query\":\"ipc://@STATE@/q\"},"
         "\"limits\":{\"lease_seconds\":60},"
         "\"quotas\":[{\"scope\":\"group\",\"id\":\"g1\",\"period\":\"quarter\",\"min\":4}]}");
@@ -84,7 +84,8 @@ static void test_lanes(void)
     char err[512] = "";
     CHECK(!config_lane_large(CONFIG_LANE_SMALL), "8 KB is the ordinary lane");
     CHECK(config_lane_large(CONFIG_LANE_SMALL + 1), "over 8 KB is the large lane");
-    const char *p = write_file("l.json", "{\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
+    const char *p = write_file("l.json", "{\"insecure\":true,"
+                                         "\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
                                          "\"endpoints\":{\"route\":\"tcp://127.0.0.1:6000\","
                                          "\"route_large\":\"tcp://127.0.0.1:6001\"}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
@@ -98,6 +99,16 @@ static void test_lanes(void)
     p = write_file("l3.json", "{\"endpoints\":{\"archive\":\"tcp://10.0.0.2:6000\"}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "archive_large"),
           "a pipe moved without its large lane is refused: got \"%s\"", err);
+    config_free(&c);
+    p = write_file("l4.json", "{\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "query: tcp:// has no") &&
+              strstr(err, "\"insecure\": true"),
+          "tcp:// without insecure is refused, saying how: got \"%s\"", err);
+    config_free(&c);
+    p = write_file("l5.json", "{\"insecure\":true,\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "with insecure it loads: %s", err);
+    const char *tcp[CONFIG_NENDPOINTS];
+    CHECK_INT("one tcp endpoint to warn about", c ? config_tcp_endpoints(c, tcp) : -1, 1);
     config_free(&c);
 }
 

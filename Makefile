@@ -12,7 +12,16 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib
+PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib libsystemd
+
+# --version: `git describe` of a tag vX.Y.Z, else the base version plus the
+# commit, else (a tarball) the base version; MINYI_VERSION=... overrides it.
+VERSION_BASE := 1.0.0
+ifndef MINYI_VERSION
+MINYI_VERSION := $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null) && echo $${v\#v} \
+                   || { h=$$(git rev-parse --short HEAD 2>/dev/null) && echo $(VERSION_BASE)+g$$h; } \
+                   || echo $(VERSION_BASE))
+endif
 
 BUILD   ?= build
 BIN     ?= bin
@@ -56,6 +65,16 @@ $(BUILD)/archiver/archiver_schema.h: archiver/archiver_schema.sql
 	   echo '    ;'; } > $@
 $(BUILD)/archiver/archiver_store.o: $(BUILD)/archiver/archiver_schema.h
 $(BUILD)/archiver/archiver_store.o: CFLAGS_ALL += -I$(BUILD)/archiver
+
+# The version is compiled into common/version.c alone; the header is
+# rewritten only when the version changed.
+$(BUILD)/version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MINYI_VERSION "$(MINYI_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/common/version.o: $(BUILD)/version_gen.h
+$(BUILD)/common/version.o: CFLAGS_ALL += -I$(BUILD)
+FORCE:
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

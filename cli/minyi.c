@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_rules.h"
 #include "log.h"
+#include "version.h"
 #include "xmalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static void minyi_help(FILE *f)
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
           "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "
           "answer in time\n", f);
 }
@@ -143,6 +145,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < at; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             minyi_help(stdout);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            version_print(stdout, "minyi");
             return CLI_EXIT_OK;
         }
     if (!name) {

@@ -260,6 +260,16 @@ static void archiver_confirm(struct archiver *a)
     a->batch_bytes = 0;
 }
 
+/* A committed batch of n reports, for status's batch size histogram. */
+static void archiver_count_batch(struct archiver_stats *st, size_t n)
+{
+    int i = 0;
+    while (i < ARCHIVER_BATCH_BUCKETS - 1 && n > ((size_t)1 << i))
+        i++;
+    st->batch_hist[i]++;
+    st->batch_reports += n;
+}
+
 static void archiver_flush(struct archiver *a, const struct config *cfg)
 {
     unsigned long counts[3] = {0};
@@ -279,6 +289,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
     a->retry_ms = 0;
     a->backoff_ms = 0;
     a->st.batches++;
+    archiver_count_batch(&a->st, a->nbatch);
     a->st.stored += counts[0];
     a->st.already += counts[1];
     a->st.duplicates += counts[2];

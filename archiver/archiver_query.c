@@ -265,6 +265,11 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    cJSON_AddNumberToObject(o, "batch_reports", (double)st->batch_reports);
+    cJSON *h = cJSON_AddArrayToObject(o, "batch_hist_pow2");
+    for (int i = 0; i < ARCHIVER_BATCH_BUCKETS; i++)
+        cJSON_AddItemToArray(h, cJSON_CreateNumber((double)st->batch_hist[i]));
+    cJSON_AddNumberToObject(o, "now_us", (double)daemon_now_us());
     return reply_ok(o);
 }
 

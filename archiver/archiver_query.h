@@ -20,10 +20,16 @@ struct roster;
 struct rules;
 struct store;
 
+/* Batch sizes by powers of two: bucket i counts batches of at most 2^i
+ * reports (the last one, everything larger). */
+#define ARCHIVER_BATCH_BUCKETS 13
+
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
     unsigned long large;          /* messages received on the large lane */
+    unsigned long batch_reports;  /* reports in committed batches, all told */
+    unsigned long batch_hist[ARCHIVER_BATCH_BUCKETS];
 };
 
 struct query_ctx {

@@ -174,6 +174,7 @@ static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
     cJSON_AddNumberToObject(s, "p50_ms", spool_sync_pct(st, 0.5) / 1000.0);
     cJSON_AddNumberToObject(s, "p99_ms", spool_sync_pct(st, 0.99) / 1000.0);
     cJSON_AddNumberToObject(s, "max_ms", (double)st->max_us / 1000.0);
+    cJSON_AddNumberToObject(s, "sum_ms", (double)st->sum_us / 1000.0);
     cJSON *h = cJSON_AddArrayToObject(s, "hist_250us");
     int last = SPOOL_SYNC_BUCKETS;
     while (last > 0 && st->hist[last - 1] == 0)
@@ -199,6 +200,11 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
     collector_status_sync(o, spool_sync_stats(c->spool));
+    cJSON *by = cJSON_AddObjectToObject(o, "rejected_by");
+    for (int i = 1; i < COLLECTOR_REASONS; i++)
+        if (c->st.rejected_by[i])
+            cJSON_AddNumberToObject(by, report_reason_name((enum report_reason)i),
+                                    (double)c->st.rejected_by[i]);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;

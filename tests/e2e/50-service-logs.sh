@@ -39,7 +39,7 @@ JOURNAL_STREAM=1:1 "$BIN/minyi-router" -c "$CONF" -n 2>"$T/other.log" >/dev/null
 check "a foreign JOURNAL_STREAM is ignored" sh -c "! grep -q '^<' '$T/other.log'"
 
 # sd_notify: a datagram socket stands in for systemd's.
-python3 - "$T/notify.sock" >"$T/notify.out" 2>&1 <<'PY' &
+/usr/bin/python3 - "$T/notify.sock" >"$T/notify.out" 2>&1 <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1]); s.settimeout(20)

@@ -25,6 +25,7 @@
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
+#include "archiver_upkeep.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -63,6 +64,7 @@ struct archiver {
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
     struct archiver_stats st;
+    struct upkeep upkeep;         /* backups and retention */
 };
 
 static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
@@ -296,6 +298,23 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
     archiver_confirm(a);
 }
 
+/* {"cmd": "backup", "path": P}: the upkeep's (it answers later).  Returns
+ * 1 when it was one (m is taken over or answered), 0 for any other query. */
+static int archiver_backup_query(struct archiver *a, struct bus_msg *m, const char *body,
+                                 size_t len)
+{
+    cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+    int mine = cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "backup");
+    if (mine) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(req, "path");
+        upkeep_backup_request(&a->upkeep, a->store, a->query, m, cJSON_GetStringValue(path));
+        bus_msg_clear(m);         /* a no-op when the upkeep took it */
+    }
+    cJSON_Delete(req);
+    return mine;
+}
+
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
@@ -304,6 +323,8 @@ static void archiver_queries(struct daemon *d)
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         size_t len = 0;
         const char *body = bus_msg_body(&m, &len);
+        if (archiver_backup_query(a, &m, body, len))
+            continue;             /* answered when the copy ends */
         char *reply = query_answer(&q, body, len);
         if (bus_reply(a->query, &m, reply, strlen(reply)) < 0)
             log_warn("query: cannot answer a client: %s", strerror(errno));
@@ -322,10 +343,15 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     struct bus_poll items[3] = {{.sock = a->query, .fd = -1},
                                 {.sock = a->pull[0], .fd = -1},
                                 {.sock = a->pull[1], .fd = -1}};
+    if (upkeep_busy(&a->upkeep))
+        timeout_ms = 0;           /* a backup goes on at every turn */
     int n = bus_poll(items, waiting || a->nbatch ? 1 : 3, a->nbatch && !waiting ? 0
                                                                                  : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
+    upkeep_step(&a->upkeep, a->store, a->query, d->cfg);
+    a->st.backups = a->upkeep.backups;
+    a->st.retained = a->upkeep.retained;
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
     /* the lanes take turns at being read first, so neither waits forever
@@ -349,6 +375,7 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->pull[0]);
     bus_close(&a->pull[1]);
     bus_close(&a->confirm);
+    upkeep_close(&a->upkeep, a->query);
     bus_close(&a->query);
     store_close(&a->store);
     roster_free(&a->roster);

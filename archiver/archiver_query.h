@@ -30,6 +30,8 @@ struct archiver_stats {
     unsigned long large;          /* messages received on the large lane */
     unsigned long batch_reports;  /* reports in committed batches, all told */
     unsigned long batch_hist[ARCHIVER_BATCH_BUCKETS];
+    unsigned long backups;        /* online copies made (minyi backup) */
+    unsigned long retained;       /* closed reports exported and deleted (retention) */
 };
 
 struct query_ctx {

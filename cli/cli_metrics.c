@@ -82,6 +82,10 @@ static const struct metric metrics_known[] = {
     {"archiver", "large", "minyi_archiver_large_total", "counter",
      "Messages taken from the large lane."},
     {"archiver", "total", "minyi_archiver_reports", "gauge", "Reports in the archive."},
+    {"archiver", "backups", "minyi_archiver_backups_total", "counter",
+     "Online copies of the archive made (minyi backup)."},
+    {"archiver", "retained", "minyi_archiver_retention_deleted_total", "counter",
+     "Closed reports exported and deleted by retention."},
 };
 #define METRICS_NKNOWN (sizeof metrics_known / sizeof metrics_known[0])
 

@@ -43,6 +43,10 @@ static const struct minyi_cmd minyi_cmds[] = {
      "each daemon up or down, its counters, the queue depths"},
     {"metrics", cli_metrics, "metrics [-o FILE]", "table",
      "every status counter as Prometheus text (FILE: written whole, then renamed)"},
+    {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",
+     "a consistent copy of the archive, made by the archiver while reports flow"},
+    {"restore", cli_restore, "restore FILE", "table",
+     "put a backup in place of the archive (the daemons stopped)"},
 };
 #define MINYI_NCMDS (sizeof minyi_cmds / sizeof minyi_cmds[0])
 

@@ -291,6 +291,26 @@ static int config_timezone(struct config *c, const cJSON *root, char *err, size_
     return 0;
 }
 
+/* "retention": {"closed_days": N, "export_dir": DIR (relative: in the state
+ * dir, where the archiver may write)}; absent: keep everything. */
+static int config_retention(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "retention");
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(o, "closed_days");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "export_dir");
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: retention: must be an object", c->path);
+    if (days && (!cJSON_IsNumber(days) || days->valuedouble < 1 || days->valuedouble > 36500))
+        return config_err(err, errlen, "%s: retention.closed_days: must be a number of days, "
+                          "1 to 36500", c->path);
+    if (dir && (!cJSON_IsString(dir) || !*dir->valuestring))
+        return config_err(err, errlen, "%s: retention.export_dir: must be a folder", c->path);
+    const char *d = dir ? dir->valuestring : "retention";
+    c->retention.closed_days = days ? (int)days->valuedouble : 0;
+    c->retention.export_dir = d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", c->state_dir, d);
+    return 0;
+}
+
 static int config_parse(struct config *c, const char *buf, size_t len, const char *state_dir,
                         char *err, size_t errlen)
 {
@@ -312,7 +332,7 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
-        config_points(c, root, err, errlen) < 0)
+        config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -375,6 +395,7 @@ void config_free(struct config **cp)
     for (size_t i = 0; i < c->nquotas; i++)
         free(c->quotas[i].id);
     free(c->quotas);
+    free(c->retention.export_dir);
     free(c->path);
     free(c->dir);
     free(c->organisation);

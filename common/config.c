@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #define CONFIG_DEFAULT "config/minyi.json"
+#ifndef CONFIG_SYSTEM                  /* the Makefile's SYSCONFDIR */
+#define CONFIG_SYSTEM "/etc/minyi/minyi.json"
+#endif
 
 static int config_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -48,8 +51,10 @@ static char *config_slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, or
- * the one shipped beside the program (BIN/../config, BIN/../share/minyi). */
+/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, the
+ * source tree's beside the program (BIN/../config), the installed system's
+ * (CONFIG_SYSTEM, /etc/minyi/minyi.json: `make install`, the package), or
+ * one shipped under BIN/../share/minyi. */
 static char *config_find(const char *path)
 {
     if (path)
@@ -64,8 +69,9 @@ static char *config_find(const char *path)
     if (n > 0) {
         exe[n] = '\0';
         char *dir = dirname(exe);
-        const char *tries[] = {"%s/../config/minyi.json", "%s/../share/minyi/config/minyi.json"};
-        for (size_t i = 0; i < 2; i++) {
+        const char *tries[] = {"%s/../config/minyi.json", CONFIG_SYSTEM,
+                               "%s/../share/minyi/config/minyi.json"};
+        for (size_t i = 0; i < 3; i++) {
             char *p = xasprintf(tries[i], dir);
             if (access(p, F_OK) == 0)
                 return p;

@@ -66,7 +66,7 @@ deps $(DEPS):
 	@scripts/deps.sh build
 	@mkdir -p $(BUILD) && touch $(DEPS)
 
-$(BUILD)/bench/%.o: CFLAGS_ALL += -Irouter -Iarchiver
+$(BUILD)/bench/%.o: CFLAGS_ALL += -Iarchiver
 $(BUILD)/%.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
@@ -112,7 +112,7 @@ $(TOOLS):
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Irouter -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: all
 	$(BIN)/minyi up

@@ -40,8 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARCHIVER_MSG_MAX (1L << 20)       /* a routed report with its tags */
-#define ARCHIVER_QUERY_MAX (64L << 20)    /* an import batch */
+#define ARCHIVER_QUERY_MAX (4L << 20)     /* an import batch (the CLI sends <= 1 MB) */
 #define ARCHIVER_BATCH_BYTES (8L << 20)   /* a batch's messages, at most */
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
@@ -99,9 +98,9 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
     struct archiver *a = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = ARCHIVER_MSG_MAX};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = ARCHIVER_MSG_MAX};
-    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
     free(path);

@@ -61,6 +61,7 @@ static char *reply_store(int rc, const char *err)
     switch (rc) {
     case STORE_NOT_FOUND: return reply_error("not_found", "%s", err);
     case STORE_CONFLICT:  return reply_error("conflict", "%s", err);
+    case STORE_FORBIDDEN: return reply_error("forbidden", "%s", err);
     default:              return reply_error("busy", "%s; try again", err);
     }
 }
@@ -165,8 +166,9 @@ static char *q_ack(struct query_ctx *q, const cJSON *req)
         return reply_error("bad_request", "want \"id\"");
     if (!known_outcome(outcome))
         return reply_error("bad_request", "outcome is adopted, forwarded, filed or declined");
-    int rc = store_ack(q->store, id, outcome, req_str(req, "note"), req_who(req),
-                       daemon_now_us(), err, sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_ack(q->store, id, outcome, req_str(req, "note"), &by, daemon_now_us(), err,
+                       sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: closed by %s: %s", id, req_who(req), outcome);
@@ -179,7 +181,8 @@ static char *q_release(struct query_ctx *q, const cJSON *req)
     char err[512];
     if (!id)
         return reply_error("bad_request", "want \"id\"");
-    int rc = store_release(q->store, id, req_who(req), daemon_now_us(), err, sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_release(q->store, id, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: released by %s", id, req_who(req));
@@ -195,8 +198,8 @@ static char *q_reassign(struct query_ctx *q, const cJSON *req)
     if (!committee)
         return reply_error("not_found", "no committee \"%s\" in the rules file",
                            req_str(req, "committee") ? req_str(req, "committee") : "");
-    int rc = store_reassign(q->store, id, committee, req_who(req), daemon_now_us(), err,
-                            sizeof err);
+    struct store_actor by = {.who = req_who(req)};
+    int rc = store_reassign(q->store, id, committee, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
     log_info("%s: reassigned to %s by %s", id, committee, req_who(req));

@@ -89,7 +89,8 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_GET] = "SELECT " REPORT_COLS " FROM reports WHERE id = ?1",
     [ST_EVENTS] = "SELECT at_us, event, who, detail FROM history WHERE report_id = ?1 "
                   "ORDER BY at_us, rowid",
-    [ST_STATE] = "SELECT state, committee, lease_until_us FROM reports WHERE id = ?1",
+    [ST_STATE] = "SELECT state, committee, lease_until_us, lease_owner FROM reports "
+                 "WHERE id = ?1",
     [ST_CLOSE] = "UPDATE reports SET state = 'closed', outcome = ?2, note = ?3, "
                  "closed_us = ?4, lease_until_us = NULL, lease_owner = NULL WHERE id = ?1",
     [ST_RELEASE] = "UPDATE reports SET state = 'open', lease_until_us = NULL, "

@@ -36,6 +36,7 @@ enum store_rc {
     STORE_DUPLICATE = 2,          /* a copy of another report (same member+ref or content) */
     STORE_NOT_FOUND = 3,          /* no such report */
     STORE_CONFLICT = 4,           /* not in a state that allows it (err says why) */
+    STORE_FORBIDDEN = 5,          /* leased to someone else, or (must_hold) not to who */
 };
 
 /* Open (creating and migrating) the archive at path.  0 and *out, or -1. */
@@ -82,16 +83,24 @@ struct cJSON *store_pull(struct store *s, const char *committee, int limit, int 
  * "oldest_age_s"}.  NULL on error. */
 struct cJSON *store_queue(struct store *s, const char *committee, int limit,
                           int64_t now_us, char *err, size_t errlen);
+/* Who changes a report.  Nobody may change a report leased to someone else
+ * whose lease has not ended; with must_hold (a clerk) who must also hold
+ * the report's lease (ended or not, as long as nobody took it since).
+ * Refusals are STORE_FORBIDDEN with err naming the holder. */
+struct store_actor {
+    const char *who;              /* the principal's name, kept in the history */
+    int must_hold;
+};
 /* Close report id with outcome and note (from open or leased). */
 int store_ack(struct store *s, const char *id, const char *outcome, const char *note,
-              const char *who, int64_t now_us, char *err, size_t errlen);
+              const struct store_actor *by, int64_t now_us, char *err, size_t errlen);
 /* Give a lease back: leased -> open. */
-int store_release(struct store *s, const char *id, const char *who, int64_t now_us,
-                  char *err, size_t errlen);
+int store_release(struct store *s, const char *id, const struct store_actor *by,
+                  int64_t now_us, char *err, size_t errlen);
 /* Move an open or leased report to committee's queue as open; history keeps
  * {"from", "to"} (a routing correction). */
 int store_reassign(struct store *s, const char *id, const char *committee,
-                   const char *who, int64_t now_us, char *err, size_t errlen);
+                   const struct store_actor *by, int64_t now_us, char *err, size_t errlen);
 /* The whole record with history, or NULL (not found or error: err). */
 struct cJSON *store_show(struct store *s, const char *id, char *err, size_t errlen);
 /* Closed or reassigned reports after since_id (NULL: from the start), in id

@@ -18,7 +18,7 @@
 #include "archiver_store.h"
 #include "bench_corpus.h"
 #include "report.h"
-#include "router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

@@ -23,8 +23,8 @@
  */
 #include "bench_corpus.h"
 #include "report.h"
-#include "router_classify.h"
-#include "router_prefilter.h"
+#include "classify.h"
+#include "prefilter.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

@@ -54,6 +54,12 @@ static const struct metric metrics_known[] = {
      "Reports sent and not yet confirmed."},
     {"collector", "segments", "minyi_collector_spool_segments", "gauge",
      "Spool segment files on disk."},
+    {"collector", "corrupt.ranges", "minyi_collector_spool_corrupt_ranges_total", "counter",
+     "Damaged spool ranges set aside in spool/corrupt/."},
+    {"collector", "corrupt.bytes", "minyi_collector_spool_corrupt_bytes_total", "counter",
+     "Bytes of damaged spool ranges."},
+    {"collector", "corrupt.records_lost", "minyi_collector_spool_records_lost_total", "counter",
+     "Reports lost to spool damage (each logged by id)."},
     {"router", "routed", "minyi_router_routed_total", "counter",
      "Reports routed (see minyi_router_routed_by_committee_total)."},
     {"router", "bad", "minyi_router_bad_total", "counter",
@@ -91,7 +97,8 @@ static const struct metric metrics_known[] = {
 
 /* Fields shown some other way (labels, histograms) or not numbers to show. */
 static const char *const metrics_skip[] = {"ok", "daemon", "batches", "batch_reports",
-                                           "now_us", NULL};
+                                           "now_us", "rejected_by", "routed_by", "sync",
+                                           "queues", NULL};
 
 static void metrics_head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -206,23 +213,41 @@ static const struct metric *metrics_find(const char *daemon, const char *key)
     return NULL;
 }
 
-/* Every plain number of one daemon's reply; objects go to their helpers. */
+/* One number of a daemon's reply: "key", or "object.key" one level down. */
+static void metrics_field(FILE *f, const char *daemon, const char *key, double value)
+{
+    const struct metric *m = metrics_find(daemon, key);
+    char name[128], help[160];
+    snprintf(name, sizeof name, "minyi_%s_%s", daemon, key);
+    for (char *p = name; *p; p++)
+        if (*p == '.')
+            *p = '_';
+    snprintf(help, sizeof help, "The %s's status field %s.", daemon, key);
+    metrics_head(f, m ? m->name : name, m ? m->type : "gauge", m ? m->help : help);
+    fputs(m ? m->name : name, f);
+    metrics_value(f, value);
+}
+
+/* Every plain number of one daemon's reply, and of its objects one level
+ * down; the objects with labels or buckets go to their helpers. */
 static void metrics_daemon(FILE *f, const char *daemon, const cJSON *reply)
 {
-    const cJSON *v;
+    const cJSON *v, *w;
     cJSON_ArrayForEach(v, reply) {
         int skip = 0;
         for (int i = 0; metrics_skip[i]; i++)
             skip |= !strcmp(v->string, metrics_skip[i]);
-        if (skip || !cJSON_IsNumber(v))
+        if (skip)
             continue;
-        const struct metric *m = metrics_find(daemon, v->string);
-        char name[128], help[160];
-        snprintf(name, sizeof name, "minyi_%s_%s", daemon, v->string);
-        snprintf(help, sizeof help, "The %s's status field %s.", daemon, v->string);
-        metrics_head(f, m ? m->name : name, m ? m->type : "gauge", m ? m->help : help);
-        fputs(m ? m->name : name, f);
-        metrics_value(f, v->valuedouble);
+        if (cJSON_IsNumber(v))
+            metrics_field(f, daemon, v->string, v->valuedouble);
+        else if (cJSON_IsObject(v))
+            cJSON_ArrayForEach(w, v) {
+                char key[128];
+                snprintf(key, sizeof key, "%s.%s", v->string, w->string);
+                if (cJSON_IsNumber(w))
+                    metrics_field(f, daemon, key, w->valuedouble);
+            }
     }
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(reply, "rejected_by");
     if (cJSON_IsObject(by))

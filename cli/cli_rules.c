@@ -2,14 +2,14 @@
  * check, test and reload, and what eval and learn share (reading labelled
  * JSON Lines, loading and compiling a rules file).  eval lives in
  * cli_rules_eval.c, learn in cli_rules_learn.c.  The matching itself is the
- * router's classifier (router/router_classify.c): `rules test` routes text
+ * router's classifier (common/classify.c): `rules test` routes text
  * exactly as minyi-router would. */
 #include "cli.h"
 #include "cli_rules.h"
 #include "cli_rules_impl.h"
 #include "config.h"
 #include "report.h"
-#include "../router/router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

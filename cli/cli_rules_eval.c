@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "cli_rules_impl.h"
 #include "report.h"
-#include "../router/router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

@@ -24,7 +24,7 @@
 #include "cli.h"
 #include "cli_rules_impl.h"
 #include "config.h"
-#include "../router/router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define IMPORT_BATCH 200                     /* reports per import request */
-#define IMPORT_BATCH_BYTES (4u << 20)        /* ... or this many bytes of JSON */
+#define IMPORT_BATCH_BYTES (1u << 20)        /* ... or this many bytes of JSON */
 
 /* Read at most max + 1 bytes of path ("-": stdin) into *buf (caller frees).
  * Returns 0, or -1 with errno. */

@@ -37,7 +37,6 @@
 #define COLLECTOR_SUBMIT_HWM 32       /* requests queued per member connection */
 #define COLLECTOR_RESCAN_MAX 1024     /* files per full walk of the folder */
 #define COLLECTOR_BLOCKED_MS 10       /* retry sending this soon when blocked */
-#define COLLECTOR_CTL_MAX 65536
 
 /* Spool start-up scan: keys back into the duplicate table, drop files of
  * pending records held, the last id remembered. */
@@ -99,8 +98,8 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
 {
     struct collector *c = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     /* twice the report limit: a bit over it is answered too_large, far over
      * it (a hostile client) is cut off by ZeroMQ before it costs memory.  A
      * connection has at most COLLECTOR_SUBMIT_HWM requests queued here (2 MB
@@ -108,7 +107,7 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
      * more wait on the member's side. */
     struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
                               .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
-    struct bus_opts ctl = {.maxmsgsize = COLLECTOR_CTL_MAX};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
     c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
     if (c->submit)
         c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);
@@ -200,6 +199,11 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
     collector_status_sync(o, spool_sync_stats(c->spool));
+    const struct spool_damage *dmg = spool_damage(c->spool);
+    cJSON *d = cJSON_AddObjectToObject(o, "corrupt");   /* see spool/corrupt/ */
+    cJSON_AddNumberToObject(d, "ranges", (double)dmg->ranges);
+    cJSON_AddNumberToObject(d, "bytes", (double)dmg->bytes);
+    cJSON_AddNumberToObject(d, "records_lost", (double)dmg->records);
     cJSON *by = cJSON_AddObjectToObject(o, "rejected_by");
     for (int i = 1; i < COLLECTOR_REASONS; i++)
         if (c->st.rejected_by[i])

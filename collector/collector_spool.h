@@ -5,8 +5,9 @@
  * where the payload is a fixed little-endian part (version, source, lengths,
  * the id, the duplicate keys, the drop file's dev and ino) followed by the
  * drop file's relative path and the report's wire JSON.
- * STATE/spool/NNNNNNNN.ack lists, one "ID\n" line each, the records of that
- * segment the archive confirmed; a segment that is sealed (no longer
+ * STATE/spool/NNNNNNNN.ack lists, one "ID CRC\n" line each (CRC: the id's
+ * CRC-32 in hex, so a damaged line is a resend, never another id), the
+ * records of that segment the archive confirmed; a segment that is sealed (no longer
  * appended to) and fully confirmed is deleted.
  *
  * Group commit: spool_append frames a record into a buffer, spool_sync
@@ -14,6 +15,11 @@
  * since the last sync durable with one fdatasync.  Until then a record is
  * invisible to spool_next_pending, so nothing is forwarded that a crash
  * could still lose.
+ *
+ * Damage: a record that is not intact is skipped and the reader goes on at
+ * the next intact one; the bytes go to STATE/spool/corrupt/ (see
+ * collector_spool_damage.c).  Only an incomplete record at the end of the
+ * newest segment is a torn write, cut away.
  *
  * Memory stays bounded whatever the backlog: per segment a few counters; the
  * confirmed ids only of the segment the read cursor is in.
@@ -68,8 +74,8 @@ struct spool_hooks {
     void *arg;                    /* passed to both */
 };
 
-/* Open (creating if needed) the spool in dir and recover it: truncate torn
- * tails (logged), delete fully confirmed segments and stray .ack files,
+/* Open (creating if needed) the spool in dir and recover it: skip damaged
+ * records and cut a torn tail (both copied to corrupt/, logged), delete fully confirmed segments and stray .ack files,
  * start a fresh active segment.  seg_bytes: roll-over size (0: default).
  * scan may be NULL.  Returns 0 and *out, or -1 with err. */
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
@@ -141,6 +147,16 @@ const struct spool_sync_stats *spool_sync_stats(const struct spool *sp);
  * longest sync (which is also the answer in the last, open bucket); 0 when
  * there were none. */
 uint64_t spool_sync_pct(const struct spool_sync_stats *st, double q);
+
+/* Damage found in segments since open (collector_spool_damage.c): ranges
+ * of bytes that were not intact records, copied to STATE/spool/corrupt/;
+ * their size; and the records in them the archive had not confirmed (ids
+ * legible in the bytes, or one when none is), i.e. reports lost. */
+struct spool_damage {
+    uint64_t ranges, bytes, records;
+};
+/* Borrowed; valid until spool_close. */
+const struct spool_damage *spool_damage(const struct spool *sp);
 
 /* CRC-32 (IEEE 802.3) of buf, as the spool's record headers use it. */
 uint32_t spool_crc32(const void *buf, size_t len);

@@ -91,6 +91,15 @@ struct config {
  * reports keep deep queues (and large archive batches).  A pipe's two
  * endpoints are set together or not at all (config_load checks). */
 #define CONFIG_LANE_SMALL 8192
+/* Every socket caps what one message and one connection may hold, so no
+ * client can make a daemon grow: a message between daemons (a report and
+ * its tags) is at most CONFIG_PIPE_MSG_MAX; a control request (status,
+ * reload) CONFIG_CTL_MSG_MAX; and a ROUTER socket queues at most
+ * CONFIG_CTL_HWM requests of one connection (more wait on its side, or,
+ * for a larger message, ZeroMQ drops the connection unread). */
+#define CONFIG_PIPE_MSG_MAX (1L << 20)
+#define CONFIG_CTL_MSG_MAX 65536L
+#define CONFIG_CTL_HWM 4
 #define CONFIG_LANE_LARGE_BYTES (8L << 20)
 /* 1 if a message of len bytes goes on the large lane. */
 static inline int config_lane_large(size_t len) { return len > CONFIG_LANE_SMALL; }

@@ -113,9 +113,14 @@ const char *report_reason_name(enum report_reason reason);
  * bad_utf8), member/title/body present (missing_field), types, lengths,
  * control characters and submitted_at format (bad_field).  Does not check
  * the roster: the caller answers unknown_member.  A leading UTF-8 BOM is
- * accepted and dropped. */
+ * accepted and dropped.  A field minyi writes itself (report_field_reserved:
+ * id, topics, committee, state, history, name, ...) is bad_field. */
 int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
                             struct report **out, struct report_error *err);
+
+/* 1 if minyi writes field `name` itself (never taken from a sender, never
+ * shown from a report's extra fields), else 0. */
+int report_field_reserved(const char *name);
 
 /* Build a report from a plain-text drop file of member `member`: the first
  * non-empty line is the title, the rest (leading blank lines dropped) the

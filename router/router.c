@@ -19,7 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
-#include "router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
@@ -29,7 +29,6 @@
 #include <string.h>
 
 #define ROUTER_BATCH 512              /* reports per step before looking at ctl */
-#define ROUTER_CTL_MAX 65536
 
 /* Reports routed to one committee, for status (committees beyond
  * ROUTER_COMMITTEES count under the last slot's name "other"). */
@@ -126,9 +125,9 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
 {
     struct router *rt = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
-    struct bus_opts ctl = {.maxmsgsize = ROUTER_CTL_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
     if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
         return -1;
     if ((rt->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen)) &&

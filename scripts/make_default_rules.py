@@ -11,7 +11,7 @@ labelled set.  See docs/rules.md for how they are built and measured.
 
 Each topic is (id, name, category, patterns, excludes).  A pattern is
 (weight, [words]): the words become one PCRE2 alternation, so each pattern
-counts at most 3 hits per field (router_classify.h).  Weights:
+counts at most 3 hits per field (classify.h).  Weights:
   3  a word that names the category on its own    (欠薪, 低保, 宅基地)
   2  a strong everyday word of the category        (工资, 养老院, 征地)
   1  a word that leans towards it                  (工地, 老人, 土地)

@@ -45,6 +45,7 @@ check_eq "rule reloads" "$(val 'minyi_router_rule_reloads_total{}')" 1
 check_eq "sync histogram counts every sync" "$(val 'minyi_collector_spool_sync_seconds_bucket{le=+Inf}')" \
     "$(val 'minyi_collector_spool_sync_seconds_count{}')"
 check "some syncs" awk '$1 == "minyi_collector_spool_sync_seconds_count{}" && $2 > 0 {ok=1} END {exit !ok}' "$T/parsed.txt"
+check_eq "spool damage counted (none)" "$(val 'minyi_collector_spool_records_lost_total{}')" 0
 check_eq "batch sizes add up to the reports stored" "$(val 'minyi_archiver_batch_reports_sum{}')" 4
 check "-o FILE writes the same families" sh -c "'$BIN/minyi' -c '$CONF' metrics -o '$T/m.prom' && grep -q '^minyi_archiver_reports 4' '$T/m.prom' && ! ls '$T'/m.prom.tmp"
 

@@ -2,9 +2,9 @@
  * compiler -- a hostile rules file must be refused with messages, never
  * crash; one that loads classifies two fixed reports (bounded), and the
  * Hyperscan prefilter must give exactly what plain PCRE2 gives (a
- * difference aborts: differential fuzzing of router_prefilter.c). */
+ * difference aborts: differential fuzzing of common/prefilter.c). */
 #include "report.h"
-#include "router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <stdint.h>

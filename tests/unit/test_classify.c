@@ -1,8 +1,8 @@
 /* test_classify.c: the router's scoring and bounded matching
- * (router/router_classify.c), on small inline rules files. */
+ * (common/classify.c), on small inline rules files. */
 #include "harness.h"
 #include "report.h"
-#include "../../router/router_classify.h"
+#include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * pattern, offset and text) and the committee must be identical. */
 #include "harness.h"
 #include "report.h"
-#include "router_classify.h"
-#include "router_prefilter.h"
+#include "classify.h"
+#include "prefilter.h"
 #include "rules.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>

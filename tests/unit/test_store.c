@@ -264,22 +264,35 @@ static void test_queue(struct store *s)
     CHECK_STR("every report again once the leases ended", got, want);
     free(got), free(want);
     int64_t later = now + 62 * 1000000LL;   /* after the second leases */
-    CHECK_INT("release", store_release(s, x, "c", later, err, sizeof err), STORE_OK);
-    CHECK_INT("release of an open report", store_release(s, x, "c", later, err, sizeof err),
+    const struct store_actor c = {.who = "c"};
+    const struct store_actor a = {.who = "a"}, a_clerk = {.who = "a", .must_hold = 1};
+    CHECK_INT("an ended lease cannot ack what c holds now",
+              store_ack(s, x, "filed", NULL, &a, later, err, sizeof err), STORE_FORBIDDEN);
+    CHECK_INT("nor release it", store_release(s, x, &a, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    CHECK_INT("nor reassign it", store_reassign(s, x, "shefa", &a, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    char *w = put_new(s, "M014", "学位 4", "jiaoke");
+    CHECK_INT("a clerk acts only on a lease it holds",
+              store_ack(s, w, "filed", NULL, &a_clerk, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    free(w);
+    CHECK_INT("release", store_release(s, x, &c, later, err, sizeof err), STORE_OK);
+    CHECK_INT("release of an open report", store_release(s, x, &c, later, err, sizeof err),
               STORE_CONFLICT);
     static const char *const outcomes[] = {"adopted", "forwarded", "filed", "declined"};
     for (int i = 0; i < 4; i++) {
         char *id = put_new(s, "M013", outcomes[i], "jiaoke");
-        CHECK_INT(outcomes[i], store_ack(s, id, outcomes[i], "备注", "c", later, err, sizeof err),
+        CHECK_INT(outcomes[i], store_ack(s, id, outcomes[i], "备注", &c, later, err, sizeof err),
                   STORE_OK);
-        CHECK_INT("ack of a closed report", store_ack(s, id, "filed", NULL, "c", later, err,
+        CHECK_INT("ack of a closed report", store_ack(s, id, "filed", NULL, &c, later, err,
                                                       sizeof err), STORE_CONFLICT);
         free(id);
     }
     CHECK_INT("ack of an unknown id", store_ack(s, "20990101-000000-000000", "filed", NULL,
-                                                "c", later, err, sizeof err), STORE_NOT_FOUND);
-    CHECK_INT("reassign", store_reassign(s, y, "shefa", "c", later, err, sizeof err), STORE_OK);
-    CHECK_INT("reassign to where it is", store_reassign(s, y, "shefa", "c", later, err,
+                                                &c, later, err, sizeof err), STORE_NOT_FOUND);
+    CHECK_INT("reassign", store_reassign(s, y, "shefa", &c, later, err, sizeof err), STORE_OK);
+    CHECK_INT("reassign to where it is", store_reassign(s, y, "shefa", &c, later, err,
                                                         sizeof err), STORE_CONFLICT);
     cJSON *r = store_show(s, y, err, sizeof err), *e;
     CHECK_STR("reassigned: committee", cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")),

@@ -1,4 +1,4 @@
-/* router_classify: tag a report with topics and pick its committee.  The only
+/* classify: tag a report with topics and pick its committee.  The only
  * module that includes <pcre2.h>.
  *
  * Every pattern and exclude of a rules file is compiled once, with
@@ -29,14 +29,14 @@
  * in error messages), counted in classify_stats.match_limit and treated as
  * no match (earlier matches of the same pattern still count).
  *
- * Speed: a Hyperscan prefilter (router_prefilter.h) scans title and body
+ * Speed: a Hyperscan prefilter (prefilter.h) scans title and body
  * once and names the patterns that may match; only those run in PCRE2, and
  * a topic none of whose patterns may match is skipped whole.  The results
  * are exactly those of running every pattern (MINYI_NO_PREFILTER=1 does
  * that; test_prefilter compares the two).
  */
-#ifndef MINYI_ROUTER_CLASSIFY_H
-#define MINYI_ROUTER_CLASSIFY_H
+#ifndef MINYI_CLASSIFY_H
+#define MINYI_CLASSIFY_H
 #include <stddef.h>
 
 struct rules;

@@ -1,11 +1,11 @@
-/* router_prefilter.c: the Hyperscan prefilter of router_prefilter.h.
+/* prefilter.c: the Hyperscan prefilter of prefilter.h.
  *
  * Building: every pattern that is not an "always" one goes into one
  * hs_compile_multi call, its slot number as its Hyperscan id.  When
  * Hyperscan refuses an expression the error names it: that pattern becomes
  * an always pattern and the rest is compiled again.
  */
-#include "router_prefilter.h"
+#include "prefilter.h"
 #include "log.h"
 #include "rules.h"
 #include "xmalloc.h"

@@ -1,12 +1,12 @@
-/* router_classify.c: PCRE2 matching and the scoring of router_classify.h.
+/* classify.c: PCRE2 matching and the scoring of classify.h.
  *
  * Here: compiling a struct rules into PCRE2 codes, bounded matching, counting
  * hits, scoring topics, ordering tags.  Not here: reading the rules file
- * (common/rules.c) or anything about sockets (router.c).
+ * (common/rules.c) or anything about sockets (router/router.c).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "router_classify.h"
-#include "router_prefilter.h"
+#include "classify.h"
+#include "prefilter.h"
 #include "log.h"
 #include "report.h"
 #include "rules.h"

@@ -1,4 +1,4 @@
-/* router_prefilter: which patterns of a rules file can match a text at all,
+/* prefilter: which patterns of a rules file can match a text at all,
  * found in one pass by Hyperscan -- the only module that includes hs.h.
  *
  * Every pattern and exclude is compiled into one Hyperscan database in
@@ -41,8 +41,8 @@
  * Ownership: prefilter_new returns an object freed with prefilter_free(&p).
  * It holds its own scratch space, so one object serves one thread.
  */
-#ifndef MINYI_ROUTER_PREFILTER_H
-#define MINYI_ROUTER_PREFILTER_H
+#ifndef MINYI_PREFILTER_H
+#define MINYI_PREFILTER_H
 #include <stddef.h>
 
 struct rules;

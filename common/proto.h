@@ -33,6 +33,11 @@
  *             score}]}], closed or reassigned reports in id order after
  *             since_id
  *   status                                      -> daemon, counters, queues
+ *             ({C: {open, leased, oldest_us}}), batch_hist_pow2, backups,
+ *             retained, now_us (minyi metrics reads them all)
+ *   backup    path (absolute)                   -> path, pages, reports, ms;
+ *             answered when the copy is complete (archiver_upkeep.c), busy
+ *             while another copy is being made
  */
 #ifndef MINYI_PROTO_H
 #define MINYI_PROTO_H

@@ -23,7 +23,7 @@ static uint64_t offs[NREC];              /* record i's offset in the segment */
 
 static void make_id(char *id, long n)
 {
-    snprintf(id, SPOOL_ID_MAX + 1, "20250101-000000-%06ld", n);
+    snprintf(id, SPOOL_ID_MAX + 1, "20250101-000000-%06ld", n % 1000000);   /* -O1: fits */
 }
 
 /* A spool of NREC records like the collector's (the wire JSON carries the

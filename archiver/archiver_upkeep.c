@@ -9,11 +9,11 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
+#include "proto.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +25,12 @@
 #define UPKEEP_RETAIN_MAX 1000
 #define UPKEEP_RETAIN_EVERY_MS (3600 * 1000)
 
-/* Answer req with a formatted JSON object and free it. */
-static void upkeep_answer(struct bus_sock *sock, struct bus_msg *req, cJSON *o)
+/* Answer req with a reply's text (proto_reply_ok / _error) and free it. */
+static void upkeep_answer(struct bus_sock *sock, struct bus_msg *req, char *reply)
 {
-    char *s = cJSON_PrintUnformatted(o);
-    if (bus_reply(sock, req, s, strlen(s)) < 0)
+    if (proto_reply_send(sock, req, reply) < 0)
         log_warn("backup: cannot answer the client: %s", strerror(errno));
-    free(s);
-    cJSON_Delete(o);
-}
-
-static cJSON *upkeep_error(const char *code, const char *fmt, ...)
-{
-    char detail[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "error", code);
-    cJSON_AddStringToObject(o, "detail", detail);
-    return o;
+    free(reply);
 }
 
 void upkeep_backup_request(struct upkeep *u, struct store *s, struct bus_sock *sock,
@@ -54,16 +38,16 @@ void upkeep_backup_request(struct upkeep *u, struct store *s, struct bus_sock *s
 {
     char err[600];
     if (u->backup) {
-        upkeep_answer(sock, m, upkeep_error("busy", "a backup to %s is being made", u->path));
+        upkeep_answer(sock, m, proto_reply_error("busy", "a backup to %s is being made", u->path));
         return;
     }
     if (!path || path[0] != '/') {
-        upkeep_answer(sock, m, upkeep_error("bad_request", "want an absolute \"path\""));
+        upkeep_answer(sock, m, proto_reply_error("bad_request", "want an absolute \"path\""));
         return;
     }
     if (store_backup_start(s, path, &u->backup, err, sizeof err) < 0) {
         log_warn("backup: %s", err);
-        upkeep_answer(sock, m, upkeep_error("internal", "%s", err));
+        upkeep_answer(sock, m, proto_reply_error("internal", "%s", err));
         return;
     }
     u->req = *m;                  /* ours now: answered when the copy ends */
@@ -82,7 +66,7 @@ int upkeep_busy(const struct upkeep *u)
 static void upkeep_backup_end(struct upkeep *u, struct store *s, struct bus_sock *sock, int rc,
                               long pages, const char *err)
 {
-    cJSON *o;
+    char *reply;
     if (rc > 0) {
         char why[256];
         cJSON *st = store_status(s, why, sizeof why);
@@ -90,18 +74,18 @@ static void upkeep_backup_end(struct upkeep *u, struct store *s, struct bus_sock
         cJSON_Delete(st);
         long ms = (long)(daemon_mono_ms() - u->started_ms);
         log_info("backup: %s: %ld pages, %.0f reports, %ld ms", u->path, pages, total, ms);
-        o = cJSON_CreateObject();
-        cJSON_AddBoolToObject(o, "ok", 1);
+        cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "path", u->path);
         cJSON_AddNumberToObject(o, "pages", (double)pages);
         cJSON_AddNumberToObject(o, "reports", total);
         cJSON_AddNumberToObject(o, "ms", (double)ms);
         u->backups++;
+        reply = proto_reply_ok(o);
     } else {
         log_error("backup: %s", err);
-        o = upkeep_error("internal", "%s", err);
+        reply = proto_reply_error("internal", "%s", err);
     }
-    upkeep_answer(sock, &u->req, o);
+    upkeep_answer(sock, &u->req, reply);
     bus_msg_clear(&u->req);
     store_backup_finish(&u->backup);
     free(u->path);
@@ -205,7 +189,7 @@ void upkeep_step(struct upkeep *u, struct store *s, struct bus_sock *sock,
 void upkeep_close(struct upkeep *u, struct bus_sock *sock)
 {
     if (u->backup) {
-        upkeep_answer(sock, &u->req, upkeep_error("internal", "the archiver stopped before "
+        upkeep_answer(sock, &u->req, proto_reply_error("internal", "the archiver stopped before "
                                                   "the copy to %s was complete", u->path));
         bus_msg_clear(&u->req);
         store_backup_finish(&u->backup);

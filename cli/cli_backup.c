@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "config.h"
 #include "fileio.h"
+#include "proto.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -57,11 +58,9 @@ int cli_backup(struct cli *c, int argc, char **argv)
     char *path = backup_abs(pos[0]);
     if (!path)
         return cli_fail(c, "%s: %s", pos[0], strerror(errno));
-    cJSON *req = cJSON_CreateObject(), *reply = NULL;
-    cJSON_AddStringToObject(req, "cmd", "backup");
-    cJSON_AddStringToObject(req, "path", path);
-    char *text = cJSON_PrintUnformatted(req);
-    if (cli_call(c, c->cfg->ep.query, text, strlen(text), timeout * 1000, &reply) < 0)
+    const struct proto_request req = {.cmd = PROTO_CMD_BACKUP, .path = path};
+    cJSON *reply = NULL;
+    if (cli_call(c, c->cfg->ep.query, &req, timeout * 1000, &reply) < 0)
         rc = errno == EPROTO ? cli_fail(c, "archiver: malformed reply")
                              : cli_timeout(c, "archiver");
     else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
@@ -74,8 +73,6 @@ int cli_backup(struct cli *c, int argc, char **argv)
                cli_json_num(reply, "reports", 0), cli_json_num(reply, "pages", 0),
                cli_json_num(reply, "ms", 0) / 1000.0);
     cJSON_Delete(reply);
-    cJSON_Delete(req);
-    free(text);
     free(path);
     return rc;
 }
@@ -159,7 +156,8 @@ int cli_restore(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    if (cli_call(c, c->cfg->ep.query, "{\"cmd\":\"status\"}", 16, RESTORE_PROBE_MS, &reply) == 0) {
+    static const struct proto_request probe = {.cmd = PROTO_CMD_STATUS};
+    if (cli_call(c, c->cfg->ep.query, &probe, RESTORE_PROBE_MS, &reply) == 0) {
         cJSON_Delete(reply);
         return cli_fail(c, "the archiver is running: stop it first "
                         "(systemctl stop minyi.target, or stop minyi up)");

@@ -11,6 +11,7 @@
  * it, so a new counter is never silently missing. */
 #include "cli.h"
 #include "config.h"
+#include "proto.h"
 #include "version.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
@@ -75,6 +76,12 @@ static const struct metric metrics_known[] = {
     {"router", "reload_failures", "minyi_router_rule_reload_failures_total", "counter",
      "Rules reloads refused (the old rules were kept)."},
     {"router", "topics", "minyi_router_topics", "gauge", "Topics in the loaded rules."},
+    {"collector", "proto_refused", "minyi_collector_proto_refused_total", "counter",
+     "Messages of a protocol version the collector does not speak."},
+    {"router", "proto_refused", "minyi_router_proto_refused_total", "counter",
+     "Messages of a protocol version the router does not speak."},
+    {"archiver", "proto_refused", "minyi_archiver_proto_refused_total", "counter",
+     "Messages of a protocol version the archiver does not speak."},
     {"archiver", "stored", "minyi_archiver_stored_total", "counter",
      "Reports stored in the archive."},
     {"archiver", "already", "minyi_archiver_already_total", "counter",
@@ -303,7 +310,7 @@ static int metrics_write_file(const struct cli *c, const char *path, cJSON *cons
 
 int cli_metrics(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"status\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
     const char *out = NULL;
     const struct cli_opt opts[] = {{"output", 'o', 1, &out}, {NULL, 0, 0, NULL}};
     cJSON *replies[METRICS_NDAEMONS] = {NULL, NULL, NULL};
@@ -317,7 +324,7 @@ int cli_metrics(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < METRICS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : METRICS_TIMEOUT_MS;
     for (int i = 0; i < METRICS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) == 0 &&
+        if (cli_call(c, endpoints[i], &req, timeout, &replies[i]) == 0 &&
             !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(replies[i], "ok")))
             cJSON_Delete(replies[i]), replies[i] = NULL;
     if (out)

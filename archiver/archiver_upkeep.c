@@ -38,7 +38,13 @@ void upkeep_backup_request(struct upkeep *u, struct store *s, struct bus_sock *s
 {
     char err[600];
     if (u->backup) {
-        upkeep_answer(sock, m, proto_reply_error("busy", "a backup to %s is being made", u->path));
+        upkeep_answer(sock, m, proto_reply_error("busy", "a backup to %s is being made",
+                                                 u->path));
+        return;
+    }
+    if (store_damaged(s)) {
+        upkeep_answer(sock, m, proto_reply_error("internal", "the archive is damaged (%s): "
+                                                 "restore it from a backup", store_damaged(s)));
         return;
     }
     if (!path || path[0] != '/') {
@@ -186,14 +192,20 @@ void upkeep_step(struct upkeep *u, struct store *s, struct bus_sock *sock,
     u->next_retention_ms = now + (n == UPKEEP_RETAIN_MAX ? 0 : UPKEEP_RETAIN_EVERY_MS);
 }
 
-void upkeep_close(struct upkeep *u, struct bus_sock *sock)
+void upkeep_cancel(struct upkeep *u, struct bus_sock *sock, const char *why)
 {
-    if (u->backup) {
-        upkeep_answer(sock, &u->req, proto_reply_error("internal", "the archiver stopped before "
-                                                  "the copy to %s was complete", u->path));
-        bus_msg_clear(&u->req);
-        store_backup_finish(&u->backup);
-    }
+    if (!u->backup)
+        return;
+    log_error("backup: %s: abandoned: %s", u->path, why);
+    upkeep_answer(sock, &u->req, proto_reply_error("internal", "the copy to %s was abandoned: "
+                                                   "%s", u->path, why));
+    bus_msg_clear(&u->req);
+    store_backup_finish(&u->backup);
     free(u->path);
     u->path = NULL;
+}
+
+void upkeep_close(struct upkeep *u, struct bus_sock *sock)
+{
+    upkeep_cancel(u, sock, "the archiver stopped before it was complete");
 }

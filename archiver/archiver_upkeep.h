@@ -34,6 +34,9 @@ int upkeep_busy(const struct upkeep *u);
  * when it is due (at the first turn, then hourly). */
 void upkeep_step(struct upkeep *u, struct store *s, struct bus_sock *sock,
                  const struct config *cfg);
+/* Abandon a copy in progress, if any: its client is answered internal with
+ * why ("the archive is damaged"). */
+void upkeep_cancel(struct upkeep *u, struct bus_sock *sock, const char *why);
 /* Abandon a copy in progress (its client is told) and free everything. */
 void upkeep_close(struct upkeep *u, struct bus_sock *sock);
 

@@ -173,6 +173,7 @@ int cli_reassign(struct cli *c, int argc, char **argv); /* cli_queue.c */
 int cli_show(struct cli *c, int argc, char **argv);     /* cli_queue.c */
 int cli_audit(struct cli *c, int argc, char **argv);    /* cli_audit.c */
 int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
+int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
 int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
 int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */

@@ -41,6 +41,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      NULL, "check, explain, score, learn or reload the routing rules"},
     {"status", cli_status, "status", "table json",
      "each daemon up or down, its counters, the queue depths"},
+    {"check", cli_check, "check", "table json",
+     "PRAGMA integrity_check of the archive; exit 1 when it is damaged"},
     {"metrics", cli_metrics, "metrics [-o FILE]", "table",
      "every status counter as Prometheus text (FILE: written whole, then renamed)"},
     {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",

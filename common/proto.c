@@ -265,13 +265,18 @@ void proto_archive_clear(struct proto_archive *x)
 
 /* ---- confirm ---- */
 
-char *proto_confirm_encode(const char *const *ids, size_t n)
+char *proto_confirm_encode(const char *const *ids, size_t n, const struct proto_epoch *e)
 {
     cJSON *o = cJSON_CreateObject(), *a;
     cJSON_AddNumberToObject(o, "v", PROTO_VERSION);
     a = cJSON_AddArrayToObject(o, "confirm");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+    if (e) {
+        cJSON *x = cJSON_AddObjectToObject(o, "archive");
+        cJSON_AddStringToObject(x, "generation", e->generation);
+        cJSON_AddNumberToObject(x, "commits", (double)e->commits);
+    }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
@@ -279,9 +284,10 @@ char *proto_confirm_encode(const char *const *ids, size_t n)
     return s;
 }
 
-int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n)
+int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n,
+                       const struct proto_epoch *e)
 {
-    char *text = proto_confirm_encode(ids, n);
+    char *text = proto_confirm_encode(ids, n, e);
     int rc = bus_send(s, text, strlen(text), 1);
     int saved = errno;
     free(text);
@@ -302,10 +308,31 @@ static int only_members(const cJSON *o, const char *const *names, struct proto_e
     return 0;
 }
 
+/* The optional "archive": {"generation": 1-32 lowercase hex digits,
+ * "commits": a whole number >= 0} into c->epoch.  0, or -1 with err. */
+static int confirm_epoch(struct proto_confirm *c, const cJSON *a, struct proto_error *err)
+{
+    static const char *const members[] = {"generation", "commits", NULL};
+    if (!a)
+        return 0;
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(a, "generation");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(a, "commits");
+    size_t len = cJSON_IsString(g) ? strlen(g->valuestring) : 0;
+    if (!cJSON_IsObject(a) || only_members(a, members, err) < 0 || len == 0 || len > 32 ||
+        strspn(g->valuestring, "0123456789abcdef") != len || !cJSON_IsNumber(n) ||
+        n->valuedouble < 0 || n->valuedouble != (double)(long long)n->valuedouble)
+        return err->reason ? -1 : fail(err, PROTO_BAD_FIELD, "\"archive\" is not "
+                                       "{\"generation\": hex, \"commits\": N}");
+    c->epoch.generation = g->valuestring;
+    c->epoch.commits = (long long)n->valuedouble;
+    c->has_epoch = 1;
+    return 0;
+}
+
 int proto_confirm_decode(const struct bus_msg *m, struct proto_confirm *c,
                          struct proto_error *err)
 {
-    static const char *const members[] = {"v", "confirm", NULL};
+    static const char *const members[] = {"v", "confirm", "archive", NULL};
     size_t len = 0;
     const char *body = bus_msg_parts(m) == 1 ? bus_msg_part(m, 0, &len) : NULL;
     const cJSON *id;
@@ -329,6 +356,10 @@ int proto_confirm_decode(const struct bus_msg *m, struct proto_confirm *c,
             return fail(err, PROTO_BAD_FIELD, "\"confirm\" holds something not a report id");
         }
         c->ids[c->n++] = id->valuestring;
+    }
+    if (confirm_epoch(c, cJSON_GetObjectItemCaseSensitive(c->tree, "archive"), err) < 0) {
+        proto_confirm_clear(c);
+        return -1;
     }
     return 0;
 }
@@ -383,11 +414,11 @@ static const struct field fields[] = {
     F_STR(committee), F_STR(id), F_STR(outcome), F_STR(note), F_STR(who),
     F_STR(month), F_STR(since_id), F_NUM(limit), F_NUM(lease),
     {"reports", FIELD_ARRAY, offsetof(struct proto_request, reports)},
-    F_STR(path),
+    F_STR(after), F_STR(path),
 };
 enum { COMMITTEE = 1 << 0, ID = 1 << 1, OUTCOME = 1 << 2, NOTE = 1 << 3, WHO = 1 << 4,
        MONTH = 1 << 5, SINCE_ID = 1 << 6, LIMIT = 1 << 7, LEASE = 1 << 8, REPORTS = 1 << 9,
-       PATH = 1 << 10 };
+       AFTER = 1 << 10, PATH = 1 << 11 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 /* Each command: its name, the members it may have, those it must have. */
@@ -396,7 +427,7 @@ static const struct {
     unsigned may, must;
 } commands[PROTO_CMD_COUNT] = {
     [PROTO_CMD_PULL] = {"pull", COMMITTEE | LIMIT | LEASE | WHO, COMMITTEE},
-    [PROTO_CMD_QUEUE] = {"queue", COMMITTEE | LIMIT | WHO, COMMITTEE},
+    [PROTO_CMD_QUEUE] = {"queue", COMMITTEE | LIMIT | AFTER | WHO, COMMITTEE},
     [PROTO_CMD_ACK] = {"ack", ID | OUTCOME | NOTE | WHO, ID | OUTCOME},
     [PROTO_CMD_RELEASE] = {"release", ID | WHO, ID},
     [PROTO_CMD_REASSIGN] = {"reassign", ID | COMMITTEE | WHO, ID | COMMITTEE},
@@ -406,6 +437,7 @@ static const struct {
     [PROTO_CMD_HISTORY] = {"history", LIMIT | SINCE_ID | WHO, 0},
     [PROTO_CMD_STATUS] = {"status", WHO, 0},
     [PROTO_CMD_RELOAD] = {"reload", WHO, 0},
+    [PROTO_CMD_CHECK] = {"check", WHO, 0},
     [PROTO_CMD_BACKUP] = {"backup", PATH | WHO, PATH},
 };
 

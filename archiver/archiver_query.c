@@ -247,6 +247,13 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    cJSON_AddNumberToObject(o, "batch_reports", (double)st->batch_reports);
+    cJSON_AddNumberToObject(o, "backups", (double)st->backups);
+    cJSON_AddNumberToObject(o, "retained", (double)st->retained);
+    cJSON *h = cJSON_AddArrayToObject(o, "batch_hist_pow2");
+    for (int i = 0; i < ARCHIVER_BATCH_BUCKETS; i++)
+        cJSON_AddItemToArray(h, cJSON_CreateNumber((double)st->batch_hist[i]));
+    cJSON_AddNumberToObject(o, "now_us", (double)daemon_now_us());
     cJSON_AddNumberToObject(o, "proto_refused", (double)st->peers.refused);
     cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(q->daemon->access));
     cJSON_AddStringToObject(o, "archive", store_damaged(q->store) ? "damaged" : "ok");

@@ -271,6 +271,7 @@ static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
     cJSON_AddNumberToObject(s, "p50_ms", spool_sync_pct(st, 0.5) / 1000.0);
     cJSON_AddNumberToObject(s, "p99_ms", spool_sync_pct(st, 0.99) / 1000.0);
     cJSON_AddNumberToObject(s, "max_ms", (double)st->max_us / 1000.0);
+    cJSON_AddNumberToObject(s, "sum_ms", (double)st->sum_us / 1000.0);
     cJSON *h = cJSON_AddArrayToObject(s, "hist_250us");
     int last = SPOOL_SYNC_BUCKETS;
     while (last > 0 && st->hist[last - 1] == 0)
@@ -302,6 +303,11 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(d, "ranges", (double)dmg->ranges);
     cJSON_AddNumberToObject(d, "bytes", (double)dmg->bytes);
     cJSON_AddNumberToObject(d, "records_lost", (double)dmg->records);
+    cJSON *by = cJSON_AddObjectToObject(o, "rejected_by");
+    for (int i = 1; i < COLLECTOR_REASONS; i++)
+        if (c->st.rejected_by[i])
+            cJSON_AddNumberToObject(by, report_reason_name((enum report_reason)i),
+                                    (double)c->st.rejected_by[i]);
     return proto_reply_ok(o);
 }
 

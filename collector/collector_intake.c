@@ -35,6 +35,13 @@
 
 static void intake_fail_group(struct collector *c, const char *why);
 
+/* One more report refused, counted in all and by its reason. */
+static void collector_count_rejected(struct collector_stats *st, enum report_reason reason)
+{
+    st->rejected++;
+    st->rejected_by[(unsigned)reason < COLLECTOR_REASONS ? reason : REPORT_INTERNAL]++;
+}
+
 /* The next id's time: now, but always after the last one handed out. */
 static int64_t intake_next_us(struct collector *c)
 {
@@ -204,7 +211,7 @@ static void intake_request(struct collector *c, struct intake_wait *w)
         if (err.reason == REPORT_BUSY)
             c->st.busy++;
         else
-            c->st.rejected++;
+            collector_count_rejected(&c->st, err.reason);
         if (err.reason != REPORT_BUSY && err.reason != REPORT_FORBIDDEN)
             log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
                      err.detail);
@@ -260,7 +267,7 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
                  r->member);
     }
     if (err.reason != REPORT_OK) {
-        c->st.rejected++;
+        collector_count_rejected(&c->st, err.reason);
         drop_reject(c->drop, f, &err);     /* logs the file and the reason */
         report_free(&r);
         return;

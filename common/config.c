@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #define CONFIG_DEFAULT "config/minyi.json"
+#ifndef CONFIG_SYSTEM                  /* the Makefile's SYSCONFDIR */
+#define CONFIG_SYSTEM "/etc/minyi/minyi.json"
+#endif
 
 static int config_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -49,8 +52,10 @@ static char *config_slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, or
- * the one shipped beside the program (BIN/../config, BIN/../share/minyi). */
+/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, the
+ * source tree's beside the program (BIN/../config), the installed system's
+ * (CONFIG_SYSTEM, /etc/minyi/minyi.json: `make install`, the package), or
+ * one shipped under BIN/../share/minyi. */
 static char *config_find(const char *path)
 {
     if (path)
@@ -65,8 +70,9 @@ static char *config_find(const char *path)
     if (n > 0) {
         exe[n] = '\0';
         char *dir = dirname(exe);
-        const char *tries[] = {"%s/../config/minyi.json", "%s/../share/minyi/config/minyi.json"};
-        for (size_t i = 0; i < 2; i++) {
+        const char *tries[] = {"%s/../config/minyi.json", CONFIG_SYSTEM,
+                               "%s/../share/minyi/config/minyi.json"};
+        for (size_t i = 0; i < 3; i++) {
             char *p = xasprintf(tries[i], dir);
             if (access(p, F_OK) == 0)
                 return p;
@@ -313,6 +319,26 @@ static int config_timezone(struct config *c, const cJSON *root, char *err, size_
     return 0;
 }
 
+/* "retention": {"closed_days": N, "export_dir": DIR (relative: in the state
+ * dir, where the archiver may write)}; absent: keep everything. */
+static int config_retention(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "retention");
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(o, "closed_days");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "export_dir");
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: retention: must be an object", c->path);
+    if (days && (!cJSON_IsNumber(days) || days->valuedouble < 1 || days->valuedouble > 36500))
+        return config_err(err, errlen, "%s: retention.closed_days: must be a number of days, "
+                          "1 to 36500", c->path);
+    if (dir && (!cJSON_IsString(dir) || !*dir->valuestring))
+        return config_err(err, errlen, "%s: retention.export_dir: must be a folder", c->path);
+    const char *d = dir ? dir->valuestring : "retention";
+    c->retention.closed_days = days ? (int)days->valuedouble : 0;
+    c->retention.export_dir = d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", c->state_dir, d);
+    return 0;
+}
+
 static int config_parse(struct config *c, const char *buf, size_t len, const char *state_dir,
                         char *err, size_t errlen)
 {
@@ -336,7 +362,7 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->access_path = config_resolve(c->dir, config_str(root, "access", "access.json"));
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
-        config_points(c, root, err, errlen) < 0)
+        config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -399,6 +425,7 @@ void config_free(struct config **cp)
     for (size_t i = 0; i < c->nquotas; i++)
         free(c->quotas[i].id);
     free(c->quotas);
+    free(c->retention.export_dir);
     free(c->path);
     free(c->dir);
     free(c->organisation);

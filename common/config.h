@@ -10,7 +10,8 @@
  *     "limits": {"max_report_bytes": 65536, "lease_seconds": 1800, ...},
  *     "quotas": [{"scope": "member", "period": "year", "min": 1},
  *                {"scope": "org", "period": "month", "min": 5}],
- *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0}
+ *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0},
+ *     "retention": {"closed_days": 1825, "export_dir": "retention"}
  *   }
  *
  * Every key is optional; defaults are documented in the README.  "@STATE@" in
@@ -53,6 +54,13 @@ struct config_limits {
     int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */
 };
 
+/* Retention: closed reports older than closed_days leave the archive,
+ * exported first to JSON Lines in export_dir (the archiver; README). */
+struct config_retention {
+    int closed_days;              /* 0: keep every report (the default) */
+    char *export_dir;             /* absolute; relative names are in the state dir */
+};
+
 struct config_points {
     double report, adopted, forwarded, filed, declined;
 };
@@ -73,6 +81,7 @@ struct config {
     struct config_quota *quotas;
     size_t nquotas;
     struct config_points points;
+    struct config_retention retention;
 };
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:

@@ -5,6 +5,8 @@
 #include "bus.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
+#include "version.h"
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -66,7 +68,8 @@ static void daemon_usage(const char *program, FILE *f)
             "usage: %s [-c FILE] [--state-dir DIR] [-n]\n"
             "  -c FILE          config file (default $MINYI_CONFIG or config/minyi.json)\n"
             "  --state-dir DIR  state directory (default $MINYI_STATE_DIR or the config's)\n"
-            "  -n               check the config and exit\n",
+            "  -n               check the config and exit\n"
+            "  --version        print the version and exit\n",
             program);
 }
 
@@ -82,6 +85,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         {"config", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -91,6 +95,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         case 'S': a->state_dir = optarg; break;
         case 'n': a->check = 1; break;
         case 'h': daemon_usage(program, stdout); return 1;
+        case 'V': version_print(stdout, program); return 1;
         default: daemon_usage(program, stderr); return 3;
         }
     }
@@ -138,8 +143,10 @@ static void daemon_loop(struct daemon *d)
         if (daemon_hup_flag) {
             daemon_hup_flag = 0;
             log_info("SIGHUP: reloading");
+            notify_reloading(0);
             if (d->ops->reload)
                 d->ops->reload(d);
+            notify_reloading(1);
         }
     }
 }
@@ -200,8 +207,10 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         log_warn("%s: insecure: no CURVE, every client that reaches it is the admin", tcp[i]);
     log_info("ready (state %s)", d.cfg->state_dir);
     log_flush();
+    notify_ready("ready");
     log_buffer(1);                     /* per-report lines: one write per step */
     daemon_loop(&d);
+    notify_stopping();
     ops->close(&d);
     bus_destroy(&d.bus);
     log_info("stopped");

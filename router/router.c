@@ -32,6 +32,14 @@
 
 #define ROUTER_BATCH 512              /* reports per step before looking at ctl */
 
+/* Reports routed to one committee, for status (committees beyond
+ * ROUTER_COMMITTEES count under the last slot's name "other"). */
+#define ROUTER_COMMITTEES 32
+struct router_count {
+    char committee[64];
+    unsigned long n;
+};
+
 struct router {
     struct rules *rules;
     struct classify *classify;
@@ -39,8 +47,25 @@ struct router {
     struct classify_stats st;
     unsigned long routed, bad;
     unsigned long large_in, large_out;   /* messages on the large lanes */
+    unsigned long reloads, reload_failures;
+    struct router_count by_committee[ROUTER_COMMITTEES];
+    size_t ncommittees;
     struct proto_peers peers;     /* messages of other protocol versions */
 };
+
+/* One more report routed to committee. */
+static void router_count(struct router *rt, const char *committee)
+{
+    size_t i = 0;
+    while (i < rt->ncommittees && strcmp(rt->by_committee[i].committee, committee))
+        i++;
+    if (i == rt->ncommittees && i < ROUTER_COMMITTEES) {
+        snprintf(rt->by_committee[i].committee, sizeof rt->by_committee[i].committee, "%s",
+                 i == ROUTER_COMMITTEES - 1 ? "other" : committee);
+        rt->ncommittees++;
+    }
+    rt->by_committee[i < ROUTER_COMMITTEES ? i : ROUTER_COMMITTEES - 1].n++;
+}
 
 /* Load and compile the rules file.  0 and *r, *c, or -1 with every error
  * logged and "first error (+N more)" in detail. */
@@ -70,6 +95,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     struct classify *c;
     if (router_load(d->cfg->rules_path, &r, &c, detail, len) < 0) {
         log_error("reload: %s has errors, keeping the old rules", d->cfg->rules_path);
+        rt->reload_failures++;
         return -1;
     }
     classify_free(&rt->classify);
@@ -77,6 +103,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     rt->rules = r;
     rt->classify = c;
     log_info("reload: %s: %zu topics", d->cfg->rules_path, r->ntopics);
+    rt->reloads++;
     return 0;
 }
 
@@ -158,6 +185,7 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {
         rt->routed++;
+        router_count(rt, r->committee);
         if (r->ntags)
             log_info("%s: routed to %s (topic %s score %g)", r->id, r->committee,
                      r->tags[0].topic, r->tags[0].score);
@@ -181,6 +209,11 @@ static char *router_status_json(const struct daemon *d)
     cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(d->access));
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
+    cJSON_AddNumberToObject(o, "reloads", (double)rt->reloads);
+    cJSON_AddNumberToObject(o, "reload_failures", (double)rt->reload_failures);
+    cJSON *by = cJSON_AddObjectToObject(o, "routed_by");
+    for (size_t i = 0; i < rt->ncommittees; i++)
+        cJSON_AddNumberToObject(by, rt->by_committee[i].committee, (double)rt->by_committee[i].n);
     return proto_reply_ok(o);
 }
 

@@ -40,9 +40,13 @@ struct intake_wait {
     char detail[256];
 };
 
+/* rejected_by is indexed by enum report_reason (room for reasons to come). */
+#define COLLECTOR_REASONS 16
+
 struct collector_stats {
     unsigned long accepted, duplicates, rejected, busy, forwarded, resent, confirmed;
     unsigned long sent_large;     /* sends (and resends) on the large lane */
+    unsigned long rejected_by[COLLECTOR_REASONS];
 };
 
 /* A report lost in spool damage (collector_spool_damage.c) whose keys the
@@ -54,6 +58,7 @@ struct collector_lost {
 
 struct collector {
     const struct config *cfg;
+    struct daemon *daemon;        /* its skeleton: who may do what (daemon_allow) */
     struct roster *roster;
     struct spool *spool;
     struct dedup *dedup;

@@ -13,6 +13,7 @@
  * was never accepted, and the log never says it was.
  */
 #include "collector.h"
+#include "access.h"
 #include "collector_dedup.h"
 #include "collector_drop.h"
 #include "collector_flight.h"
@@ -33,6 +34,13 @@
 #define INTAKE_FLUSH_KEYS 8192     /* write the duplicate journal at this many keys */
 
 static void intake_fail_group(struct collector *c, const char *why);
+
+/* One more report refused, counted in all and by its reason. */
+static void collector_count_rejected(struct collector_stats *st, enum report_reason reason)
+{
+    st->rejected++;
+    st->rejected_by[(unsigned)reason < COLLECTOR_REASONS ? reason : REPORT_INTERNAL]++;
+}
 
 /* The next id's time: now, but always after the last one handed out. */
 static int64_t intake_next_us(struct collector *c)
@@ -179,7 +187,10 @@ static void intake_request(struct collector *c, struct intake_wait *w)
     if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
-        if (!roster_find(c->roster, r->member)) {
+        if (daemon_allow(c->daemon, &w->req, ACCESS_SUBMIT, NULL, r->member, err.detail,
+                         sizeof err.detail) < 0) {
+            err.reason = REPORT_FORBIDDEN;      /* logged and counted already */
+        } else if (!roster_find(c->roster, r->member)) {
             err.reason = REPORT_UNKNOWN_MEMBER;
             snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                      r->member);
@@ -200,8 +211,8 @@ static void intake_request(struct collector *c, struct intake_wait *w)
         if (err.reason == REPORT_BUSY)
             c->st.busy++;
         else
-            c->st.rejected++;
-        if (err.reason != REPORT_BUSY)
+            collector_count_rejected(&c->st, err.reason);
+        if (err.reason != REPORT_BUSY && err.reason != REPORT_FORBIDDEN)
             log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
                      err.detail);
     }
@@ -225,6 +236,22 @@ static int intake_busy(void *arg, const char *rel)
     return flight_held(c->flight, rel);
 }
 
+/* A drop file's owner, if the principals file maps its account, must be
+ * allowed to file as the report's member (a member account only as
+ * itself); an account it does not map is let in by the drop group alone.
+ * 0, or -1 with err (forbidden, counted). */
+static int intake_drop_owner(struct collector *c, const struct drop_file *f,
+                             const struct report *r, struct report_error *err)
+{
+    const struct access_principal *p = access_by_uid(c->daemon->access, f->uid);
+    if (!p || access_may(p, ACCESS_SUBMIT, NULL, r->member, err->detail,
+                         sizeof err->detail) == 0)
+        return 0;
+    err->reason = REPORT_FORBIDDEN;
+    access_count_forbidden(c->daemon->access);
+    return -1;
+}
+
 static void intake_take(void *arg, const struct drop_file *f, struct report *r,
                         const struct report_error *perr)
 {
@@ -232,13 +259,15 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
     struct report_error err = {0};
     if (perr)
         err = *perr;
+    else if (intake_drop_owner(c, f, r, &err) < 0)
+        ;                                   /* forbidden: counted, logged below */
     else if (!roster_find(c->roster, r->member)) {
         err.reason = REPORT_UNKNOWN_MEMBER;
         snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                  r->member);
     }
     if (err.reason != REPORT_OK) {
-        c->st.rejected++;
+        collector_count_rejected(&c->st, err.reason);
         drop_reject(c->drop, f, &err);     /* logs the file and the reason */
         report_free(&r);
         return;

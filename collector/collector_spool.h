@@ -156,6 +156,7 @@ size_t spool_segments(const struct spool *sp);
 struct spool_sync_stats {
     uint64_t count;
     uint64_t max_us;
+    uint64_t sum_us;              /* all syncs together (metrics' _sum) */
     uint32_t hist[SPOOL_SYNC_BUCKETS];
 };
 /* Borrowed; valid until spool_close. */

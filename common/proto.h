@@ -1,5 +1,6 @@
 /* proto: every message between minyi's processes and its clients, and the
- * only code that builds or reads their frames.  docs/protocol.md is its page:
+ * only code that builds or reads their frames (proto.c: the pipes and
+ * submit; proto_request.c: requests and replies).  docs/protocol.md is its page:
  * sockets, frames, fields, replies and error codes, with examples.
  *
  *   route    collector PUSH -> router PULL       one frame: the report's wire

@@ -147,6 +147,23 @@ static char *q_queue(struct query_ctx *q, const cJSON *req)
     return o ? reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
+/* A member's own reports, newest first (the web door's "my reports"). */
+static char *q_mine(struct query_ctx *q, const cJSON *req)
+{
+    const char *member = req_str(req, "member");
+    long limit = req_num(req, "limit", 100, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (!member || limit < 0)
+        return reply_error("bad_request", "want \"member\" and a limit of 1-%d",
+                           QUERY_LIMIT_MAX);
+    cJSON *list = store_mine(q->store, member, (int)limit, err, sizeof err);
+    if (!list)
+        return reply_store(STORE_ERROR, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "reports", list);
+    return reply_ok(o);
+}
+
 /* The reply to a change of report id: {"id", "state", ...}. */
 static char *q_changed(const char *id, const char *state, const char *key, const char *value)
 {
@@ -292,6 +309,8 @@ char *query_answer(struct query_ctx *q, const char *body, size_t len)
         s = q_pull(q, req);
     else if (!strcmp(cmd, "queue"))
         s = q_queue(q, req);
+    else if (!strcmp(cmd, "mine"))
+        s = q_mine(q, req);
     else if (!strcmp(cmd, "ack"))
         s = q_ack(q, req);
     else if (!strcmp(cmd, "release"))

@@ -83,6 +83,8 @@ static const char *const store_sql[ST_COUNT] = {
                  "lease_owner = ?3 WHERE id = ?1",
     [ST_QUEUE_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
                       "AND state <> 'closed' ORDER BY received_us LIMIT ?2",
+    [ST_MINE] = "SELECT " REPORT_COLS " FROM reports WHERE member = ?1 "
+                "ORDER BY received_us DESC LIMIT ?2",
     [ST_QUEUE_COUNTS] = "SELECT total(state = 'open'), total(state = 'leased'), "
                         "min(received_us) FROM reports WHERE committee = ?1 "
                         "AND state <> 'closed'",

@@ -53,6 +53,16 @@ struct config_limits {
     int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */
 };
 
+/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+ * "idle_minutes", "max_hours"}. */
+struct config_web {
+    char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
+    char *users;                  /* the web users file: STATE/web-users.json */
+    char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    int idle_minutes;             /* a session unused this long ends: 30 */
+    int max_hours;                /* a session ends this long after login: 12 */
+};
+
 struct config_points {
     double report, adopted, forwarded, filed, declined;
 };
@@ -70,6 +80,7 @@ struct config {
     struct config_quota *quotas;
     size_t nquotas;
     struct config_points points;
+    struct config_web web;
 };
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:

@@ -22,6 +22,7 @@
  * Query commands (archiver) and their fields:
  *   pull      committee, limit, lease (seconds), who -> reports: [...]
  *   queue     committee, limit                  -> reports: [...], open, leased
+ *   mine      member, limit                     -> reports: [...] newest first
  *   ack       id, outcome, note, who            -> id, state
  *   release   id, who                           -> id, state
  *   reassign  id, committee, who                -> id, committee

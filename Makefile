@@ -95,7 +95,7 @@ $(TOOLS):
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -Iweb -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: all
 	$(BIN)/minyi up

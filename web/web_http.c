@@ -15,6 +15,7 @@
 #include "xmalloc.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,17 @@ static void http_addr(struct MHD_Connection *c, char *out, size_t outlen)
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
                   (socklen_t)outlen);
+}
+
+/* libmicrohttpd's own complaints (a header too big, a TLS failure) as our
+ * log lines. */
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    log_warn("-: http: %s", line);
 }
 
 static enum MHD_Result http_send(struct MHD_Connection *c, struct web_resp *r)
@@ -218,6 +230,7 @@ static struct MHD_Daemon *http_daemon(struct web *w, struct sockaddr_in *sa, con
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, w,
+        MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
         MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 }

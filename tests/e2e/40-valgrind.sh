@@ -9,6 +9,7 @@ if [ -n "${MINYI_SANITIZED:-}" ]; then
 fi
 command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (scripts/deps.sh test)"; e2e_failed=1; finish; }
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
+E2E_READY_SECS=${E2E_READY_SECS:-90}   # four daemons start under memcheck, on a shared machine
 start_pipeline
 
 printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"

@@ -6,7 +6,7 @@ set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev zlib1g-dev libmicrohttpd-dev libsodium-dev"
 case "$what" in
-  test)  pkgs="$pkgs sqlite3 jq python3-zmq tzdata valgrind chromium fonts-wqy-zenhei curl chromium-driver python3-selenium" ;;
+  test)  pkgs="$pkgs sqlite3 jq python3-zmq tzdata valgrind chromium fonts-wqy-zenhei curl openssl chromium-driver python3-selenium" ;;
   check) pkgs="$pkgs sqlite3 jq python3-zmq tzdata clang libclang-rt-14-dev" ;;
   bench) pkgs="$pkgs sqlite3 jq bc python3-zmq tzdata" ;;
   html)  pkgs="$pkgs chromium" ;;

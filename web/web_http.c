@@ -26,7 +26,7 @@
 #define CONN_PER_IP 128
 #define CONN_TIMEOUT_S 10
 #define CONN_MEMORY (64 * 1024)
-#define HTTP_THREADS 4
+#define HTTP_THREADS 16           /* each waits on one daemon round trip: requests in flight */
 
 static const char csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -2,7 +2,7 @@
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
  * ack, release, reassign, show, audit, import, history, status.
  *
- * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
+ * Every reply is {"v", "ok": true, ...} or {"v", "ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown
  * command or field value), not_found, conflict, busy (the archive is
  * locked or failing now; try again) or internal.  Nothing a client sends
@@ -13,6 +13,7 @@
  */
 #ifndef MINYI_ARCHIVER_QUERY_H
 #define MINYI_ARCHIVER_QUERY_H
+#include "proto.h"
 #include <stddef.h>
 
 struct config;
@@ -24,6 +25,7 @@ struct store;
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
     unsigned long large;          /* messages received on the large lane */
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 struct query_ctx {
@@ -34,8 +36,9 @@ struct query_ctx {
     const struct archiver_stats *stats;
 };
 
-/* The reply to one request body (NULL: a malformed message).  Never NULL. */
-char *query_answer(struct query_ctx *q, const char *body, size_t len);
+/* The reply to one decoded request (proto_request_decode).  Never NULL;
+ * the caller frees it. */
+char *query_answer(struct query_ctx *q, const struct proto_request *req);
 
 struct cJSON;
 /* archiver_import.c: store historical reports (each with its own

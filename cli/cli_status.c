@@ -116,7 +116,7 @@ static void status_print(const struct cli *c, cJSON *const *replies)
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"status\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
     cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
@@ -128,7 +128,7 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0)
+        if (cli_call(c, endpoints[i], &req, timeout, &replies[i]) < 0)
             down++;
     status_print(c, replies);
     for (int i = 0; i < STATUS_NDAEMONS; i++)

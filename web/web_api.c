@@ -8,7 +8,7 @@
  * csrf (403), slow_down (429), unavailable (503).  docs/http.md lists them.
  */
 #include "web_api.h"
-#include "bus.h"
+#include "proto.h"
 #include "config.h"
 #include "log.h"
 #include "pwhash.h"
@@ -66,25 +66,43 @@ int api_refuse(struct web *w, struct web_resp *resp, const struct web_session *s
     return -1;
 }
 
-/* Ask a daemon: the reply object (caller frees), or NULL with resp filled
- * (503 when it did not answer in time). */
-cJSON *api_ask(struct web *w, const char *endpoint, cJSON *request, struct web_resp *resp)
+/* The reply tree of a call (its "v" dropped), or NULL with resp filled:
+ * 503 when the daemon did not answer in time or not in the protocol. */
+static cJSON *api_reply(int rc, struct proto_reply *r, const struct proto_error *e,
+                        struct web_resp *resp)
 {
-    char *text = cJSON_PrintUnformatted(request), *reply = NULL;
-    size_t len = 0;
-    int rc = bus_request(w->bus, endpoint, text, strlen(text),
-                         w->cfg->limits.request_timeout_ms, &reply, &len);
+    cJSON *tree = r->tree;
+    if (rc < 0) {
+        web_resp_error(resp, errno == ETIMEDOUT ? "unavailable" : "internal",
+                       errno == ETIMEDOUT ? "the pipeline did not answer in time; try again"
+                                          : e->detail);
+        proto_reply_clear(r);
+        return NULL;
+    }
+    r->tree = NULL;
+    proto_reply_clear(r);
+    cJSON_DeleteItemFromObjectCaseSensitive(tree, "v");
+    return tree;
+}
+
+cJSON *api_ask(struct web *w, const char *endpoint, const struct proto_request *q,
+               struct web_resp *resp)
+{
+    struct proto_reply r;
+    struct proto_error e;
+    int rc = proto_call(w->bus, endpoint, q, w->cfg->limits.request_timeout_ms, &r, &e);
+    return api_reply(rc, &r, &e, resp);
+}
+
+cJSON *api_submit(struct web *w, const cJSON *report, struct web_resp *resp)
+{
+    struct proto_reply r;
+    struct proto_error e;
+    char *text = cJSON_PrintUnformatted(report);
+    int rc = proto_submit_call(w->bus, w->cfg->ep.submit, text, strlen(text),
+                               w->cfg->limits.request_timeout_ms, &r, &e);
     free(text);
-    cJSON *o = rc == 0 ? cJSON_ParseWithLength(reply, len) : NULL;
-    free(reply);
-    if (rc < 0)
-        web_resp_error(resp, "unavailable", "the pipeline did not answer in time; try again");
-    else if (!cJSON_IsObject(o))
-        web_resp_error(resp, "internal", "the pipeline's answer was not JSON");
-    else
-        return o;
-    cJSON_Delete(o);
-    return NULL;
+    return api_reply(rc, &r, &e, resp);
 }
 
 void api_answer(struct web_resp *resp, cJSON *reply)

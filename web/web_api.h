@@ -9,8 +9,13 @@
 void api_json(struct web_resp *resp, int status, cJSON *o);
 /* Forward a daemon's reply: 200 when ok, else the status of its code. */
 void api_answer(struct web_resp *resp, cJSON *reply);
-/* Ask endpoint: the parsed reply (caller frees), or NULL with resp filled. */
-cJSON *api_ask(struct web *w, const char *endpoint, cJSON *request, struct web_resp *resp);
+struct proto_request;
+/* Ask a daemon (common/proto.c): the reply object without its "v" (caller
+ * frees; {"ok": false, ...} included), or NULL with resp filled (503). */
+cJSON *api_ask(struct web *w, const char *endpoint, const struct proto_request *q,
+               struct web_resp *resp);
+/* Submit report (a member's JSON object) to the collector: as api_ask. */
+cJSON *api_submit(struct web *w, const cJSON *report, struct web_resp *resp);
 /* The request's JSON object body ({} when empty; caller frees), or NULL
  * with resp filled (not JSON, not an object). */
 cJSON *api_body(const struct web_req *req, struct web_resp *resp);

@@ -20,23 +20,22 @@
 #include "web_api.h"
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A new request object {"cmd": cmd}. */
-static cJSON *rq(const char *cmd)
+/* A request of cmd made by the session's user. */
+static struct proto_request rq(enum proto_cmd cmd, const struct web_session *s)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "cmd", cmd);
-    return o;
+    struct proto_request q = {.cmd = cmd, .who = s->user.name};
+    return q;
 }
 
 /* Send a query to the archiver and forward its answer. */
-static void ask_archiver(struct web *w, cJSON *q, struct web_resp *resp)
+static void ask_archiver(struct web *w, const struct proto_request *q, struct web_resp *resp)
 {
     cJSON *r = api_ask(w, w->cfg->ep.query, q, resp);
-    cJSON_Delete(q);
     if (r)
         api_answer(resp, r);
 }
@@ -76,7 +75,7 @@ static void submit(struct web *w, const struct web_req *req, struct web_resp *re
     }
     cJSON_DeleteItemFromObjectCaseSensitive(b, "member");
     cJSON_AddStringToObject(b, "member", s->user.member);
-    cJSON *r = api_ask(w, w->cfg->ep.submit, b, resp);
+    cJSON *r = api_submit(w, b, resp);
     cJSON_Delete(b);
     if (!r)
         return;
@@ -88,20 +87,19 @@ static void submit(struct web *w, const struct web_req *req, struct web_resp *re
 
 static void mine(struct web *w, struct web_resp *resp, const struct web_session *s)
 {
-    cJSON *q = rq("mine");
-    cJSON_AddStringToObject(q, "member", s->user.member);
-    cJSON_AddNumberToObject(q, "limit", 200);
-    ask_archiver(w, q, resp);
+    struct proto_request q = rq(PROTO_CMD_MINE, s);
+    q.member = s->user.member;
+    q.limit = 200;
+    ask_archiver(w, &q, resp);
 }
 
 /* The audit of month (NULL: this one), or NULL with resp filled. */
-static cJSON *audit(struct web *w, const char *month, struct web_resp *resp)
+static cJSON *audit(struct web *w, const char *month, struct web_resp *resp,
+                    const struct web_session *s)
 {
-    cJSON *q = rq("audit");
-    if (month)
-        cJSON_AddStringToObject(q, "month", month);
-    cJSON *r = api_ask(w, w->cfg->ep.query, q, resp);
-    cJSON_Delete(q);
+    struct proto_request q = rq(PROTO_CMD_AUDIT, s);
+    q.month = month;
+    cJSON *r = api_ask(w, w->cfg->ep.query, &q, resp);
     if (r && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
         api_answer(resp, r);
         return NULL;
@@ -112,7 +110,7 @@ static cJSON *audit(struct web *w, const char *month, struct web_resp *resp)
 /* The member's own line of this month's audit. */
 static void points(struct web *w, struct web_resp *resp, const struct web_session *s)
 {
-    cJSON *r = audit(w, NULL, resp), *m, *mine_row = NULL;
+    cJSON *r = audit(w, NULL, resp, s), *m, *mine_row = NULL;
     if (!r)
         return;
     cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "audit");
@@ -151,10 +149,9 @@ static cJSON *show(struct web *w, const char *id, struct web_resp *resp,
         web_resp_error(resp, "not_found", "no such report");
         return NULL;
     }
-    cJSON *q = rq("show");
-    cJSON_AddStringToObject(q, "id", id);
-    cJSON *r = api_ask(w, w->cfg->ep.query, q, resp);
-    cJSON_Delete(q);
+    struct proto_request q = rq(PROTO_CMD_SHOW, s);
+    q.id = id;
+    cJSON *r = api_ask(w, w->cfg->ep.query, &q, resp);
     if (r && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
         api_answer(resp, r);
         return NULL;
@@ -183,15 +180,19 @@ static void change(struct web *w, const struct web_req *req, struct web_resp *re
         return;
     }
     cJSON_Delete(r);
-    cJSON *q = rq(what);
-    cJSON_AddStringToObject(q, "id", id);
-    cJSON_AddStringToObject(q, "who", s->user.name);
-    static const char *const fields[] = {"outcome", "note", "committee"};
-    for (int i = 0; i < 3; i++)
-        if (api_str(b, fields[i]))
-            cJSON_AddStringToObject(q, fields[i], api_str(b, fields[i]));
+    struct proto_request q = rq(!strcmp(what, "ack") ? PROTO_CMD_ACK :
+                                !strcmp(what, "release") ? PROTO_CMD_RELEASE : PROTO_CMD_REASSIGN, s);
+    q.id = id;
+    q.outcome = q.cmd == PROTO_CMD_ACK ? api_str(b, "outcome") : NULL;
+    q.note = q.cmd == PROTO_CMD_ACK ? api_str(b, "note") : NULL;
+    q.committee = q.cmd == PROTO_CMD_REASSIGN ? api_str(b, "committee") : NULL;
+    if (q.cmd == PROTO_CMD_ACK && !q.outcome)
+        web_resp_error(resp, "missing_field", "want \"outcome\": adopted, forwarded, filed or declined");
+    else if (q.cmd == PROTO_CMD_REASSIGN && !q.committee)
+        web_resp_error(resp, "missing_field", "want \"committee\"");
+    else
+        ask_archiver(w, &q, resp);
     cJSON_Delete(b);
-    ask_archiver(w, q, resp);
 }
 
 static void report(struct web *w, const struct web_req *req, struct web_resp *resp,
@@ -225,21 +226,24 @@ static void queue(struct web *w, const struct web_req *req, struct web_resp *res
     cJSON *b = post ? api_body(req, resp) : NULL;
     if (post && !b)
         return;
-    cJSON *q = rq(post ? "pull" : "queue");
-    cJSON_AddStringToObject(q, "committee", c);
+    struct proto_request q = rq(post ? PROTO_CMD_PULL : PROTO_CMD_QUEUE, s);
     const cJSON *limit = cJSON_GetObjectItemCaseSensitive(b, "limit");
     const char *arg = post ? NULL : web_req_arg(req, "limit");
-    cJSON_AddNumberToObject(q, "limit", limit ? limit->valuedouble : arg ? atof(arg) :
-                                        post ? 1 : 100);
-    if (post)
-        cJSON_AddStringToObject(q, "who", s->user.name);
+    char *end = NULL;
+    double l = limit ? (cJSON_IsNumber(limit) ? limit->valuedouble : -1)
+                     : arg ? strtod(arg, &end) : post ? 1 : 100;
+    q.committee = c;
+    q.limit = (long)l;
+    if (l < 1 || l > 1000 || l != (double)q.limit || (end && *end))
+        web_resp_error(resp, "bad_request", "limit is a whole number 1-1000");
+    else
+        ask_archiver(w, &q, resp);
     cJSON_Delete(b);
-    ask_archiver(w, q, resp);
 }
 
-static void committees(struct web *w, struct web_resp *resp)
+static void committees(struct web *w, struct web_resp *resp, const struct web_session *s)
 {
-    cJSON *r = audit(w, NULL, resp), *c;
+    cJSON *r = audit(w, NULL, resp, s), *c;
     if (!r)
         return;
     cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "committees");
@@ -256,15 +260,16 @@ static void committees(struct web *w, struct web_resp *resp)
 }
 
 /* {"ok", "archiver": {...}, "collector": {...}, "router": {...}, "web": {...}}. */
-static void status(struct web *w, struct web_resp *resp)
+static void status(struct web *w, struct web_resp *resp, const struct web_session *s)
 {
     const char *eps[3] = {w->cfg->ep.query, w->cfg->ep.collector_ctl, w->cfg->ep.router_ctl};
     const char *names[3] = {"archiver", "collector", "router"};
-    cJSON *o = cJSON_CreateObject(), *q = rq("status");
+    cJSON *o = cJSON_CreateObject();
+    struct proto_request q = rq(PROTO_CMD_STATUS, s);
     cJSON_AddBoolToObject(o, "ok", 1);
     for (int i = 0; i < 3; i++) {
         struct web_resp ignored = {0};
-        cJSON *r = api_ask(w, eps[i], q, &ignored);
+        cJSON *r = api_ask(w, eps[i], &q, &ignored);
         free(ignored.body);
         if (!r) {
             r = cJSON_CreateObject();
@@ -272,7 +277,6 @@ static void status(struct web *w, struct web_resp *resp)
         }
         cJSON_AddItemToObject(o, names[i], r);
     }
-    cJSON_Delete(q);
     cJSON *x = cJSON_AddObjectToObject(o, "web");
     cJSON_AddNumberToObject(x, "requests", (double)__atomic_load_n(&w->requests, __ATOMIC_RELAXED));
     cJSON_AddNumberToObject(x, "logins", (double)__atomic_load_n(&w->logins, __ATOMIC_RELAXED));
@@ -291,8 +295,8 @@ static void staff_only(struct web *w, const struct web_req *req, struct web_resp
     if (s->user.role != WEB_ROLE_STAFF)
         api_refuse(w, resp, s, what);
     else if (!strcmp(what, "status"))
-        status(w, resp);
-    else if ((r = audit(w, web_req_arg(req, "month"), resp)) != NULL)
+        status(w, resp, s);
+    else if ((r = audit(w, web_req_arg(req, "month"), resp, s)) != NULL)
         api_json(resp, 200, r);
 }
 
@@ -319,7 +323,7 @@ void api_reports(struct web *w, const struct web_req *req, struct web_resp *resp
                                                                 !strcmp(seg[2], "pull"))))
         queue(w, req, resp, &s, post, seg[1]);
     else if (!post && n == 1 && !strcmp(seg[0], "committees"))
-        committees(w, resp);
+        committees(w, resp, &s);
     else if (!post && n == 1 && (!strcmp(seg[0], "audit") || !strcmp(seg[0], "status")))
         staff_only(w, req, resp, &s, seg[0]);
     else

@@ -13,7 +13,6 @@ command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (sc
 export E2E_READY_SECS=${E2E_READY_SECS:-90}
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 printf 'member-pass-1\n' | "$BIN/minyi-web" passwd -c "$CONF" M010 member M010 >/dev/null
-E2E_READY_SECS=${E2E_READY_SECS:-90}   # four daemons start under memcheck, on a shared machine
 start_pipeline
 
 printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"

@@ -37,6 +37,7 @@ static int web_open(struct daemon *d, char *err, size_t errlen)
     w->tls = d->cfg->web.tls_cert != NULL;
     w->body_max = d->cfg->limits.max_report_bytes + 4096;
     pthread_mutex_init(&w->verify_lock, NULL);
+    pthread_mutex_init(&w->rules_lock, NULL);
     if (pwhash_init() < 0) {
         snprintf(err, errlen, "libsodium did not start");
         return -1;
@@ -61,10 +62,19 @@ static void web_step(struct daemon *d, long timeout_ms)
     web_sessions_expire(w->sessions);
 }
 
+/* SIGHUP: the rules file may have changed; the users file is reread when it does. */
+static void web_reload(struct daemon *d)
+{
+    web_rules_drop(d->state);
+    log_info("reload: the rules are read again at the next rules test");
+}
+
 static void web_close(struct daemon *d)
 {
     struct web *w = d->state;
     web_http_stop(&w->http);
+    web_rules_drop(w);
+    pthread_mutex_destroy(&w->rules_lock);
     web_sessions_free(&w->sessions);
     web_users_free(&w->users);
     pthread_mutex_destroy(&w->verify_lock);
@@ -124,7 +134,7 @@ int main(int argc, char **argv)
 {
     static const struct daemon_ops ops = {
         .name = "web", .check = web_check, .open = web_open, .step = web_step,
-        .close = web_close,
+        .reload = web_reload, .close = web_close,
     };
     static struct web w;
     if (argc > 1 && !strcmp(argv[1], "passwd"))

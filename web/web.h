@@ -9,6 +9,7 @@
  *   web_session.c  sessions, CSRF tokens, the slowdown of failed logins
  *   web_users.c    the users file: name -> password hash, role, member or
  *                  committees
+ *   web_rules.c    rules test: the router's classifier on a text
  *
  * minyi-web holds no report and never opens the archive.  Until the
  * daemons check principals themselves, it enforces each role's view on
@@ -22,7 +23,10 @@
 #include <stdint.h>
 
 struct bus;
+struct classify;
+struct cJSON;
 struct config;
+struct rules;
 struct web_http;
 
 /* ---- users (web_users.c) ---- */
@@ -131,6 +135,9 @@ struct web {
     int tls;                      /* serving HTTPS: cookies are Secure */
     size_t body_max;              /* the largest request body taken */
     pthread_mutex_t verify_lock;  /* one argon2id verification at a time (64 MB) */
+    pthread_mutex_t rules_lock;   /* guards rules and classify (web_rules.c) */
+    struct rules *rules;          /* loaded at the first rules test, or NULL */
+    struct classify *classify;
     /* counters (atomics): the status page and the log */
     unsigned long requests, logins, login_failures, refused, too_large;
 };
@@ -146,6 +153,16 @@ void web_resp_error(struct web_resp *resp, const char *code, const char *detail)
 int web_status_of(const char *code);
 /* The logged-in session of req into *s: 0, or -1 (web_api.c). */
 int web_session_of(struct web *w, const struct web_req *req, struct web_session *s);
+
+/* ---- rules test (web_rules.c) ---- */
+
+/* Which committee title and body would go to, and why: {"ok", "committee",
+ * "committee_name", "tags": [...]} (caller frees), or NULL with err (the
+ * rules file does not load). */
+struct cJSON *web_rules_test(struct web *w, const char *title, const char *body, char *err,
+                             size_t errlen);
+/* Forget the compiled rules (SIGHUP): the next test loads the file again. */
+void web_rules_drop(struct web *w);
 
 /* ---- the HTTP server (web_http.c) ---- */
 

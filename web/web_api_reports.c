@@ -11,6 +11,7 @@
  *   GET  queue/COMMITTEE          clerk (its own), staff
  *   POST queue/COMMITTEE/pull     clerk (its own)   {limit}
  *   GET  committees               all      ids and names
+ *   POST rules/test               clerk, staff   {title, body}: where it would go, why
  *   GET  audit?month=YYYY-MM      staff
  *   GET  status                   staff    every daemon's status
  *
@@ -21,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "proto.h"
+#include "report.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +290,28 @@ static void status(struct web *w, struct web_resp *resp, const struct web_sessio
     api_json(resp, 200, o);
 }
 
+static void rules_test(struct web *w, const struct web_req *req, struct web_resp *resp,
+                       const struct web_session *s)
+{
+    char err[512];
+    cJSON *b, *o;
+    if (s->user.role == WEB_ROLE_MEMBER) {
+        api_refuse(w, resp, s, "rules test");
+    } else if ((b = api_body(req, resp)) != NULL) {
+        const char *t = api_str(b, "title") ? api_str(b, "title") : "",
+                   *x = api_str(b, "body") ? api_str(b, "body") : "";
+        if (!*t && !*x)
+            web_resp_error(resp, "missing_field", "want \"title\" or \"body\"");
+        else if (!report_utf8_valid(t, strlen(t)) || !report_utf8_valid(x, strlen(x)))
+            web_resp_error(resp, "bad_encoding", "the text is not valid UTF-8");
+        else if ((o = web_rules_test(w, t, x, err, sizeof err)) != NULL)
+            api_json(resp, 200, o);
+        else
+            web_resp_error(resp, "internal", err);
+        cJSON_Delete(b);
+    }
+}
+
 static void staff_only(struct web *w, const struct web_req *req, struct web_resp *resp,
                        const struct web_session *s, const char *what)
 {
@@ -322,6 +346,8 @@ void api_reports(struct web *w, const struct web_req *req, struct web_resp *resp
     else if (!strcmp(seg[0], "queue") && ((n == 2 && !post) || (n == 3 && post &&
                                                                 !strcmp(seg[2], "pull"))))
         queue(w, req, resp, &s, post, seg[1]);
+    else if (post && n == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"))
+        rules_test(w, req, resp, &s);
     else if (!post && n == 1 && !strcmp(seg[0], "committees"))
         committees(w, resp, &s);
     else if (!post && n == 1 && (!strcmp(seg[0], "audit") || !strcmp(seg[0], "status")))

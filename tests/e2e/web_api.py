@@ -178,6 +178,14 @@ def clerk_api(rid, other_id):
     check('and the new committee\'s clerk does', st == 200, st)
     st, _, j = cj.get('committees')
     check('committees: ids and names', st == 200 and any(c['committee'] == 'jiaoke' for c in j['committees']), j)
+    st, _, j = cj.post('rules/test', {'title': '公交', 'body': BUS})
+    check('rules test: where a text would go and why', st == 200 and j['committee'] == 'chengjian'
+          and any(h['text'] == '公交车' for t in j['tags'] for h in t['hits']), (st, j))
+    st, _, j = cj.post('rules/test', None, raw=b'{"body": "\xff\xfe"}')
+    check('rules test of bytes that are not UTF-8: 400 bad_encoding', st == 400 and
+          j['error'] == 'bad_encoding', (st, j))
+    st, _, j = User('M001', 'member-pass-1').post('rules/test', {'body': BUS})
+    check('a member may not run rules test: 403', st == 403, st)
     st, _, j = staff.get('audit')
     check('staff audit', st == 200 and j['audit']['total'] >= 2, (st, j))
     st, _, j = staff.get('audit?month=2026-13')

@@ -109,6 +109,9 @@ def api_status(d, path):
 
 
 def member_files(d):
+    d.get(URL + '/')
+    check('the login page is drawn', wait(d, lambda: d.find_element(By.ID, 'login-submit')) and
+          shot(d, 'login'))
     check('member logs in on a phone-sized window', login(d, 'M001', 'member-pass-1', 'member'))
     d.find_element(By.ID, 'file-submit').click()
     check('an empty title is refused next to the field', text(d, 'title-error') == '请填写标题')

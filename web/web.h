@@ -75,6 +75,7 @@ struct web_session {
 struct web_sessions;
 /* A session table with these timeouts; never NULL.  Free with _free. */
 struct web_sessions *web_sessions_new(int64_t idle_ms, int64_t max_ms);
+/* Free *s (every session ends); sets *s = NULL.  NULL-safe. */
 void web_sessions_free(struct web_sessions **s);
 /* Start a session for user: fills *out (token and csrf).  The oldest
  * session is ended when the table is full. */
@@ -91,7 +92,9 @@ int web_sessions_expire(struct web_sessions *s);
  * still wait before another try (0: go ahead).  _fail counts a failure of
  * both (delays 1, 2, 4 ... 60 s after the third), _ok forgets the user's. */
 int web_throttle_wait(struct web_sessions *s, const char *user, const char *addr);
+/* Count one failed login of user from addr. */
 void web_throttle_fail(struct web_sessions *s, const char *user, const char *addr);
+/* user logged in: forget its failures (the address keeps its own). */
 void web_throttle_ok(struct web_sessions *s, const char *user);
 
 /* ---- requests and responses ---- */

@@ -38,8 +38,17 @@ static int web_open(struct daemon *d, char *err, size_t errlen)
     w->body_max = d->cfg->limits.max_report_bytes + 4096;
     pthread_mutex_init(&w->verify_lock, NULL);
     pthread_mutex_init(&w->rules_lock, NULL);
+    char secret[33];
     if (pwhash_init() < 0) {
         snprintf(err, errlen, "libsodium did not start");
+        return -1;
+    }
+    pwhash_random(secret, 32);
+    for (int i = 0; i < 32; i++)
+        secret[i] = (char)('a' + (unsigned char)secret[i] % 26);
+    secret[32] = '\0';
+    if (pwhash_hash(secret, w->decoy) < 0) {
+        snprintf(err, errlen, "no memory for argon2id");
         return -1;
     }
     if (web_users_load(d->cfg->web.users, &w->users, err, errlen) < 0)

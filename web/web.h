@@ -138,6 +138,7 @@ struct web {
     int tls;                      /* serving HTTPS: cookies are Secure */
     size_t body_max;              /* the largest request body taken */
     pthread_mutex_t verify_lock;  /* one argon2id verification at a time (64 MB) */
+    char decoy[128];              /* a hash verified for unknown names (same time) */
     pthread_mutex_t rules_lock;   /* guards rules and classify (web_rules.c) */
     struct rules *rules;          /* loaded at the first rules test, or NULL */
     struct classify *classify;

@@ -185,13 +185,15 @@ static cJSON *api_me_json(const struct web_session *s)
     return o;
 }
 
-/* 1 if the password is the user's; one argon2id at a time (64 MB each). */
+/* 1 if the password is the user's; one argon2id at a time (64 MB each).  An
+ * unknown name costs the same verification (against w->decoy), so the time
+ * of an answer does not tell which names exist. */
 static int api_password_ok(struct web *w, const char *name, const char *password,
                            struct web_user *u)
 {
     int found = web_users_find(w->users, name, u) == 0;
     pthread_mutex_lock(&w->verify_lock);
-    int ok = pwhash_verify(found ? u->hash : NULL, password);
+    int ok = pwhash_verify(found ? u->hash : w->decoy, password);
     pthread_mutex_unlock(&w->verify_lock);
     return found && ok;
 }

@@ -11,6 +11,8 @@ command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (sc
 # Under memcheck the router compiles its rules ten times slower (and slower
 # still on a busy machine): a generous bound, not a timing assertion.
 export E2E_READY_SECS=${E2E_READY_SECS:-90}
+# and answers (a rules reload compiles them again) as slowly: minyi waits 30 s
+E2E_REQUEST_MS=30000 write_config
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 printf 'member-pass-1\n' | "$BIN/minyi-web" passwd -c "$CONF" M010 member M010 >/dev/null
 start_pipeline

@@ -117,6 +117,21 @@ static char *q_queue(struct query_ctx *q, const struct proto_request *req)
     return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
+/* A member's own reports, newest first (the web door's "my reports"). */
+static char *q_mine(struct query_ctx *q, const struct proto_request *req)
+{
+    long limit = req_num(req->limit, 100, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (limit < 0)
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *list = store_mine(q->store, req->member, (int)limit, err, sizeof err);
+    if (!list)
+        return reply_store(STORE_ERROR, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "reports", list);
+    return proto_reply_ok(o);
+}
+
 /* The reply to a change of report id: {"id", "state", ...}. */
 static char *q_changed(const char *id, const char *state, const char *key, const char *value)
 {
@@ -331,6 +346,7 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
     switch (req->cmd) {
     case PROTO_CMD_PULL:     return q_pull(q, req);
     case PROTO_CMD_QUEUE:    return q_queue(q, req);
+    case PROTO_CMD_MINE:     return q_mine(q, req);
     case PROTO_CMD_ACK:      return q_ack(q, req);
     case PROTO_CMD_RELEASE:  return q_release(q, req);
     case PROTO_CMD_REASSIGN: return q_reassign(q, req);

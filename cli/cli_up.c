@@ -1,10 +1,11 @@
-/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router and
- * -collector (found beside the minyi binary) with this config and state
- * directory, relays every line they write on stderr, prints one "minyi:
- * ready: ..." line once all three have logged theirs, restarts a daemon that
- * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running) unless it
- * died within a second of its start 5 times in a row (then it says why and
- * leaves STATE/run/NAME.failed for minyi status), and on
+/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router,
+ * -collector and -web (found beside the minyi binary) with this config and
+ * state directory, relays every line they write on stderr, prints one "minyi:
+ * ready: ..." line (with the web door's URL) once all four have logged
+ * theirs, restarts a daemon that dies (back-off 0.2 s doubling to 5 s, reset
+ * after 30 s of running) unless it died within a second of its start 5 times
+ * in a row (then it says why and leaves STATE/run/NAME.failed for minyi
+ * status), and on
  * SIGINT/SIGTERM stops them all (SIGKILL after 10 s) and exits 0.  One
  * supervisor per state directory: STATE/run/minyi-up.lock is flock()ed.
  * Signals arrive through a signalfd, so the whole loop is one poll().
@@ -34,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UP_NCHILD 3
+#define UP_NCHILD 4
 #define UP_BACKOFF_MIN_MS 200
 #define UP_BACKOFF_MAX_MS 5000
 #define UP_STABLE_MS 30000        /* a child that ran this long starts afresh */
@@ -64,11 +65,18 @@ struct up {
     char *pidfile;
     int stopping, killed, announced;
     int64_t stop_ms;              /* when to SIGKILL */
+    char url[128];                /* the web door's, from its "listening on URL" line */
 };
 
 /* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
 {
+    const char *at = memmem(line, len, "listening on ", 13);
+    if (at && !strcmp(ch->name, "minyi-web")) {
+        at += 13;
+        size_t n = strcspn(at, " \n");
+        snprintf(u->url, sizeof u->url, "%.*s", (int)(n < len ? n : 0), at);
+    }
     if (!ch->ready && memmem(line, len, ": ready", 7)) {
         ch->ready = 1;
         int all = 1;
@@ -77,8 +85,8 @@ static void up_line(struct up *u, struct up_child *ch, const char *line, size_t 
         if (all && !u->announced) {
             char *db = config_state_path(u->c->cfg, "archive.db");
             char *drop = config_state_path(u->c->cfg, "drop");
-            printf("minyi: ready: drop folder %s, submit %s, archive %s\n", drop,
-                   u->c->cfg->ep.submit, db);
+            printf("minyi: ready: drop folder %s, submit %s, archive %s, web %s\n", drop,
+                   u->c->cfg->ep.submit, db, u->url[0] ? u->url : "?");
             fflush(stdout);
             u->announced = 1;
             free(db);
@@ -195,7 +203,7 @@ static void up_start(struct up *u, struct up_child *ch)
         sigprocmask(SIG_SETMASK, &none, NULL);
         prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a killed supervisor */
         dup2(p[1], STDERR_FILENO);
-        if (strcmp(ch->name, "minyi-collector") != 0)
+        if (strcmp(ch->name, "minyi-collector") != 0 && strcmp(ch->name, "minyi-web") != 0)
             setpriority(PRIO_PROCESS, 0, UP_BACKEND_NICE);
         if (wrap && *wrap)
             execv(wrapped[0], wrapped);
@@ -408,7 +416,7 @@ static int up_lock(struct up *u)
 static int up_programs(struct up *u)
 {
     static const char *const names[UP_NCHILD] = {"minyi-archiver", "minyi-router",
-                                                 "minyi-collector"};
+                                                 "minyi-collector", "minyi-web"};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)

@@ -61,6 +61,16 @@ struct config_retention {
     char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
+/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+ * "idle_minutes", "max_hours"}. */
+struct config_web {
+    char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
+    char *users;                  /* the web users file: STATE/web-users.json */
+    char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    int idle_minutes;             /* a session unused this long ends: 30 */
+    int max_hours;                /* a session ends this long after login: 12 */
+};
+
 struct config_points {
     double report, adopted, forwarded, filed, declined;
 };
@@ -82,6 +92,7 @@ struct config {
     size_t nquotas;
     struct config_points points;
     struct config_retention retention;
+    struct config_web web;
 };
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:

@@ -48,7 +48,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
-MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi.json.5 minyi-rules.5
+MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi-web.8 \
+            minyi.json.5 minyi-rules.5
 MAN_OUT  := $(MANS:%=$(BUILD)/man/%)
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
             $(BUILD)/bench/minyi-archive-bench
@@ -175,7 +176,7 @@ install: programs
 	@for f in service/minyi.json config/rules.json config/members.json; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/minyi/$${f##*/}; \
 	    if [ -e $$t ]; then echo "install: keeping $$t"; else install -m 644 $$f $$t; fi; done
-	for u in collector router archiver; do \
+	for u in collector router archiver web; do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        service/minyi-$$u.service.in >$(DESTDIR)$(UNITDIR)/minyi-$$u.service; \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/minyi-$$u.service; done

@@ -18,8 +18,11 @@ BUILD   ?= build
 BIN     ?= bin
 OPT     ?= -O2
 SAN     ?=
+# The tests move the daemons' wall clock ($MINYI_TEST_CLOCK, common/daemon.c);
+# build packages with TEST_CLOCK=0, which leaves that out.
+TEST_CLOCK ?= 1
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -Icommon \
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(if $(filter 1,$(TEST_CLOCK)),-DMINYI_TEST_CLOCK) $(OPT) -g $(WARN) $(SAN) -Icommon \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
 

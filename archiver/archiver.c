@@ -25,6 +25,7 @@
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
+#include "archiver_supervise.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -62,6 +63,7 @@ struct archiver {
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
     struct archiver_stats st;
+    struct supervise *sv;         /* deadlines, overdue, notify */
 };
 
 static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
@@ -103,6 +105,7 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     int rc = store_open(path, &a->store, err, errlen);
     free(path);
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
+    a->sv = supervise_new();
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
     if (!(a->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
@@ -287,7 +290,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, a->sv};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         size_t len = 0;
@@ -316,6 +319,8 @@ static void archiver_step(struct daemon *d, long timeout_ms)
         archiver_queries(d);
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
+    if (!a->nbatch)
+        supervise_tick(a->sv, a->store, d->cfg, a->rules, daemon_now_us());
     /* the lanes take turns at being read first, so neither waits forever
      * behind a full batch of the other */
     archiver_read(a, d->cfg, a->first_lane);
@@ -338,6 +343,7 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->pull[1]);
     bus_close(&a->confirm);
     bus_close(&a->query);
+    supervise_free(&a->sv);
     store_close(&a->store);
     roster_free(&a->roster);
     rules_free(&a->rules);

@@ -5,6 +5,7 @@
 #include "archiver_query.h"
 #include "archiver_audit.h"
 #include "archiver_store.h"
+#include "archiver_supervise.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -143,7 +144,10 @@ static char *q_queue(struct query_ctx *q, const cJSON *req)
                            req_str(req, "committee") ? req_str(req, "committee") : "");
     if (limit < 0)
         return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
-    cJSON *o = store_queue(q->store, committee, (int)limit, daemon_now_us(), err, sizeof err);
+    int64_t now = daemon_now_us();
+    cJSON *o = store_queue(q->store, committee, (int)limit, now, err, sizeof err);
+    if (o)
+        supervise_mark(q->store, q->cfg, committee, cJSON_GetObjectItem(o, "reports"), now);
     return o ? reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
@@ -233,6 +237,14 @@ static char *q_audit(struct query_ctx *q, const cJSON *req)
     cJSON *a = audit_build(q->store, q->cfg, q->roster, q->rules, month, err, sizeof err);
     if (!a)
         return reply_error(strncmp(err, "bad month", 9) ? "busy" : "bad_request", "%s", err);
+    cJSON *sv = supervise_audit(q->store, q->cfg, q->rules,
+                                cJSON_GetStringValue(cJSON_GetObjectItem(a, "month")),
+                                daemon_now_us(), err, sizeof err);
+    if (!sv) {
+        cJSON_Delete(a);
+        return reply_store(STORE_ERROR, err);
+    }
+    cJSON_AddItemToObject(a, "supervision", sv);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "audit", a);
     return reply_ok(o);
@@ -268,6 +280,27 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    if (q->sv)
+        cJSON_AddItemToObject(o, "overdue", supervise_counts(q->sv));
+    return reply_ok(o);
+}
+
+/* 督办: reports past a deadline, oldest first. */
+static char *q_overdue(struct query_ctx *q, const cJSON *req)
+{
+    const char *committee = req_str(req, "committee");
+    long limit = req_num(req, "limit", QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (committee && !req_committee(q, req, "committee"))
+        return reply_error("not_found", "no committee \"%s\" in the rules file", committee);
+    if (limit < 0)
+        return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *list = supervise_list(q->store, q->cfg, q->rules, committee, (int)limit,
+                                 daemon_now_us(), err, sizeof err);
+    if (!list)
+        return reply_store(STORE_ERROR, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "reports", list);
     return reply_ok(o);
 }
 
@@ -308,6 +341,8 @@ char *query_answer(struct query_ctx *q, const char *body, size_t len)
         s = q_history(q, req);
     else if (!strcmp(cmd, "status"))
         s = q_status(q);
+    else if (!strcmp(cmd, "overdue"))
+        s = q_overdue(q, req);
     else
         s = reply_error("bad_request", "unknown command \"%.64s\"", cmd);
     cJSON_Delete(req);

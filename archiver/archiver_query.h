@@ -1,6 +1,6 @@
 /* archiver_query: the archiver's query protocol (common/proto.h) -- one
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
- * ack, release, reassign, show, audit, import, history, status.
+ * ack, release, reassign, show, audit, import, history, status, overdue.
  *
  * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown
@@ -19,6 +19,7 @@ struct config;
 struct roster;
 struct rules;
 struct store;
+struct supervise;
 
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
@@ -32,6 +33,7 @@ struct query_ctx {
     const struct roster *roster;
     const struct rules *rules;    /* committees (and categories) of the rules file */
     const struct archiver_stats *stats;
+    const struct supervise *sv;   /* overdue counts as of the last check */
 };
 
 /* The reply to one request body (NULL: a malformed message).  Never NULL. */

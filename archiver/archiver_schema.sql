@@ -52,6 +52,21 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_report ON history(report_id, at_us);
 
+-- 督办: one row per report that became overdue, written when the archiver
+-- first saw it past a deadline; it also tracks the office's notify command
+-- for that report (run once; retried at next_us until it succeeds).
+CREATE TABLE IF NOT EXISTS notices (
+    report_id TEXT PRIMARY KEY REFERENCES reports(id),
+    kind      TEXT NOT NULL,      -- take_up | close: the deadline first missed
+    days      INTEGER NOT NULL,   -- how overdue when first seen (calendar days)
+    first_us  INTEGER NOT NULL,   -- when first seen overdue
+    tries     INTEGER NOT NULL DEFAULT 0,  -- notify runs so far
+    next_us   INTEGER,            -- next notify run; NULL: nothing (left) to run
+    done_us   INTEGER,            -- when the notify command succeeded
+    error     TEXT                -- why the last run failed
+);
+CREATE INDEX IF NOT EXISTS notices_next ON notices(next_us) WHERE next_us IS NOT NULL;
+
 -- Monthly counts per member (the quota tracker reads these).
 CREATE VIEW IF NOT EXISTS monthly_counts AS
     SELECT month, member, count(*) AS reports,

@@ -130,6 +130,50 @@ typedef void (*store_row_fn)(void *arg, const char *key, const char *key2,
 int store_count(struct store *s, enum store_agg by, const char *from, const char *to,
                 store_row_fn fn, void *arg, char *err, size_t errlen);
 
+/* ---- supervision (督办): archiver_store_supervise.c ---- */
+
+/* A report not yet closed, as store_open_before passes it (strings
+ * borrowed for the callback's duration). */
+struct store_open_row {
+    const char *id, *member, *title, *committee, *state;
+    int64_t received_us;
+    int64_t taken_us;             /* its first lease (taken up), 0: never */
+    int noticed;                  /* 1: already recorded as overdue */
+};
+/* Return non-zero to stop the scan. */
+typedef int (*store_open_fn)(void *arg, const struct store_open_row *r);
+/* Call fn for committee's reports not closed and received before
+ * before_us, oldest first.  0 / -1 with err. */
+int store_open_before(struct store *s, const char *committee, int64_t before_us,
+                      store_open_fn fn, void *arg, char *err, size_t errlen);
+/* When report id was first leased (taken up): µs, 0 never, -1 on error. */
+int64_t store_taken_us(struct store *s, const char *id);
+/* Record that id first became overdue (kind "take_up" or "close", by days)
+ * with an "overdue" history event, in one transaction; next_us: when to
+ * run the notify command (0: no command).  1 recorded, 0 it was already,
+ * -1 on error (err). */
+int store_notice_add(struct store *s, const char *id, const char *kind, int days,
+                     int64_t next_us, int64_t now_us, char *err, size_t errlen);
+/* A notice whose notify command is due. */
+struct store_notice {
+    char id[64], committee[64], kind[16];
+    int days, tries;
+    int64_t first_us;
+};
+/* Up to max notices due at now_us into out, oldest due first.  Their
+ * number, or -1 with err. */
+int store_notice_due(struct store *s, int64_t now_us, struct store_notice *out, int max,
+                     char *err, size_t errlen);
+/* The notify run for id ended: error NULL (done; a "notified" history
+ * event) or why it failed (run again at next_us).  0 / -1 with err. */
+int store_notice_result(struct store *s, const char *id, const char *error, int64_t next_us,
+                        int64_t now_us, char *err, size_t errlen);
+typedef void (*store_closed_fn)(void *arg, const char *committee, int64_t received_us,
+                                int64_t closed_us);
+/* Call fn for every closed report received in months from..to.  0 / -1. */
+int store_closed_in(struct store *s, const char *from, const char *to, store_closed_fn fn,
+                    void *arg, char *err, size_t errlen);
+
 /* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
 void store_month(int64_t us, char out[8]);
 

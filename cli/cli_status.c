@@ -18,7 +18,8 @@ static const char *const status_names[STATUS_NDAEMONS] = {"collector", "router",
  * (caller frees).  skip: keys left out at the top level. */
 static char *status_counters(const cJSON *obj, const char *prefix)
 {
-    static const char *const skip[] = {"ok", "daemon", "queues", "counters", NULL};
+    static const char *const skip[] = {"ok", "daemon", "queues", "counters", "overdue",
+                                        NULL};
     const cJSON *v;
     char *out = xstrdup(""), buf[64];
     cJSON_ArrayForEach(v, obj) {
@@ -65,18 +66,21 @@ static void status_row(struct cli_table *t, const char *name, const cJSON *reply
 }
 
 /* Queue depths from the archiver: {"queues": {C: N | {"open", "leased"}}}
- * or {"queues": [{"committee", "open", "leased"}]}. */
+ * or {"queues": [{"committee", "open", "leased"}]}, and the reports past a
+ * deadline {"overdue": {C: N}}. */
 static void status_queues(const cJSON *reply)
 {
-    static const char *const headers[] = {"QUEUE", "OPEN", "LEASED"};
+    static const char *const headers[] = {"QUEUE", "OPEN", "LEASED", "OVERDUE"};
+    const cJSON *overdue = cJSON_GetObjectItemCaseSensitive(reply, "overdue");
     const cJSON *q, *queues = cJSON_GetObjectItemCaseSensitive(reply, "queues");
     if (cJSON_GetArraySize(queues) == 0)
         return;
-    struct cli_table *t = cli_table_new(3, headers);
+    struct cli_table *t = cli_table_new(4, headers);
     cli_table_right(t, 1);
     cli_table_right(t, 2);
+    cli_table_right(t, 3);
     cJSON_ArrayForEach(q, queues) {
-        char open[32], leased[32];
+        char open[32], leased[32], late[32];
         const char *name = cJSON_IsArray(queues) ? cli_json_str(q, "committee", "?") : q->string;
         if (cJSON_IsNumber(q)) {
             cli_json_text(q, open, sizeof open);
@@ -85,7 +89,8 @@ static void status_queues(const cJSON *reply)
             cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "open"), open, sizeof open);
             cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "leased"), leased, sizeof leased);
         }
-        const char *cells[] = {name, open, leased};
+        cli_json_text(cJSON_GetObjectItemCaseSensitive(overdue, name), late, sizeof late);
+        const char *cells[] = {name, open, leased, late};
         cli_table_add(t, cells);
     }
     printf("\n");

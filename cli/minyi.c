@@ -38,6 +38,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      "load historical reports, each with its own received_at"},
     {"rules", NULL, "rules check | test TEXT | eval FILE.jsonl | learn FILE.jsonl | reload",
      NULL, "check, explain, score, learn or reload the routing rules"},
+    {"overdue", cli_overdue, "overdue [COMMITTEE] [--limit N]", "table json",
+     "reports past the committee's deadline to take up or to close, oldest first"},
     {"status", cli_status, "status", "table json",
      "each daemon up or down, its counters, the queue depths"},
 };

@@ -312,7 +312,8 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
-        config_points(c, root, err, errlen) < 0)
+        config_points(c, root, err, errlen) < 0 ||
+        config_supervision_parse(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -375,6 +376,7 @@ void config_free(struct config **cp)
     for (size_t i = 0; i < c->nquotas; i++)
         free(c->quotas[i].id);
     free(c->quotas);
+    config_supervision_free(&c->supervision);
     free(c->path);
     free(c->dir);
     free(c->organisation);

@@ -10,7 +10,10 @@
  *     "limits": {"max_report_bytes": 65536, "lease_seconds": 1800, ...},
  *     "quotas": [{"scope": "member", "period": "year", "min": 1},
  *                {"scope": "org", "period": "month", "min": 5}],
- *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0}
+ *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0},
+ *     "supervision": {"take_up_days": 5, "close_days": 30,
+ *                     "committees": {"jingji": {"take_up_days": 3, "close_days": 20}},
+ *                     "notify": ["/usr/local/bin/office-sms", "--to", "office"]}
  *   }
  *
  * Every key is optional; defaults are documented in the README.  "@STATE@" in
@@ -57,6 +60,26 @@ struct config_points {
     double report, adopted, forwarded, filed, declined;
 };
 
+/* 督办: how many calendar days (in the organisation's timezone) a committee
+ * has to take up (first lease) and to close a report, counted from the day
+ * it was received: received on day D with 5 days, it is overdue from day
+ * D+6.  0 days: the same day. */
+struct config_deadline {
+    char *committee;
+    int take_up_days, close_days;
+};
+
+struct config_supervision {
+    int take_up_days, close_days; /* every committee not listed: 5, 30 */
+    struct config_deadline *committees;
+    size_t ncommittees;
+    int check_seconds;            /* the archiver looks for new overdue reports: 60 */
+    char **notify;                /* argv (NULL-terminated) run once per report that
+                                     becomes overdue, + ID COMMITTEE KIND DAYS; or NULL */
+    int notify_timeout_seconds;   /* a notify still running is killed after: 30 */
+    int notify_retry_seconds;     /* a failed notify is run again after: 300 */
+};
+
 struct config {
     char *path;                   /* the config file, absolute */
     char *dir;                    /* its folder, absolute */
@@ -70,6 +93,7 @@ struct config {
     struct config_quota *quotas;
     size_t nquotas;
     struct config_points points;
+    struct config_supervision supervision;
 };
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:
@@ -110,6 +134,16 @@ void config_free(struct config **c);
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 /* Set TZ for this process from c->timezone (localtime_r then uses it). */
 void config_apply_timezone(const struct config *c);
+/* config_supervision.c: parse root's "supervision" into c->supervision.
+ * 0, or -1 with "FILE: supervision.KEY: message" in err. */
+struct cJSON;
+int config_supervision_parse(struct config *c, const struct cJSON *root, char *err,
+                             size_t errlen);
+/* Free what config_supervision_parse made and zero *s. */
+void config_supervision_free(struct config_supervision *s);
+/* The deadlines (days) of committee: its own, else the defaults. */
+void config_deadlines(const struct config *c, const char *committee, int *take_up_days,
+                      int *close_days);
 /* An absolute path inside the state directory (caller frees). */
 char *config_state_path(const struct config *c, const char *rel);
 

@@ -8,6 +8,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -40,11 +41,42 @@ int daemon_stopping(void)
     return daemon_stop_flag != 0;
 }
 
+#ifdef MINYI_TEST_CLOCK
+/* Test builds only: $MINYI_TEST_CLOCK names a file holding a number of
+ * seconds added to the wall clock (e.g. 518400: six days later), read
+ * again at most every 100 ms so a test can move time while daemons run.
+ * An absent or unreadable file adds nothing. */
+static int64_t daemon_test_offset_us(void)
+{
+    static int64_t offset_us, read_at_us = -1;
+    const char *path = getenv("MINYI_TEST_CLOCK");
+    int64_t mono = daemon_mono_us();
+    if (!path || !*path)
+        return 0;
+    if (read_at_us >= 0 && mono - read_at_us < 100000)
+        return offset_us;
+    read_at_us = mono;
+    FILE *f = fopen(path, "r");
+    double secs = 0;
+    if (f && fscanf(f, "%lf", &secs) != 1)
+        secs = 0;
+    if (f)
+        fclose(f);
+    offset_us = (int64_t)(secs * 1e6);
+    return offset_us;
+}
+#else
+static int64_t daemon_test_offset_us(void)
+{
+    return 0;
+}
+#endif
+
 int64_t daemon_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + daemon_test_offset_us();
 }
 
 int64_t daemon_mono_us(void)

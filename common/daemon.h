@@ -49,7 +49,9 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
 /* 1 once SIGINT/SIGTERM arrived (a step may end early when it sees it). */
 int daemon_stopping(void);
 
-/* Wall clock in µs since the epoch; monotonic clock in µs and in ms (for
+/* Wall clock in µs since the epoch (in builds with MINYI_TEST_CLOCK, the
+ * default for `make`, plus the seconds in the file $MINYI_TEST_CLOCK names;
+ * `make TEST_CLOCK=0` builds without it, for packages); monotonic clock in µs and in ms (for
  * timeouts and durations anywhere in minyi, daemons or not). */
 int64_t daemon_now_us(void);
 int64_t daemon_mono_us(void);

@@ -1,0 +1,72 @@
+/* cli_supervise.c: `minyi overdue [COMMITTEE]` (督办) -- the reports past
+ * their committee's deadline to take up or to close, oldest first, asked
+ * of the archiver, which owns the deadlines' arithmetic. */
+#include "cli.h"
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void overdue_row(struct cli_table *t, const cJSON *r)
+{
+    char days[32], deadline[32];
+    const char *kind = cli_json_str(r, "overdue", "");
+    int closing = !strcmp(kind, "close");
+    snprintf(days, sizeof days, "%.0fd", cli_json_num(r, "days", 0));
+    snprintf(deadline, sizeof deadline, "%s %.0fd", closing ? "close" : "take up",
+             cli_json_num(r, closing ? "close_days" : "take_up_days", 0));
+    const char *cells[] = {cli_json_str(r, "id", "?"), cli_json_str(r, "committee", ""),
+                           cli_json_str(r, "state", ""), deadline, days,
+                           cli_json_str(r, "member", ""), cli_json_str(r, "title", "")};
+    cli_table_add(t, cells);
+}
+
+static void overdue_print(const struct cli *c, const cJSON *reports)
+{
+    static const char *const headers[] = {"ID", "COMMITTEE", "STATE", "DEADLINE", "OVERDUE",
+                                          "MEMBER", "TITLE"};
+    const cJSON *r;
+    if (!strcmp(c->format, "json")) {
+        cJSON_ArrayForEach(r, reports)
+            cli_print_json(stdout, r);
+        return;
+    }
+    if (cJSON_GetArraySize(reports) == 0) {
+        printf("nothing overdue\n");
+        return;
+    }
+    struct cli_table *t = cli_table_new(7, headers);
+    cli_table_right(t, 4);
+    cJSON_ArrayForEach(r, reports)
+        overdue_row(t, r);
+    cli_table_print(t, stdout, cli_columns());
+    cli_table_free(&t);
+}
+
+int cli_overdue(struct cli *c, int argc, char **argv)
+{
+    const char *limit_s = NULL;
+    const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
+    char *pos[1] = {NULL}, *end;
+    int n = cli_args(c, argc, argv, opts, pos, 0, 1), rc;
+    if (n < 0)
+        return cli_args_done(c, n);
+    long limit = limit_s ? strtol(limit_s, &end, 10) : 1000;
+    if (limit_s && (!*limit_s || *end || limit < 1 || limit > 1000))
+        return cli_usage_error(c, "--limit: want a number from 1 to 1000, not \"%s\"",
+                               limit_s);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    cJSON *req = cJSON_CreateObject(), *reply;
+    cJSON_AddStringToObject(req, "cmd", "overdue");
+    if (n == 1)
+        cJSON_AddStringToObject(req, "committee", pos[0]);
+    cJSON_AddNumberToObject(req, "limit", (double)limit);
+    rc = cli_query(c, req, &reply);
+    cJSON_Delete(req);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    overdue_print(c, cJSON_GetObjectItemCaseSensitive(reply, "reports"));
+    cJSON_Delete(reply);
+    return CLI_EXIT_OK;
+}

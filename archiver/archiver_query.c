@@ -4,6 +4,7 @@
  */
 #include "archiver_query.h"
 #include "archiver_audit.h"
+#include "archiver_feedback.h"
 #include "archiver_store.h"
 #include "archiver_supervise.h"
 #include "config.h"
@@ -304,6 +305,29 @@ static char *q_overdue(struct query_ctx *q, const cJSON *req)
     return reply_ok(o);
 }
 
+/* 反馈: a member's own reports and what became of them. */
+static char *q_mine(struct query_ctx *q, const cJSON *req)
+{
+    const char *member = req_str(req, "member");
+    long limit = req_num(req, "limit", QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (!member)
+        return reply_error("bad_request", "want \"member\"");
+    if (limit < 0)
+        return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *o = feedback_mine(q->store, q->cfg, member, (int)limit, err, sizeof err);
+    if (!o)
+        return reply_store(STORE_ERROR, err);
+    const struct roster_member *m = roster_find(q->roster, member);
+    if (!m && cJSON_GetNumberValue(cJSON_GetObjectItem(o, "count")) == 0) {
+        cJSON_Delete(o);
+        return reply_error("not_found", "no member \"%s\" in the roster", member);
+    }
+    if (m)
+        cJSON_AddStringToObject(o, "name", m->name);
+    return reply_ok(o);
+}
+
 static char *q_import(struct query_ctx *q, const cJSON *req)
 {
     const cJSON *reports = cJSON_GetObjectItemCaseSensitive(req, "reports");
@@ -343,6 +367,8 @@ char *query_answer(struct query_ctx *q, const char *body, size_t len)
         s = q_status(q);
     else if (!strcmp(cmd, "overdue"))
         s = q_overdue(q, req);
+    else if (!strcmp(cmd, "mine"))
+        s = q_mine(q, req);
     else
         s = reply_error("bad_request", "unknown command \"%.64s\"", cmd);
     cJSON_Delete(req);

@@ -1,6 +1,7 @@
 /* archiver_query: the archiver's query protocol (common/proto.h) -- one
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
- * ack, release, reassign, show, audit, import, history, status, overdue.
+ * ack, release, reassign, show, audit, import, history, status, overdue,
+ * mine.
  *
  * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown

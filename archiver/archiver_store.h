@@ -174,6 +174,18 @@ typedef void (*store_closed_fn)(void *arg, const char *committee, int64_t receiv
 int store_closed_in(struct store *s, const char *from, const char *to, store_closed_fn fn,
                     void *arg, char *err, size_t errlen);
 
+/* ---- feedback (反馈): a member's own reports ---- */
+
+struct store_mine_row {
+    const char *id, *title, *committee, *state, *outcome, *note;   /* outcome, note: NULL */
+    int64_t received_us, closed_us;                                 /* closed_us: 0 */
+};
+typedef void (*store_mine_fn)(void *arg, const struct store_mine_row *r);
+/* Call fn for member's reports, newest first, at most limit (strings
+ * borrowed for the call).  0 / -1 with err. */
+int store_member_reports(struct store *s, const char *member, int limit, store_mine_fn fn,
+                         void *arg, char *err, size_t errlen);
+
 /* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
 void store_month(int64_t us, char out[8]);
 

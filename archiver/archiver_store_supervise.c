@@ -1,7 +1,8 @@
 /* archiver_store_supervise.c: the SQL of supervision (督办) -- reports still
  * open before a cut-off, whether and when each was taken up, the notices
  * table (first seen overdue, the notify command's runs) and the closing
- * times the audit's supervision section reads.  The deadlines themselves
+ * times the audit's supervision section reads -- and of feedback (反馈):
+ * a member's own reports.  The deadlines themselves
  * (which report is overdue, by how many days) are archiver_supervise.c's.
  * These statements run a few times a minute at most, so each is prepared
  * when used rather than at open.  See archiver_store.h.
@@ -187,4 +188,26 @@ int store_closed_in(struct store *s, const char *from, const char *to, store_clo
     while ((rc = sqlite3_step(q)) == SQLITE_ROW)
         fn(arg, store_col(q, 0), sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2));
     return sv_finish(s, q, rc, err, errlen, "closed");
+}
+
+int store_member_reports(struct store *s, const char *member, int limit, store_mine_fn fn,
+                         void *arg, char *err, size_t errlen)
+{
+    static const char sql[] =
+        "SELECT id, title, committee, state, outcome, note, received_us, closed_us "
+        "FROM reports WHERE member = ?1 ORDER BY received_us DESC LIMIT ?2";
+    sqlite3_stmt *q = sv_prepare(s, sql, err, errlen, "mine");
+    int rc;
+    if (!q)
+        return -1;
+    store_bind_text(q, 1, member);
+    sqlite3_bind_int(q, 2, limit);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_mine_row r = {
+            .id = store_col(q, 0), .title = store_col(q, 1), .committee = store_col(q, 2),
+            .state = store_col(q, 3), .outcome = store_col(q, 4), .note = store_col(q, 5),
+            .received_us = sqlite3_column_int64(q, 6), .closed_us = sqlite3_column_int64(q, 7)};
+        fn(arg, &r);
+    }
+    return sv_finish(s, q, rc, err, errlen, "mine");
 }

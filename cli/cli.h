@@ -171,6 +171,7 @@ int cli_show(struct cli *c, int argc, char **argv);     /* cli_queue.c */
 int cli_audit(struct cli *c, int argc, char **argv);    /* cli_audit.c */
 int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
 int cli_overdue(struct cli *c, int argc, char **argv);  /* cli_supervise.c */
+int cli_mine(struct cli *c, int argc, char **argv);     /* cli_supervise.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

@@ -1,6 +1,8 @@
-/* cli_supervise.c: `minyi overdue [COMMITTEE]` (督办) -- the reports past
- * their committee's deadline to take up or to close, oldest first, asked
- * of the archiver, which owns the deadlines' arithmetic. */
+/* cli_supervise.c: following reports along their path -- `minyi overdue
+ * [COMMITTEE]` (督办: the reports past their committee's deadline to take
+ * up or to close, oldest first; the archiver owns the deadlines'
+ * arithmetic) and `minyi mine MEMBER` (反馈: a member's reports and what
+ * became of them). */
 #include "cli.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -67,6 +69,72 @@ int cli_overdue(struct cli *c, int argc, char **argv)
     if (rc != CLI_EXIT_OK)
         return rc;
     overdue_print(c, cJSON_GetObjectItemCaseSensitive(reply, "reports"));
+    cJSON_Delete(reply);
+    return CLI_EXIT_OK;
+}
+
+/* ---- minyi mine MEMBER: feedback to the member (反馈) ---- */
+
+static void mine_row(struct cli_table *t, const cJSON *r)
+{
+    char points[32], received[16] = "";
+    const char *at = cli_json_str(r, "received_at", "");
+    snprintf(received, sizeof received, "%.10s", at);
+    cli_json_text(cJSON_GetObjectItemCaseSensitive(r, "points"), points, sizeof points);
+    const cJSON *up = cJSON_GetObjectItemCaseSensitive(r, "upstream");
+    const char *cells[] = {cli_json_str(r, "id", "?"), received, cli_json_str(r, "committee", ""),
+                           cli_json_str(r, "state", ""), cli_json_str(r, "outcome", "-"),
+                           cJSON_IsObject(up) ? cli_json_str(up, "status", "-") : "-", points,
+                           cli_json_str(r, "title", ""), cli_json_str(r, "note", "")};
+    cli_table_add(t, cells);
+}
+
+static void mine_print(const struct cli *c, const cJSON *reply)
+{
+    static const char *const headers[] = {"ID", "RECEIVED", "COMMITTEE", "STATE", "OUTCOME",
+                                          "UPSTREAM", "POINTS", "TITLE", "NOTE"};
+    const cJSON *r, *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
+    if (!strcmp(c->format, "json")) {
+        cJSON_ArrayForEach(r, reports)
+            cli_print_json(stdout, r);
+        return;
+    }
+    printf("%s %s: %.0f report%s, %g points\n", cli_json_str(reply, "member", ""),
+           cli_json_str(reply, "name", ""), cli_json_num(reply, "count", 0),
+           cli_json_num(reply, "count", 0) == 1 ? "" : "s", cli_json_num(reply, "points", 0));
+    if (cJSON_GetArraySize(reports) == 0)
+        return;
+    struct cli_table *t = cli_table_new(9, headers);
+    cli_table_right(t, 6);
+    cJSON_ArrayForEach(r, reports)
+        mine_row(t, r);
+    cli_table_print(t, stdout, cli_columns());
+    cli_table_free(&t);
+}
+
+int cli_mine(struct cli *c, int argc, char **argv)
+{
+    const char *limit_s = NULL;
+    const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
+    char *pos[1] = {NULL}, *end;
+    int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
+    if (n < 0)
+        return cli_args_done(c, n);
+    long limit = limit_s ? strtol(limit_s, &end, 10) : 1000;
+    if (limit_s && (!*limit_s || *end || limit < 1 || limit > 1000))
+        return cli_usage_error(c, "--limit: want a number from 1 to 1000, not \"%s\"",
+                               limit_s);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    cJSON *req = cJSON_CreateObject(), *reply;
+    cJSON_AddStringToObject(req, "cmd", "mine");
+    cJSON_AddStringToObject(req, "member", pos[0]);
+    cJSON_AddNumberToObject(req, "limit", (double)limit);
+    rc = cli_query(c, req, &reply);
+    cJSON_Delete(req);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    mine_print(c, reply);
     cJSON_Delete(reply);
     return CLI_EXIT_OK;
 }

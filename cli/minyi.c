@@ -40,6 +40,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      NULL, "check, explain, score, learn or reload the routing rules"},
     {"overdue", cli_overdue, "overdue [COMMITTEE] [--limit N]", "table json",
      "reports past the committee's deadline to take up or to close, oldest first"},
+    {"mine", cli_mine, "mine MEMBER [--limit N]", "table json",
+     "the member's reports: state, committee, outcome, note, upstream status, points"},
     {"status", cli_status, "status", "table json",
      "each daemon up or down, its counters, the queue depths"},
 };

@@ -1,4 +1,5 @@
-/* cli_status.c: `minyi status` -- asks each daemon {"cmd": "status"} with a
+/* cli_status.c: `minyi status` -- asks each daemon (every router of
+ * endpoints.router_ctl) {"cmd": "status"} with a
  * short timeout and shows up/down, its counters, and the archiver's queue
  * depths.  Exit 0 when all three answered, 3 when any did not.  What the
  * counters mean is each daemon's business; they are shown as they come. */
@@ -6,13 +7,34 @@
 #include "config.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STATUS_TIMEOUT_MS 1000
-#define STATUS_NDAEMONS 3
+#define STATUS_MAX (2 + CONFIG_ROUTERS_MAX)
 
-static const char *const status_names[STATUS_NDAEMONS] = {"collector", "router", "archiver"};
+/* Who is asked: the collector, each router ("router", "router-2", ...),
+ * the archiver last. */
+struct status_daemons {
+    char names[STATUS_MAX][16];
+    const char *endpoints[STATUS_MAX];
+    cJSON *replies[STATUS_MAX];
+    int n;
+};
+
+static void status_list(const struct config *cfg, struct status_daemons *s)
+{
+    s->n = 0;
+    snprintf(s->names[s->n], sizeof s->names[0], "collector");
+    s->endpoints[s->n++] = cfg->ep.collector_ctl;
+    for (size_t i = 0; i < cfg->nrouters; i++) {
+        snprintf(s->names[s->n], sizeof s->names[0], i ? "router-%zu" : "router", i + 1);
+        s->endpoints[s->n++] = cfg->router_ctls[i];
+    }
+    snprintf(s->names[s->n], sizeof s->names[0], "archiver");
+    s->endpoints[s->n++] = cfg->ep.query;
+}
 
 /* "k=v k=v" of the scalars of obj, one level of nesting as "k.sub=v"
  * (caller frees).  skip: keys left out at the top level. */
@@ -98,45 +120,44 @@ static void status_queues(const cJSON *reply)
     cli_table_free(&t);
 }
 
-static void status_print(const struct cli *c, cJSON *const *replies)
+static void status_print(const struct cli *c, const struct status_daemons *s)
 {
     static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
     if (!strcmp(c->format, "json")) {
         cJSON *all = cJSON_CreateObject();
-        for (int i = 0; i < STATUS_NDAEMONS; i++)
-            cJSON_AddItemToObject(all, status_names[i], replies[i]
-                                  ? cJSON_Duplicate(replies[i], 1) : cJSON_CreateNull());
+        for (int i = 0; i < s->n; i++)
+            cJSON_AddItemToObject(all, s->names[i], s->replies[i]
+                                  ? cJSON_Duplicate(s->replies[i], 1) : cJSON_CreateNull());
         cli_print_json(stdout, all);
         cJSON_Delete(all);
         return;
     }
     struct cli_table *t = cli_table_new(3, headers);
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        status_row(t, status_names[i], replies[i]);
+    for (int i = 0; i < s->n; i++)
+        status_row(t, s->names[i], s->replies[i]);
     cli_table_print(t, stdout, 0);
     cli_table_free(&t);
-    if (replies[2])
-        status_queues(replies[2]);
+    if (s->replies[s->n - 1])
+        status_queues(s->replies[s->n - 1]);
 }
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
     static const char req[] = "{\"cmd\":\"status\"}";
-    cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
+    struct status_daemons s = {0};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    const char *endpoints[STATUS_NDAEMONS] = {c->cfg->ep.collector_ctl, c->cfg->ep.router_ctl,
-                                              c->cfg->ep.query};
+    status_list(c->cfg, &s);
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0)
+    for (int i = 0; i < s.n; i++)
+        if (cli_call(c, s.endpoints[i], req, sizeof req - 1, timeout, &s.replies[i]) < 0)
             down++;
-    status_print(c, replies);
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        cJSON_Delete(replies[i]);
+    status_print(c, &s);
+    for (int i = 0; i < s.n; i++)
+        cJSON_Delete(s.replies[i]);
     return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
 }

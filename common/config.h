@@ -41,7 +41,8 @@ struct config_endpoints {
     char *confirm;                /* archiver PUSH -> collector PULL */
     char *query;                  /* archiver ROUTER: the minyi command */
     char *collector_ctl;          /* collector ROUTER: status */
-    char *router_ctl;             /* router ROUTER: status, reload */
+    char *router_ctl;             /* router ROUTER: status, reload (the first router's;
+                                     config.router_ctls lists them all) */
 };
 
 struct config_limits {
@@ -94,7 +95,12 @@ struct config {
     size_t nquotas;
     struct config_points points;
     struct config_supervision supervision;
+    char **router_ctls;           /* endpoints.router_ctl: one control socket per router */
+    size_t nrouters;              /* at least 1; ep.router_ctl is router_ctls[0] */
 };
+
+/* Routers side by side at most (endpoints.router_ctl as a list). */
+#define CONFIG_ROUTERS_MAX 8
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:
  * a message of at most CONFIG_LANE_SMALL bytes travels on the ordinary lane,

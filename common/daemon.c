@@ -97,13 +97,15 @@ static void daemon_usage(const char *program, FILE *f)
             "usage: %s [-c FILE] [--state-dir DIR] [-n]\n"
             "  -c FILE          config file (default $MINYI_CONFIG or config/minyi.json)\n"
             "  --state-dir DIR  state directory (default $MINYI_STATE_DIR or the config's)\n"
+            "  --instance N     which of several routers this is (endpoints.router_ctl's\n"
+            "                   N-th control socket; default 1)\n"
             "  -n               check the config and exit\n",
             program);
 }
 
 struct daemon_args {
     const char *config, *state_dir;
-    int check;
+    int check, instance;
 };
 
 /* 0 to go on, otherwise exit status + 1 */
@@ -112,6 +114,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 'S'},
+        {"instance", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -121,6 +124,13 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         case 'c': a->config = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'n': a->check = 1; break;
+        case 'I':
+            a->instance = atoi(optarg);
+            if (a->instance < 1 || a->instance > CONFIG_ROUTERS_MAX) {
+                fprintf(stderr, "%s: --instance: want 1 to %d\n", program, CONFIG_ROUTERS_MAX);
+                return 3;
+            }
+            break;
         case 'h': daemon_usage(program, stdout); return 1;
         default: daemon_usage(program, stderr); return 3;
         }
@@ -160,7 +170,12 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     int rc = daemon_parse_args(argc, argv, program, &args);
     if (rc)
         return rc - 1;
-    struct daemon d = {.ops = ops, .state = state, .program = program};
+    if (args.instance > 1) {           /* minyi-router-2: its log lines say which */
+        snprintf(program, sizeof program, "minyi-%s-%d", ops->name, args.instance);
+        log_init(program);
+    }
+    struct daemon d = {.ops = ops, .state = state, .program = program,
+                       .instance = args.instance ? args.instance : 1};
     if (config_load(args.config, args.state_dir, &d.cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s: config: %s\n", program, err);
         return 1;

@@ -8,6 +8,7 @@
  * to stop, and finally ops->close.
  *
  *   -n   check the config (and whatever ops->check checks) and exit 0 / 1.
+ *   --instance N   one of several routers side by side (d->instance).
  *
  * Exit status: 0 after a clean stop; 1 when the config or open fails (one
  * line on stderr: "minyi-NAME: WHAT: WHY"); 2 on a usage error.
@@ -40,7 +41,8 @@ struct daemon {
     struct config *cfg;           /* owned by the skeleton */
     struct bus *bus;              /* owned by the skeleton */
     void *state;                  /* the daemon's own, borrowed */
-    const char *program;          /* "minyi-collector" */
+    const char *program;          /* "minyi-collector" ("minyi-router-2": instance 2) */
+    int instance;                 /* --instance N: which of several routers, from 1 */
 };
 
 /* Run a daemon. `state` is stored in d->state. Returns the exit status. */

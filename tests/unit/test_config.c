@@ -136,6 +136,30 @@ static void test_supervision(void)
     config_free(&c);
 }
 
+/* endpoints.router_ctl: one endpoint (one router) or a list (several). */
+static void test_routers(void)
+{
+    struct config *c = NULL;
+    char err[512] = "", want[600];
+    const char *p = write_file("rt.json", "{\"state_dir\":\"/s\",\"endpoints\":{\"router_ctl\":"
+                                          "[\"ipc://@STATE@/run/r1\",\"tcp://10.0.0.2:5100\"]}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "router list loads: %s", err);
+    if (c) {
+        CHECK_INT("two routers", c->nrouters, 2);
+        CHECK_STR("first, @STATE@ replaced", c->router_ctls[0], "ipc:///s/run/r1");
+        CHECK_STR("second", c->router_ctls[1], "tcp://10.0.0.2:5100");
+        CHECK_STR("ep.router_ctl is the first", c->ep.router_ctl, "ipc:///s/run/r1");
+        config_free(&c);
+    }
+    CHECK(config_load(write_file("rt0.json", "{}"), NULL, &c, err, sizeof err) == 0, "%s", err);
+    if (c) {
+        snprintf(want, sizeof want, "ipc://%s/var/run/router.sock", dir);
+        CHECK(c->nrouters == 1 && !strcmp(c->router_ctls[0], want), "default: one router at %s",
+              want);
+        config_free(&c);
+    }
+}
+
 static void test_errors(void)
 {
     struct { const char *text, *want; } cases[] = {
@@ -146,6 +170,8 @@ static void test_errors(void)
         {"{\"quotas\":[{\"scope\":\"planet\",\"period\":\"year\",\"min\":1}]}", "quotas[0].scope"},
         {"{\"quotas\":[{\"scope\":\"org\",\"period\":\"week\",\"min\":1}]}", "quotas[0].period"},
         {"{\"points\":{\"adopted\":\"many\"}}", "points.adopted"},
+        {"{\"endpoints\":{\"router_ctl\":[]}}", "endpoints.router_ctl: must be"},
+        {"{\"endpoints\":{\"router_ctl\":[\"ipc://a\",5]}}", "endpoints.router_ctl[1]"},
         {"{\"supervision\":[]}", "supervision: must be an object"},
         {"{\"supervision\":{\"close_days\":-1}}", "supervision.close_days"},
         {"{\"supervision\":{\"take_up_days\":1.5}}", "supervision.take_up_days"},
@@ -206,6 +232,7 @@ int main(void)
     test_lanes();
     test_errors();
     test_supervision();
+    test_routers();
     test_roster();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

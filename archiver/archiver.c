@@ -5,13 +5,13 @@
  *           PUSH   connects ep.confirm confirmations to the collector
  *           ROUTER binds ep.query      the minyi command (archiver_query.c)
  *
- * A routed report is five frames: the report as the collector sent it, the
- * committee, the router's tags as JSON text, which is stored as it is
- * (report_encode_tags), and the best tag's topic and category (empty when
- * nothing matched), so that the archive need not read them out of the
- * tags.  Three frames (no best tag: read from the tags) and a single frame
- * with committee and tags inside the report (report_encode) are accepted
- * too.
+ * A routed report is an archive message (proto_archive_decode): the report
+ * as the collector sent it, the committee, the router's tags as JSON text,
+ * which is stored as it is, and the best tag's topic and category, so that
+ * the archive need not read them out of the tags.  One that does not decode
+ * is logged, counted and dropped; one of a protocol version not spoken here
+ * is logged once (proto_refused).  Either way the collector still holds it
+ * and sends it again, so a rolling upgrade loses nothing.
  *
  * Reports are stored in batches: up to limits.batch_max waiting messages
  * (or ARCHIVER_BATCH_BYTES of them, so that memory stays bounded whatever
@@ -30,11 +30,11 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "proto.h"
 #include "report.h"
 #include "roster.h"
 #include "rules.h"
 #include "xmalloc.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,19 +45,13 @@
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
 
-struct routed {
-    struct report *r;
-    char *tags;                   /* the tags frame, or NULL: r's own tags */
-    char *topic, *category;       /* the best tag's frames, or NULL */
-};
-
 struct archiver {
     struct store *store;
     struct roster *roster;
     struct rules *rules;
     struct bus_sock *pull[2], *confirm, *query;   /* pull[1]: the large lane */
     int first_lane;               /* read first for the next batch (alternates) */
-    struct routed *batch;         /* decoded, not yet committed */
+    struct proto_archive *batch;         /* decoded, not yet committed */
     size_t nbatch;
     size_t batch_bytes;           /* their messages' size */
     int64_t retry_ms;             /* 0: not backing off */
@@ -137,54 +131,6 @@ static void archiver_reload(struct daemon *d)
     log_info("reload: %zu members, %zu committees", ro->n, ru->ncommittees);
 }
 
-static void routed_clear(struct routed *x)
-{
-    report_free(&x->r);
-    free(x->tags);
-    free(x->topic);
-    free(x->category);
-    x->tags = x->topic = x->category = NULL;
-}
-
-/* Decode a routed message into x: 0, or -1 with why (pointing into err). */
-static int archiver_decode(const struct bus_msg *m, struct routed *x,
-                           struct report_error *err, const char **why)
-{
-    size_t parts = bus_msg_parts(m), len, clen = 0, tlen = 0, blen = 0, glen = 0;
-    const char *body = bus_msg_part(m, 0, &len);
-    const char *committee = parts >= 3 ? bus_msg_part(m, 1, &clen) : NULL;
-    const char *tags = parts >= 3 ? bus_msg_part(m, 2, &tlen) : NULL;
-    const char *best = parts == 5 ? bus_msg_part(m, 3, &blen) : NULL;
-    const char *cat = parts == 5 ? bus_msg_part(m, 4, &glen) : NULL;
-    *why = "not one, three or five frames";
-    if ((parts != 1 && parts != 3 && parts != 5) || !body ||
-        (parts >= 3 && (!committee || !tags)) || (parts == 5 && (!best || !cat)))
-        return -1;
-    if (report_decode(body, len, &x->r, err) < 0) {
-        *why = err->detail;
-        return -1;
-    }
-    *why = "no id";
-    if (!x->r->id[0])
-        return -1;
-    if (parts >= 3) {
-        *why = "bad committee frame";
-        if (clen == 0 || clen > 64 || memchr(committee, '\0', clen))
-            return -1;
-        free(x->r->committee);
-        x->r->committee = xstrndup(committee, clen);
-        x->tags = xstrndup(tags, tlen);
-    }
-    if (parts == 5 && blen > 0) {
-        *why = "bad topic frame";
-        if (blen > 256 || glen > 256 || memchr(best, '\0', blen) || memchr(cat, '\0', glen))
-            return -1;
-        x->topic = xstrndup(best, blen);
-        x->category = glen ? xstrndup(cat, glen) : NULL;
-    }
-    return 0;
-}
-
 /* Read waiting reports of one lane into the batch (up to batch_max, and
  * about ARCHIVER_BATCH_BYTES). */
 static void archiver_read(struct archiver *a, const struct config *cfg, int lane)
@@ -193,19 +139,18 @@ static void archiver_read(struct archiver *a, const struct config *cfg, int lane
     while (a->nbatch < (size_t)cfg->limits.batch_max && a->batch_bytes < ARCHIVER_BATCH_BYTES &&
            bus_recv(a->pull[lane], &m, 1) == 0) {
         a->st.large += lane;
-        for (size_t i = 0; i < bus_msg_parts(&m); i++) {
-            size_t len = 0;
-            bus_msg_part(&m, i, &len);
-            a->batch_bytes += len;
-        }
-        struct routed x = {0};
-        struct report_error err;
-        const char *why;
-        if (archiver_decode(&m, &x, &err, &why) < 0) {
-            log_warn("%s: cannot decode a routed report (%s), dropped",
-                     x.r && x.r->id[0] ? x.r->id : "-", why);
+        struct proto_archive x;
+        struct proto_error err;
+        int rc = proto_archive_decode(&m, &x, &err);
+        a->batch_bytes += x.bytes;
+        if (rc < 0) {
+            if (err.reason == PROTO_BAD_VERSION)
+                proto_refused(&a->st.peers, PROTO_CH_ARCHIVE, &err);
+            else
+                log_warn("%s: cannot decode a routed report (%s), dropped",
+                         x.r && x.r->id[0] ? x.r->id : "-", err.detail);
             a->st.bad++;
-            routed_clear(&x);
+            proto_archive_clear(&x);
         } else {
             a->batch[a->nbatch++] = x;
         }
@@ -224,9 +169,9 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
         return -1;
     for (size_t i = 0; i < a->nbatch; i++) {
         char dup[64];
-        struct routed *x = &a->batch[i];
+        struct proto_archive *x = &a->batch[i];
         struct store_tags tags = {x->tags, x->topic, x->category};
-        int rc = store_put(a->store, x->r, x->tags ? &tags : NULL, "routed", NULL,
+        int rc = store_put(a->store, x->r, &tags, "routed", NULL,
                            window, now, dup, sizeof dup, err, errlen);
         if (rc == STORE_ERROR) {
             store_rollback(a->store);
@@ -242,22 +187,20 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
 /* Committed: log, confirm every id to the collector, empty the batch. */
 static void archiver_confirm(struct archiver *a)
 {
-    cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "confirm");
-    cJSON_AddNumberToObject(o, "v", 1);
+    const char **ids = xcalloc(a->nbatch, sizeof *ids);
     for (size_t i = 0; i < a->nbatch; i++) {
         struct report *r = a->batch[i].r;
-        cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
         char month[8];
+        ids[i] = r->id;
         store_month(r->received_us, month);
         log_info("%s: archived (committee %s, month %s)", r->id, r->committee, month);
-        routed_clear(&a->batch[i]);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    if (bus_send(a->confirm, s, strlen(s), 1) < 0)
+    if (proto_confirm_send(a->confirm, ids, a->nbatch) < 0)
         log_warn("cannot confirm %zu reports to the collector now (%s); it will resend",
                  a->nbatch, strerror(errno));
-    free(s);
-    cJSON_Delete(o);
+    free(ids);
+    for (size_t i = 0; i < a->nbatch; i++)
+        proto_archive_clear(&a->batch[i]);
     a->nbatch = 0;
     a->batch_bytes = 0;
 }
@@ -293,10 +236,18 @@ static void archiver_queries(struct daemon *d)
     struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, a->sv};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
-        size_t len = 0;
-        const char *body = bus_msg_body(&m, &len);
-        char *reply = query_answer(&q, body, len);
-        if (bus_reply(a->query, &m, reply, strlen(reply)) < 0)
+        struct proto_request req;
+        struct proto_error err;
+        char *reply;
+        if (proto_request_decode_msg(&m, &req, &err) < 0) {
+            if (err.reason == PROTO_BAD_VERSION)
+                proto_refused(&a->st.peers, PROTO_CH_QUERY, &err);
+            reply = proto_reply_refusal(&err);
+        } else {
+            reply = query_answer(&q, &req);
+            proto_request_clear(&req);
+        }
+        if (proto_reply_send(a->query, &m, reply) < 0)
             log_warn("query: cannot answer a client: %s", strerror(errno));
         free(reply);
         bus_msg_clear(&m);
@@ -334,7 +285,7 @@ static void archiver_close(struct daemon *d)
 {
     struct archiver *a = d->state;
     for (size_t i = 0; i < a->nbatch; i++)
-        routed_clear(&a->batch[i]);
+        proto_archive_clear(&a->batch[i]);
     free(a->batch);
     a->batch = NULL;
     a->nbatch = 0;

@@ -23,79 +23,33 @@
 #define QUERY_LIMIT_MAX 1000
 #define QUERY_LEASE_MAX (30 * 86400)
 
-static char *reply_error(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *reply_error(const char *code, const char *fmt, ...)
-{
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "error", code);
-    cJSON_AddStringToObject(o, "detail", detail);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
-/* {"ok": true} + the members of o (consumed). */
-static char *reply_ok(cJSON *o)
-{
-    cJSON *r = cJSON_CreateObject(), *f;
-    cJSON_AddBoolToObject(r, "ok", 1);
-    while (o && (f = o->child) != NULL) {
-        cJSON_DetachItemViaPointer(o, f);
-        cJSON_AddItemToObject(r, f->string, f);
-    }
-    cJSON_Delete(o);
-    char *s = cJSON_PrintUnformatted(r);
-    cJSON_Delete(r);
-    return s;
-}
-
 /* The reply for a store result other than STORE_OK. */
 static char *reply_store(int rc, const char *err)
 {
     switch (rc) {
-    case STORE_NOT_FOUND: return reply_error("not_found", "%s", err);
-    case STORE_CONFLICT:  return reply_error("conflict", "%s", err);
-    case STORE_FORBIDDEN: return reply_error("forbidden", "%s", err);
-    default:              return reply_error("busy", "%s; try again", err);
+    case STORE_NOT_FOUND: return proto_reply_error("not_found", "%s", err);
+    case STORE_CONFLICT:  return proto_reply_error("conflict", "%s", err);
+    case STORE_FORBIDDEN: return proto_reply_error("forbidden", "%s", err);
+    default:              return proto_reply_error("busy", "%s; try again", err);
     }
 }
 
-static const char *req_str(const cJSON *req, const char *key)
+/* A whole number in [lo, hi], def when absent (0); -1 when out of range. */
+static long req_num(long v, long def, long lo, long hi)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
-
-/* A whole number in [lo, hi], def when absent; -1 when present and bad. */
-static long req_num(const cJSON *req, const char *key, long def, long lo, long hi)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
     if (!v)
         return def;
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
-        v->valuedouble != (double)(long)v->valuedouble)
-        return -1;
-    return (long)v->valuedouble;
+    return v < lo || v > hi ? -1 : v;
 }
 
-static const char *req_who(const cJSON *req)
+static const char *req_who(const struct proto_request *req)
 {
-    const char *who = req_str(req, "who");
-    return who ? who : "unknown";
+    return req->who ? req->who : "unknown";
 }
 
-/* The known committee named by key, or NULL. */
-static const char *req_committee(const struct query_ctx *q, const cJSON *req, const char *key)
+/* The committee c when the rules file has it, or NULL. */
+static const char *req_committee(const struct query_ctx *q, const char *c)
 {
-    const char *c = req_str(req, key);
     return c && q->rules && rules_committee(q->rules, c) ? c : NULL;
 }
 
@@ -110,17 +64,17 @@ static int known_outcome(const char *o)
 
 /* ---- the queue commands ---- */
 
-static char *q_pull(struct query_ctx *q, const cJSON *req)
+static char *q_pull(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *committee = req_committee(q, req, "committee");
-    long limit = req_num(req, "limit", 10, 1, QUERY_LIMIT_MAX);
-    long lease = req_num(req, "lease", q->cfg->limits.lease_seconds, 1, QUERY_LEASE_MAX);
+    const char *committee = req_committee(q, req->committee);
+    long limit = req_num(req->limit, 10, 1, QUERY_LIMIT_MAX);
+    long lease = req_num(req->lease, q->cfg->limits.lease_seconds, 1, QUERY_LEASE_MAX);
     char err[512];
     if (!committee)
-        return reply_error("not_found", "no committee \"%s\" in the rules file",
-                           req_str(req, "committee") ? req_str(req, "committee") : "");
+        return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
+                           req->committee ? req->committee : "");
     if (limit < 0 || lease < 0)
-        return reply_error("bad_request", "limit is 1-%d and lease 1-%d seconds",
+        return proto_reply_error("bad_request", "limit is 1-%d and lease 1-%d seconds",
                            QUERY_LIMIT_MAX, QUERY_LEASE_MAX);
     cJSON *list = store_pull(q->store, committee, (int)limit, (int)lease, req_who(req),
                              daemon_now_us(), err, sizeof err);
@@ -132,24 +86,24 @@ static char *q_pull(struct query_ctx *q, const cJSON *req)
                  req_who(req), lease);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "reports", list);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
-static char *q_queue(struct query_ctx *q, const cJSON *req)
+static char *q_queue(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *committee = req_committee(q, req, "committee");
-    long limit = req_num(req, "limit", 100, 1, QUERY_LIMIT_MAX);
+    const char *committee = req_committee(q, req->committee);
+    long limit = req_num(req->limit, 100, 1, QUERY_LIMIT_MAX);
     char err[512];
     if (!committee)
-        return reply_error("not_found", "no committee \"%s\" in the rules file",
-                           req_str(req, "committee") ? req_str(req, "committee") : "");
+        return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
+                           req->committee ? req->committee : "");
     if (limit < 0)
-        return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
     int64_t now = daemon_now_us();
     cJSON *o = store_queue(q->store, committee, (int)limit, now, err, sizeof err);
     if (o)
         supervise_mark(q->store, q->cfg, committee, cJSON_GetObjectItem(o, "reports"), now);
-    return o ? reply_ok(o) : reply_store(STORE_ERROR, err);
+    return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
 /* The reply to a change of report id: {"id", "state", ...}. */
@@ -160,19 +114,19 @@ static char *q_changed(const char *id, const char *state, const char *key, const
     cJSON_AddStringToObject(o, "state", state);
     if (key)
         cJSON_AddStringToObject(o, key, value);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
-static char *q_ack(struct query_ctx *q, const cJSON *req)
+static char *q_ack(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *id = req_str(req, "id"), *outcome = req_str(req, "outcome");
+    const char *id = req->id, *outcome = req->outcome;
     char err[512];
     if (!id)
-        return reply_error("bad_request", "want \"id\"");
+        return proto_reply_error("bad_request", "want \"id\"");
     if (!known_outcome(outcome))
-        return reply_error("bad_request", "outcome is adopted, forwarded, filed or declined");
+        return proto_reply_error("bad_request", "outcome is adopted, forwarded, filed or declined");
     struct store_actor by = {.who = req_who(req)};
-    int rc = store_ack(q->store, id, outcome, req_str(req, "note"), &by, daemon_now_us(), err,
+    int rc = store_ack(q->store, id, outcome, req->note, &by, daemon_now_us(), err,
                        sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
@@ -180,12 +134,12 @@ static char *q_ack(struct query_ctx *q, const cJSON *req)
     return q_changed(id, "closed", "outcome", outcome);
 }
 
-static char *q_release(struct query_ctx *q, const cJSON *req)
+static char *q_release(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *id = req_str(req, "id");
+    const char *id = req->id;
     char err[512];
     if (!id)
-        return reply_error("bad_request", "want \"id\"");
+        return proto_reply_error("bad_request", "want \"id\"");
     struct store_actor by = {.who = req_who(req)};
     int rc = store_release(q->store, id, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
@@ -194,15 +148,15 @@ static char *q_release(struct query_ctx *q, const cJSON *req)
     return q_changed(id, "open", NULL, NULL);
 }
 
-static char *q_reassign(struct query_ctx *q, const cJSON *req)
+static char *q_reassign(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *id = req_str(req, "id"), *committee = req_committee(q, req, "committee");
+    const char *id = req->id, *committee = req_committee(q, req->committee);
     char err[512];
     if (!id)
-        return reply_error("bad_request", "want \"id\"");
+        return proto_reply_error("bad_request", "want \"id\"");
     if (!committee)
-        return reply_error("not_found", "no committee \"%s\" in the rules file",
-                           req_str(req, "committee") ? req_str(req, "committee") : "");
+        return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
+                           req->committee ? req->committee : "");
     struct store_actor by = {.who = req_who(req)};
     int rc = store_reassign(q->store, id, committee, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
@@ -211,33 +165,33 @@ static char *q_reassign(struct query_ctx *q, const cJSON *req)
     return q_changed(id, "open", "committee", committee);
 }
 
-static char *q_show(struct query_ctx *q, const cJSON *req)
+static char *q_show(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *id = req_str(req, "id");
+    const char *id = req->id;
     char err[512];
     if (!id)
-        return reply_error("bad_request", "want \"id\"");
+        return proto_reply_error("bad_request", "want \"id\"");
     cJSON *r = store_show(q->store, id, err, sizeof err);
     if (!r)
-        return reply_error(strncmp(err, "no report", 9) ? "busy" : "not_found", "%s", err);
+        return proto_reply_error(strncmp(err, "no report", 9) ? "busy" : "not_found", "%s", err);
     const struct roster_member *m =
         roster_find(q->roster, cJSON_GetStringValue(cJSON_GetObjectItem(r, "member")));
     if (m)
         cJSON_AddStringToObject(r, "name", m->name);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "report", r);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
 /* ---- audit, history, status ---- */
 
-static char *q_audit(struct query_ctx *q, const cJSON *req)
+static char *q_audit(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *month = req_str(req, "month");
+    const char *month = req->month;
     char err[512];
     cJSON *a = audit_build(q->store, q->cfg, q->roster, q->rules, month, err, sizeof err);
     if (!a)
-        return reply_error(strncmp(err, "bad month", 9) ? "busy" : "bad_request", "%s", err);
+        return proto_reply_error(strncmp(err, "bad month", 9) ? "busy" : "bad_request", "%s", err);
     cJSON *sv = supervise_audit(q->store, q->cfg, q->rules,
                                 cJSON_GetStringValue(cJSON_GetObjectItem(a, "month")),
                                 daemon_now_us(), err, sizeof err);
@@ -248,22 +202,22 @@ static char *q_audit(struct query_ctx *q, const cJSON *req)
     cJSON_AddItemToObject(a, "supervision", sv);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "audit", a);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
-static char *q_history(struct query_ctx *q, const cJSON *req)
+static char *q_history(struct query_ctx *q, const struct proto_request *req)
 {
-    long limit = req_num(req, "limit", 1000, 1, 10000);
+    long limit = req_num(req->limit, 1000, 1, 10000);
     char err[512];
     if (limit < 0)
-        return reply_error("bad_request", "limit is 1-10000");
-    cJSON *list = store_history(q->store, req_str(req, "since_id"), (int)limit, err,
+        return proto_reply_error("bad_request", "limit is 1-10000");
+    cJSON *list = store_history(q->store, req->since_id, (int)limit, err,
                                 sizeof err);
     if (!list)
         return reply_store(STORE_ERROR, err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "reports", list);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
 static char *q_status(struct query_ctx *q)
@@ -281,96 +235,76 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    cJSON_AddNumberToObject(o, "proto_refused", (double)st->peers.refused);
     if (q->sv)
         cJSON_AddItemToObject(o, "overdue", supervise_counts(q->sv));
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
 /* 督办: reports past a deadline, oldest first. */
-static char *q_overdue(struct query_ctx *q, const cJSON *req)
+static char *q_overdue(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *committee = req_str(req, "committee");
-    long limit = req_num(req, "limit", QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    const char *committee = req->committee;
+    long limit = req_num(req->limit, QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
     char err[512];
-    if (committee && !req_committee(q, req, "committee"))
-        return reply_error("not_found", "no committee \"%s\" in the rules file", committee);
+    if (committee && !req_committee(q, committee))
+        return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
+                                 committee);
     if (limit < 0)
-        return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
     cJSON *list = supervise_list(q->store, q->cfg, q->rules, committee, (int)limit,
                                  daemon_now_us(), err, sizeof err);
     if (!list)
         return reply_store(STORE_ERROR, err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "reports", list);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
 /* 反馈: a member's own reports and what became of them. */
-static char *q_mine(struct query_ctx *q, const cJSON *req)
+static char *q_mine(struct query_ctx *q, const struct proto_request *req)
 {
-    const char *member = req_str(req, "member");
-    long limit = req_num(req, "limit", QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    long limit = req_num(req->limit, QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
     char err[512];
-    if (!member)
-        return reply_error("bad_request", "want \"member\"");
     if (limit < 0)
-        return reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
-    cJSON *o = feedback_mine(q->store, q->cfg, member, (int)limit, err, sizeof err);
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *o = feedback_mine(q->store, q->cfg, req->member, (int)limit, err, sizeof err);
     if (!o)
         return reply_store(STORE_ERROR, err);
-    const struct roster_member *m = roster_find(q->roster, member);
+    const struct roster_member *m = roster_find(q->roster, req->member);
     if (!m && cJSON_GetNumberValue(cJSON_GetObjectItem(o, "count")) == 0) {
         cJSON_Delete(o);
-        return reply_error("not_found", "no member \"%s\" in the roster", member);
+        return proto_reply_error("not_found", "no member \"%s\" in the roster", req->member);
     }
     if (m)
         cJSON_AddStringToObject(o, "name", m->name);
-    return reply_ok(o);
+    return proto_reply_ok(o);
 }
 
-static char *q_import(struct query_ctx *q, const cJSON *req)
+static char *q_import(struct query_ctx *q, const struct proto_request *req)
 {
-    const cJSON *reports = cJSON_GetObjectItemCaseSensitive(req, "reports");
     char err[512];
-    if (!cJSON_IsArray(reports))
-        return reply_error("bad_request", "want \"reports\": [...]");
-    cJSON *o = import_batch(q, reports, err, sizeof err);
-    return o ? reply_ok(o) : reply_store(STORE_ERROR, err);
+    cJSON *o = import_batch(q, req->reports, err, sizeof err);
+    return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
-char *query_answer(struct query_ctx *q, const char *body, size_t len)
+char *query_answer(struct query_ctx *q, const struct proto_request *req)
 {
-    cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
-    const char *cmd = req_str(req, "cmd");
-    char *s;
-    if (!cJSON_IsObject(req) || !cmd)
-        s = reply_error("bad_request", "want one JSON object with \"cmd\"");
-    else if (!strcmp(cmd, "pull"))
-        s = q_pull(q, req);
-    else if (!strcmp(cmd, "queue"))
-        s = q_queue(q, req);
-    else if (!strcmp(cmd, "ack"))
-        s = q_ack(q, req);
-    else if (!strcmp(cmd, "release"))
-        s = q_release(q, req);
-    else if (!strcmp(cmd, "reassign"))
-        s = q_reassign(q, req);
-    else if (!strcmp(cmd, "show"))
-        s = q_show(q, req);
-    else if (!strcmp(cmd, "audit"))
-        s = q_audit(q, req);
-    else if (!strcmp(cmd, "import"))
-        s = q_import(q, req);
-    else if (!strcmp(cmd, "history"))
-        s = q_history(q, req);
-    else if (!strcmp(cmd, "status"))
-        s = q_status(q);
-    else if (!strcmp(cmd, "overdue"))
-        s = q_overdue(q, req);
-    else if (!strcmp(cmd, "mine"))
-        s = q_mine(q, req);
-    else
-        s = reply_error("bad_request", "unknown command \"%.64s\"", cmd);
-    cJSON_Delete(req);
-    return s;
+    switch (req->cmd) {
+    case PROTO_CMD_PULL:     return q_pull(q, req);
+    case PROTO_CMD_QUEUE:    return q_queue(q, req);
+    case PROTO_CMD_ACK:      return q_ack(q, req);
+    case PROTO_CMD_RELEASE:  return q_release(q, req);
+    case PROTO_CMD_REASSIGN: return q_reassign(q, req);
+    case PROTO_CMD_SHOW:     return q_show(q, req);
+    case PROTO_CMD_AUDIT:    return q_audit(q, req);
+    case PROTO_CMD_IMPORT:   return q_import(q, req);
+    case PROTO_CMD_HISTORY:  return q_history(q, req);
+    case PROTO_CMD_STATUS:   return q_status(q);
+    case PROTO_CMD_OVERDUE:  return q_overdue(q, req);
+    case PROTO_CMD_MINE:     return q_mine(q, req);
+    default:
+        return proto_reply_error("bad_request", "the archiver does not answer \"%s\"",
+                                 proto_cmd_name(req->cmd));
+    }
 }

@@ -3,7 +3,7 @@
  * ack, release, reassign, show, audit, import, history, status, overdue,
  * mine.
  *
- * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
+ * Every reply is {"v", "ok": true, ...} or {"v", "ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown
  * command or field value), not_found, conflict, busy (the archive is
  * locked or failing now; try again) or internal.  Nothing a client sends
@@ -14,6 +14,7 @@
  */
 #ifndef MINYI_ARCHIVER_QUERY_H
 #define MINYI_ARCHIVER_QUERY_H
+#include "proto.h"
 #include <stddef.h>
 
 struct config;
@@ -26,6 +27,7 @@ struct supervise;
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
     unsigned long large;          /* messages received on the large lane */
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 struct query_ctx {
@@ -37,8 +39,9 @@ struct query_ctx {
     const struct supervise *sv;   /* overdue counts as of the last check */
 };
 
-/* The reply to one request body (NULL: a malformed message).  Never NULL. */
-char *query_answer(struct query_ctx *q, const char *body, size_t len);
+/* The reply to one decoded request (proto_request_decode).  Never NULL;
+ * the caller frees it. */
+char *query_answer(struct query_ctx *q, const struct proto_request *req);
 
 struct cJSON;
 /* archiver_import.c: store historical reports (each with its own

@@ -414,13 +414,21 @@ static int store_insert(struct store *s, const struct report *r,
     return rc < 0 ? -1 : sqlite3_changes(s->db) > 0;
 }
 
-/* The history event of a stored report: {"committee": C}. */
+/* The history event of a stored report: {"committee": C}, escaped by
+ * cJSON (a committee id is [a-z0-9_-] when it comes through proto or the
+ * rules, but the store does not rely on its callers for valid JSON). */
 static int store_routed_event(struct store *s, const struct report *r, const char *event,
                               int64_t now_us, char *err, size_t errlen)
 {
-    char detail[128];
-    snprintf(detail, sizeof detail, "{\"committee\":\"%s\"}", r->committee ? r->committee : "");
-    return store_event(s, r->id, now_us, event, NULL, detail, err, errlen);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "committee", r->committee ? r->committee : "");
+    char *detail = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!detail)
+        abort();                  /* cJSON fails only when memory does */
+    int rc = store_event(s, r->id, now_us, event, NULL, detail, err, errlen);
+    free(detail);
+    return rc;
 }
 
 /* One statement for a new report: the INSERT decides, by the primary key and

@@ -182,34 +182,43 @@ int cli_timeout(const struct cli *c, const char *daemon)
     return CLI_EXIT_TIMEOUT;
 }
 
-int cli_call(struct cli *c, const char *endpoint, const char *req, size_t reqlen,
+/* The decoded reply's tree, without its version, handed to the caller. */
+static cJSON *cli_reply_tree(struct proto_reply *r)
+{
+    cJSON *tree = r->tree;
+    cJSON_DeleteItemFromObjectCaseSensitive(tree, "v");
+    r->tree = NULL;
+    return tree;
+}
+
+int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
              long timeout_ms, cJSON **reply)
 {
-    char *buf = NULL;
-    size_t len = 0;
+    struct proto_reply r;
+    struct proto_error err;
     *reply = NULL;
-    if (bus_request(c->bus, endpoint, req, reqlen, timeout_ms, &buf, &len) < 0) {
-        errno = ETIMEDOUT;            /* unreachable or silent: the same to a user */
+    if (proto_call(c->bus, endpoint, q, timeout_ms, &r, &err) < 0)
         return -1;
-    }
-    cJSON *r = cJSON_ParseWithLength(buf, len);
-    free(buf);
-    if (!cJSON_IsObject(r)) {
-        cJSON_Delete(r);
-        errno = EPROTO;
-        return -1;
-    }
-    *reply = r;
+    *reply = cli_reply_tree(&r);
     return 0;
 }
 
-int cli_query(struct cli *c, const cJSON *req, cJSON **reply)
+int cli_call_submit(struct cli *c, const char *report, size_t len, cJSON **reply)
 {
-    char *text = cJSON_PrintUnformatted(req);
-    int rc = cli_call(c, c->cfg->ep.query, text, strlen(text),
-                      c->cfg->limits.request_timeout_ms, reply);
+    struct proto_reply r;
+    struct proto_error err;
+    *reply = NULL;
+    if (proto_submit_call(c->bus, c->cfg->ep.submit, report, len,
+                          c->cfg->limits.request_timeout_ms, &r, &err) < 0)
+        return -1;
+    *reply = cli_reply_tree(&r);
+    return 0;
+}
+
+int cli_query(struct cli *c, const struct proto_request *q, cJSON **reply)
+{
+    int rc = cli_call(c, c->cfg->ep.query, q, c->cfg->limits.request_timeout_ms, reply);
     int saved = errno;
-    free(text);
     if (rc < 0)
         return saved == EPROTO ? cli_fail(c, "archiver: malformed reply") : cli_timeout(c, "archiver");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*reply, "ok")))

@@ -14,6 +14,7 @@
  */
 #ifndef MINYI_CLI_H
 #define MINYI_CLI_H
+#include "proto.h"
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -85,18 +86,20 @@ int cli_fail(const struct cli *c, const char *fmt, ...)
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Send req[0..len) to `endpoint` and wait up to timeout_ms.  Returns
- * 0 and the reply parsed into *reply (a JSON object; caller deletes), or -1:
- * errno ETIMEDOUT when nobody answered, EPROTO when the answer is not a JSON
- * object. */
-int cli_call(struct cli *c, const char *endpoint, const char *req, size_t len,
+/* Send request q to `endpoint` (proto_call) and wait up to timeout_ms.
+ * Returns 0 and the reply in *reply (a JSON object without "v"; caller
+ * deletes), or -1: errno ETIMEDOUT when nobody answered, EPROTO when the
+ * answer does not decode (proto_reply_decode). */
+int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
              long timeout_ms, struct cJSON **reply);
+/* The same for a submit request: report[0..len) is the member's JSON. */
+int cli_call_submit(struct cli *c, const char *report, size_t len, struct cJSON **reply);
 /* One query to the archiver (c->cfg->ep.query, the configured timeout):
- * serialises req (borrowed).  Returns CLI_EXIT_OK and an {"ok": true} reply in
+ * sends q (borrowed).  Returns CLI_EXIT_OK and an {"ok": true} reply in
  * *reply (caller deletes); otherwise prints "minyi: CMD: CODE: DETAIL" (a
  * refusal, CLI_EXIT_FAIL) or "minyi: CMD: archiver did not answer in time
  * (...)" (CLI_EXIT_TIMEOUT) and sets *reply = NULL. */
-int cli_query(struct cli *c, const struct cJSON *req, struct cJSON **reply);
+int cli_query(struct cli *c, const struct proto_request *q, struct cJSON **reply);
 /* The timeout line for `daemon`; returns CLI_EXIT_TIMEOUT. */
 int cli_timeout(const struct cli *c, const char *daemon);
 

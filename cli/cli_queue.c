@@ -92,22 +92,6 @@ static void queue_print_reports(const struct cli *c, const cJSON *reply, const c
     cli_table_free(&t);
 }
 
-/* Send req (consumed) and, on success, hand the reply to the caller. */
-static int queue_send(struct cli *c, cJSON *req, cJSON **reply)
-{
-    int rc = cli_query(c, req, reply);
-    cJSON_Delete(req);
-    return rc;
-}
-
-/* A request {"cmd": c->cmd, "id": id, "who": ...} to start from. */
-static cJSON *queue_request(const struct cli *c, const char *key, const char *value)
-{
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "cmd", c->cmd);
-    cJSON_AddStringToObject(req, key, value);
-    return req;
-}
 
 int cli_pull(struct cli *c, int argc, char **argv)
 {
@@ -126,11 +110,11 @@ int cli_pull(struct cli *c, int argc, char **argv)
                                lease_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "committee", pos[0]), *reply;
-    cJSON_AddNumberToObject(req, "limit", (double)limit);
-    cJSON_AddNumberToObject(req, "lease", (double)(lease ? lease : c->cfg->limits.lease_seconds));
-    cJSON_AddStringToObject(req, "who", c->who);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
+    struct proto_request req = {.cmd = PROTO_CMD_PULL, .committee = pos[0], .limit = limit,
+                                .lease = lease ? lease : c->cfg->limits.lease_seconds,
+                                .who = c->who};
+    cJSON *reply;
+    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
         return rc;
     queue_print_reports(c, reply, "no open reports to pull");
     cJSON_Delete(reply);
@@ -150,10 +134,9 @@ int cli_queue(struct cli *c, int argc, char **argv)
         return cli_usage_error(c, "--limit: want a positive number, not \"%s\"", limit_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "committee", pos[0]), *reply;
-    if (limit > 0)
-        cJSON_AddNumberToObject(req, "limit", (double)limit);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
+    struct proto_request req = {.cmd = PROTO_CMD_QUEUE, .committee = pos[0], .limit = limit};
+    cJSON *reply;
+    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
         return rc;
     queue_print_reports(c, reply, "no open reports");
     const cJSON *open = cJSON_GetObjectItemCaseSensitive(reply, "open");
@@ -164,17 +147,18 @@ int cli_queue(struct cli *c, int argc, char **argv)
 }
 
 /* The answer to ack/release/reassign: JSON without "ok", or one line. */
-static void queue_print_change(const struct cli *c, cJSON *reply, const cJSON *req)
+static void queue_print_change(const struct cli *c, cJSON *reply,
+                               const struct proto_request *req)
 {
     if (!strcmp(c->format, "json")) {
         cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
         cli_print_json(stdout, reply);
         return;
     }
-    const char *id = cli_json_str(reply, "id", cli_json_str(req, "id", "?"));
+    const char *id = cli_json_str(reply, "id", req->id);
     const char *state = cli_json_str(reply, "state", NULL);
-    const char *committee = cli_json_str(reply, "committee", cli_json_str(req, "committee", NULL));
-    const char *outcome = cli_json_str(reply, "outcome", cli_json_str(req, "outcome", NULL));
+    const char *committee = cli_json_str(reply, "committee", req->committee);
+    const char *outcome = cli_json_str(reply, "outcome", req->outcome);
     if (!strcmp(c->cmd, "reassign"))
         printf("%s: moved to %s\n", id, committee ? committee : "?");
     else if (outcome)
@@ -183,16 +167,15 @@ static void queue_print_change(const struct cli *c, cJSON *reply, const cJSON *r
         printf("%s: %s\n", id, state ? state : "done");
 }
 
-/* Send an ack/release/reassign request (consumed) and print the answer. */
-static int queue_change(struct cli *c, cJSON *req)
+/* Send an ack/release/reassign request and print the answer. */
+static int queue_change(struct cli *c, struct proto_request *req)
 {
     cJSON *reply;
-    cJSON_AddStringToObject(req, "who", c->who);
+    req->who = c->who;
     int rc = cli_query(c, req, &reply);
     if (rc == CLI_EXIT_OK)
         queue_print_change(c, reply, req);
     cJSON_Delete(reply);
-    cJSON_Delete(req);
     return rc;
 }
 
@@ -215,11 +198,9 @@ int cli_ack(struct cli *c, int argc, char **argv)
                                outcome);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "id", pos[0]);
-    cJSON_AddStringToObject(req, "outcome", outcome);
-    if (note)
-        cJSON_AddStringToObject(req, "note", note);
-    return queue_change(c, req);
+    struct proto_request req = {.cmd = PROTO_CMD_ACK, .id = pos[0], .outcome = outcome,
+                                .note = note};
+    return queue_change(c, &req);
 }
 
 int cli_release(struct cli *c, int argc, char **argv)
@@ -230,7 +211,8 @@ int cli_release(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    return queue_change(c, queue_request(c, "id", pos[0]));
+    struct proto_request req = {.cmd = PROTO_CMD_RELEASE, .id = pos[0]};
+    return queue_change(c, &req);
 }
 
 int cli_reassign(struct cli *c, int argc, char **argv)
@@ -241,9 +223,8 @@ int cli_reassign(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "id", pos[0]);
-    cJSON_AddStringToObject(req, "committee", pos[1]);
-    return queue_change(c, req);
+    struct proto_request req = {.cmd = PROTO_CMD_REASSIGN, .id = pos[0], .committee = pos[1]};
+    return queue_change(c, &req);
 }
 
 /* "label       value" lines of the readable record. */
@@ -355,8 +336,9 @@ int cli_show(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *reply, *req = queue_request(c, "id", pos[0]);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
+    struct proto_request req = {.cmd = PROTO_CMD_SHOW, .id = pos[0]};
+    cJSON *reply;
+    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
         return rc;
     const cJSON *report = cJSON_GetObjectItemCaseSensitive(reply, "report");
     if (!cJSON_IsObject(report)) {

@@ -337,9 +337,9 @@ static int cli_rules_test(struct cli *c, const struct config *cfg, int argc, cha
 static int cli_rules_reload_one(struct cli *c, const struct config *cfg, const char *endpoint,
                                 const char *label)
 {
-    static const char req[] = "{\"cmd\":\"reload\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_RELOAD};
     cJSON *reply = NULL;
-    if (cli_call(c, endpoint, req, sizeof req - 1, cfg->limits.request_timeout_ms, &reply) < 0) {
+    if (cli_call(c, endpoint, &req, cfg->limits.request_timeout_ms, &reply) < 0) {
         if (errno == EPROTO)
             return cli_fail(c, "%s: malformed reply", label);
         fprintf(stderr, "minyi: %s: %s did not answer (%s)\n", c->cmd, label, endpoint);

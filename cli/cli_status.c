@@ -143,7 +143,7 @@ static void status_print(const struct cli *c, const struct status_daemons *s)
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"status\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
     struct status_daemons s = {0};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
@@ -154,7 +154,7 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < s.n; i++)
-        if (cli_call(c, s.endpoints[i], req, sizeof req - 1, timeout, &s.replies[i]) < 0)
+        if (cli_call(c, s.endpoints[i], &req, timeout, &s.replies[i]) < 0)
             down++;
     status_print(c, &s);
     for (int i = 0; i < s.n; i++)

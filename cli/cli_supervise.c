@@ -4,6 +4,7 @@
  * arithmetic) and `minyi mine MEMBER` (反馈: a member's reports and what
  * became of them). */
 #include "cli.h"
+#include "proto.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,13 +60,10 @@ int cli_overdue(struct cli *c, int argc, char **argv)
                                limit_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = cJSON_CreateObject(), *reply;
-    cJSON_AddStringToObject(req, "cmd", "overdue");
-    if (n == 1)
-        cJSON_AddStringToObject(req, "committee", pos[0]);
-    cJSON_AddNumberToObject(req, "limit", (double)limit);
-    rc = cli_query(c, req, &reply);
-    cJSON_Delete(req);
+    struct proto_request req = {.cmd = PROTO_CMD_OVERDUE, .committee = n == 1 ? pos[0] : NULL,
+                                .limit = limit, .who = c->who};
+    cJSON *reply;
+    rc = cli_query(c, &req, &reply);
     if (rc != CLI_EXIT_OK)
         return rc;
     overdue_print(c, cJSON_GetObjectItemCaseSensitive(reply, "reports"));
@@ -126,12 +124,10 @@ int cli_mine(struct cli *c, int argc, char **argv)
                                limit_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = cJSON_CreateObject(), *reply;
-    cJSON_AddStringToObject(req, "cmd", "mine");
-    cJSON_AddStringToObject(req, "member", pos[0]);
-    cJSON_AddNumberToObject(req, "limit", (double)limit);
-    rc = cli_query(c, req, &reply);
-    cJSON_Delete(req);
+    struct proto_request req = {.cmd = PROTO_CMD_MINE, .member = pos[0], .limit = limit,
+                                .who = c->who};
+    cJSON *reply;
+    rc = cli_query(c, &req, &reply);
     if (rc != CLI_EXIT_OK)
         return rc;
     mine_print(c, reply);

@@ -184,7 +184,6 @@ static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
 static char *collector_status(const struct collector *c)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 1);
     cJSON_AddStringToObject(o, "daemon", "collector");
     cJSON_AddNumberToObject(o, "accepted", (double)c->st.accepted);
     cJSON_AddNumberToObject(o, "duplicates", (double)c->st.duplicates);
@@ -197,14 +196,33 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "spooled", (double)spool_pending(c->spool));
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
+    cJSON_AddNumberToObject(o, "proto_refused", (double)c->peers.refused);
     collector_status_sync(o, spool_sync_stats(c->spool));
     const struct spool_damage *dmg = spool_damage(c->spool);
     cJSON *d = cJSON_AddObjectToObject(o, "corrupt");   /* see spool/corrupt/ */
     cJSON_AddNumberToObject(d, "ranges", (double)dmg->ranges);
     cJSON_AddNumberToObject(d, "bytes", (double)dmg->bytes);
     cJSON_AddNumberToObject(d, "records_lost", (double)dmg->records);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    return proto_reply_ok(o);
+}
+
+/* The answer to one ctl request (caller frees). */
+static char *collector_answer(struct collector *c, const struct bus_msg *m)
+{
+    struct proto_request q;
+    struct proto_error err;
+    char *s;
+    if (proto_request_decode_msg(m, &q, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&c->peers, PROTO_CH_CTL, &err);
+        return proto_reply_refusal(&err);
+    }
+    if (q.cmd == PROTO_CMD_STATUS)
+        s = collector_status(c);
+    else
+        s = proto_reply_error("bad_request", "the collector answers \"status\", not \"%s\"",
+                              proto_cmd_name(q.cmd));
+    proto_request_clear(&q);
     return s;
 }
 
@@ -212,20 +230,10 @@ static void collector_ctl(struct collector *c)
 {
     struct bus_msg m = {0};
     while (bus_recv(c->ctl, &m, 1) == 0) {
-        size_t len = 0;
-        const char *body = bus_msg_body(&m, &len);
-        cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
-        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
-        char *s;
-        if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "status"))
-            s = collector_status(c);
-        else
-            s = xstrdup("{\"ok\":false,\"error\":\"bad_request\","
-                        "\"detail\":\"the collector answers {\\\"cmd\\\":\\\"status\\\"}\"}");
-        if (bus_reply(c->ctl, &m, s, strlen(s)) < 0)
+        char *s = collector_answer(c, &m);
+        if (proto_reply_send(c->ctl, &m, s) < 0)
             log_warn("ctl: cannot answer a client: %s", strerror(errno));
         free(s);
-        cJSON_Delete(req);
         bus_msg_clear(&m);
     }
 }

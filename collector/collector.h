@@ -17,6 +17,7 @@
 #ifndef MINYI_COLLECTOR_H
 #define MINYI_COLLECTOR_H
 #include "bus.h"
+#include "proto.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,7 @@ struct collector {
     int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
     int blocked_warned;           /* and said so */
     struct collector_stats st;
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 /* ---- collector_intake.c ---- */

@@ -18,10 +18,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "proto.h"
 #include "report.h"
 #include "roster.h"
 #include "xmalloc.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +81,7 @@ static int intake_spool(struct collector *c, struct report *r, const struct inta
     int64_t us = intake_next_us(c);
     report_stamp(r, us);
     r->content_key = k->content;         /* on the wire: the archiver reuses it */
-    char *data = report_encode(r);
+    char *data = proto_route_encode(r);
     struct spool_rec rec = {0};
     xstrlcpy(rec.id, r->id, sizeof rec.id);
     rec.source = (int)r->source;
@@ -130,17 +130,9 @@ static struct intake_wait *intake_wait_new(struct collector *c, struct bus_msg *
 /* Validate one request into w (w->error set on refusal). */
 static void intake_request(struct collector *c, struct intake_wait *w)
 {
-    size_t len = 0;
-    const char *body = bus_msg_body(&w->req, &len);
     struct report *r = NULL;
     struct report_error err = {0};
-    if (!body) {
-        err.reason = REPORT_BAD_JSON;
-        snprintf(err.detail, sizeof err.detail,
-                 "a request is one frame holding one JSON object (got %zu)",
-                 w->req.nframes - w->req.body);
-    } else if (report_parse_submission(body, len, c->cfg->limits.max_report_bytes, &r,
-                                       &err) == 0) {
+    if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
         if (!roster_find(c->roster, r->member)) {
@@ -229,26 +221,12 @@ int intake_drop(struct collector *c, int full, size_t max)
 
 /* ---- the group commit ---- */
 
-/* The answer's JSON (caller frees).  Accepted and duplicate answers, nearly
- * all of them, are printed directly: an id is digits and dashes. */
-static char *intake_answer_json(const struct intake_wait *w)
-{
-    if (!w->error)
-        return xasprintf("{\"ok\":true,\"id\":\"%s\"%s}", w->id,
-                         w->duplicate ? ",\"duplicate\":true" : "");
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "error", report_reason_name((enum report_reason)w->error));
-    cJSON_AddStringToObject(o, "detail", w->detail);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
-}
-
 static void intake_answer(struct collector *c, struct intake_wait *w)
 {
-    char *s = intake_answer_json(w);
-    if (bus_reply(c->submit, &w->req, s, strlen(s)) < 0)
+    struct report_error err = {(enum report_reason)w->error, ""};
+    xstrlcpy(err.detail, w->detail, sizeof err.detail);
+    char *s = proto_submit_reply(w->id, w->duplicate, &err);
+    if (proto_reply_send(c->submit, &w->req, s) < 0)
         log_warn("%s: cannot answer the client: %s", w->id[0] ? w->id : "-",
                  strerror(errno));
     free(s);

@@ -1,6 +1,7 @@
 /* report.c: the report struct, its wire JSON (report_encode/decode), ids,
  * timestamps and duplicate keys.  Member input is checked in report_parse.c. */
 #include "report.h"
+#include "proto.h"
 #include <ctype.h>
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
@@ -300,7 +301,7 @@ char *report_encode(const struct report *r)
 {
     struct tagbuf b = {0};
     TB_LIT(&b, "{\"v\":");
-    tb_int(&b, REPORT_VERSION);
+    tb_int(&b, PROTO_VERSION);
     tb_field(&b, "id", r->id[0] ? r->id : NULL);
     tb_field(&b, "received_at", r->received_at[0] ? r->received_at : NULL);
     tb_field(&b, "source", source_names[r->source]);
@@ -413,8 +414,9 @@ static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "topics"), *t;
-    if (v && (!cJSON_IsNumber(v) || v->valueint != REPORT_VERSION)) {
-        snprintf(err->detail, sizeof err->detail, "unsupported report version");
+    if (v && (!cJSON_IsNumber(v) || v->valueint < PROTO_VERSION_MIN ||
+              v->valueint > PROTO_VERSION)) {
+        snprintf(err->detail, sizeof err->detail, "unsupported protocol version");
         return -1;
     }
     if (cJSON_IsString(id)) {

@@ -21,7 +21,6 @@
 
 struct cJSON;
 
-#define REPORT_VERSION 1          /* bumped when the wire JSON changes */
 #define REPORT_MAX_BYTES 65536    /* a file or message, SPEC.md */
 #define REPORT_TITLE_MAX 200      /* characters (code points) */
 #define REPORT_BODY_MAX 20000     /* characters */

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "proto.h"
 #include "report.h"
 #include "classify.h"
 #include "rules.h"
@@ -37,6 +38,7 @@ struct router {
     struct classify_stats st;
     unsigned long routed, bad;
     unsigned long large_in, large_out;   /* messages on the large lanes */
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 /* Load and compile the rules file.  0 and *r, *c, or -1 with every error
@@ -127,37 +129,16 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     return 0;
 }
 
-/* Send one frame, blocking at the high-water mark; a signal other than a
- * stop does not lose it.  0 / -1. */
-static int router_send(struct bus_sock *push, const char *data, size_t len, int more)
+/* Send to the archiver the route message as the collector sent it, the
+ * committee, the tags and the best tag (proto_archive_send): the router
+ * adds to a report and never rewrites it. */
+static int router_forward(struct router *rt, const struct proto_route *in)
 {
-    while ((more ? bus_send_more(push, data, len) : bus_send(push, data, len, 0)) < 0)
-        if (errno != EINTR || daemon_stopping())
-            return -1;
-    return 0;
-}
-
-/* Send to the archiver five frames: the report exactly as the collector
- * sent it, the committee, the tags as JSON text, and the best tag's topic
- * and category (empty when nothing matched).  The router adds to a report
- * and never rewrites it.  ZeroMQ delivers all frames or none. */
-static int router_forward(struct router *rt, const char *report, size_t len,
-                          const struct report *r)
-{
-    char *tags = report_encode_tags(r);
+    char *tags = report_encode_tags(in->r);
     size_t tlen = strlen(tags);
-    const char *topic = r->ntags ? r->tags[0].topic : "";
-    const char *category = r->ntags && r->tags[0].category ? r->tags[0].category : "";
-    int large = config_lane_large(len + tlen);
-    struct bus_sock *push = rt->push[large];
+    int large = config_lane_large(in->len + tlen);
     rt->large_out += large;
-    int rc = router_send(push, report, len, 1) < 0 ||
-                     router_send(push, r->committee, strlen(r->committee), 1) < 0 ||
-                     router_send(push, tags, tlen, 1) < 0 ||
-                     router_send(push, topic, strlen(topic), 1) < 0 ||
-                     router_send(push, category, strlen(category), 0) < 0
-                 ? -1
-                 : 0;
+    int rc = proto_archive_send(rt->push[large], in, in->r, tags, tlen, daemon_stopping);
     free(tags);
     return rc;
 }
@@ -165,23 +146,19 @@ static int router_forward(struct router *rt, const char *report, size_t len,
 /* Route one message from the collector. */
 static void router_route(struct router *rt, const struct bus_msg *m)
 {
-    size_t len;
-    const char *body = bus_msg_body(m, &len);
-    struct report *r = NULL;
-    struct report_error err;
-    if (!body) {
-        log_warn("-: malformed message (%zu frames), dropped", m->nframes);
+    struct proto_route in;
+    struct proto_error err;
+    if (proto_route_decode(m, &in, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&rt->peers, PROTO_CH_ROUTE, &err);
+        else
+            log_warn("-: cannot decode a route message: %s, dropped", err.detail);
         rt->bad++;
         return;
     }
-    if (report_decode_unchecked(body, len, &r, &err) < 0) {
-        log_warn("-: cannot decode a report: %s: %s, dropped", report_reason_name(err.reason),
-                 err.detail);
-        rt->bad++;
-        return;
-    }
+    struct report *r = in.r;
     classify_report(rt->classify, r, &rt->st);
-    if (router_forward(rt, body, len, r) < 0) {
+    if (router_forward(rt, &in) < 0) {
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {
         rt->routed++;
@@ -191,14 +168,13 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         else
             log_info("%s: routed to %s (no topic matched)", r->id, r->committee);
     }
-    report_free(&r);
+    proto_route_clear(&in);
 }
 
 static char *router_status_json(const struct daemon *d)
 {
     const struct router *rt = d->state;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 1);
     cJSON_AddStringToObject(o, "daemon", "router");
     cJSON_AddNumberToObject(o, "instance", d->instance);
     cJSON_AddNumberToObject(o, "routed", (double)rt->routed);
@@ -206,46 +182,43 @@ static char *router_status_json(const struct daemon *d)
     cJSON_AddNumberToObject(o, "large_in", (double)rt->large_in);
     cJSON_AddNumberToObject(o, "large_out", (double)rt->large_out);
     cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
+    cJSON_AddNumberToObject(o, "proto_refused", (double)rt->peers.refused);
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return proto_reply_ok(o);
 }
 
 static char *router_reload_json(struct daemon *d)
 {
     struct router *rt = d->state;
     char detail[1024];
+    if (router_reload_rules(d, detail, sizeof detail) < 0)
+        return proto_reply_error("rules", "%s", detail);
     cJSON *o = cJSON_CreateObject();
-    if (router_reload_rules(d, detail, sizeof detail) == 0) {
-        cJSON_AddBoolToObject(o, "ok", 1);
-        cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
-    } else {
-        cJSON_AddBoolToObject(o, "ok", 0);
-        cJSON_AddStringToObject(o, "error", "rules");
-        cJSON_AddStringToObject(o, "detail", detail);
-    }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
+    return proto_reply_ok(o);
 }
 
 /* The answer to one ctl request (caller frees). */
-static char *router_answer(struct daemon *d, const char *body, size_t len)
+static char *router_answer(struct daemon *d, const struct bus_msg *m)
 {
-    cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+    struct router *rt = d->state;
+    struct proto_request q;
+    struct proto_error err;
     char *s;
-    if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "status"))
+    if (proto_request_decode_msg(m, &q, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&rt->peers, PROTO_CH_CTL, &err);
+        return proto_reply_refusal(&err);
+    }
+    if (q.cmd == PROTO_CMD_STATUS)
         s = router_status_json(d);
-    else if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "reload"))
+    else if (q.cmd == PROTO_CMD_RELOAD)
         s = router_reload_json(d);
     else
-        s = xasprintf("{\"ok\":false,\"error\":\"bad_request\",\"detail\":\"%s\"}",
-                      cJSON_IsString(cmd) ? "unknown command"
-                                          : "want a JSON object with \\\"cmd\\\"");
-    cJSON_Delete(req);
+        s = proto_reply_error("bad_request", "the router answers \"status\" and \"reload\", "
+                              "not \"%s\"", proto_cmd_name(q.cmd));
+    proto_request_clear(&q);
     return s;
 }
 
@@ -254,10 +227,8 @@ static void router_ctl(struct daemon *d)
     struct router *rt = d->state;
     struct bus_msg m = {0};
     while (bus_recv(rt->ctl, &m, 1) == 0) {
-        size_t len = 0;
-        const char *body = bus_msg_body(&m, &len);
-        char *answer = router_answer(d, body, len);
-        if (bus_reply(rt->ctl, &m, answer, strlen(answer)) < 0)
+        char *answer = router_answer(d, &m);
+        if (proto_reply_send(rt->ctl, &m, answer) < 0)
             log_warn("ctl: cannot answer a client: %s", strerror(errno));
         free(answer);
         bus_msg_clear(&m);

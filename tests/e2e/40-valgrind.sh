@@ -8,6 +8,9 @@ if [ -n "${MINYI_SANITIZED:-}" ]; then
     finish
 fi
 command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (scripts/deps.sh test)"; e2e_failed=1; finish; }
+# Under memcheck the router compiles its rules ten times slower (and slower
+# still on a busy machine): a generous bound, not a timing assertion.
+export E2E_READY_SECS=${E2E_READY_SECS:-90}
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 start_pipeline
 

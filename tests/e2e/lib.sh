@@ -79,7 +79,7 @@ start_pipeline() {
     "$BIN/minyi" -c "$CONF" up >>"$T/up.log" 2>&1 &
     UP_PID=$!
     if ! wait_until "${E2E_READY_SECS:-20}" ready_more_than "$before"; then
-        echo "not ok - pipeline did not print ready in 20 s"; tail -20 "$T/up.log"
+        echo "not ok - pipeline did not print ready in ${E2E_READY_SECS:-20} s"; tail -20 "$T/up.log"
         e2e_failed=$((e2e_failed + 1)); finish
     fi
 }

@@ -26,6 +26,7 @@
 #include "archiver_query.h"
 #include "archiver_store.h"
 #include "archiver_supervise.h"
+#include "archiver_upstream.h"
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
@@ -58,6 +59,7 @@ struct archiver {
     int backoff_ms;
     struct archiver_stats st;
     struct supervise *sv;         /* deadlines, overdue, notify */
+    struct upstream *up;          /* forwarding to the next level, or NULL */
 };
 
 static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
@@ -97,6 +99,8 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
+    if (rc == 0 && !(a->up = upstream_start(cfg, path, err, errlen)) && err[0])
+        rc = -1;
     free(path);
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
     a->sv = supervise_new();
@@ -233,7 +237,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, a->sv};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, a->sv, a->up};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         struct proto_request req;
@@ -295,6 +299,7 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->confirm);
     bus_close(&a->query);
     supervise_free(&a->sv);
+    upstream_stop(&a->up);
     store_close(&a->store);
     roster_free(&a->roster);
     rules_free(&a->rules);

@@ -21,6 +21,7 @@ double feedback_points(const struct config *cfg, const char *outcome)
 }
 
 struct fb_ctx {
+    struct store *st;
     const struct config *cfg;
     cJSON *list;
     double points;
@@ -58,7 +59,17 @@ static void fb_row(void *arg, const struct store_mine_row *r)
     fb_text(o, "note", r->note);
     fb_time(o, "received_at", r->received_us);
     fb_time(o, "closed_at", r->closed_us);
-    cJSON_AddNullToObject(o, "upstream");
+    char state[16], upid[64], upout[16];
+    if (store_upstream_of(x->st, r->id, state, upid, upout) == 1) {
+        cJSON *u = cJSON_AddObjectToObject(o, "upstream");
+        cJSON_AddStringToObject(u, "status", state);
+        fb_text(u, "upstream_id", upid[0] ? upid : NULL);
+        fb_text(u, "outcome", upout[0] ? upout : NULL);
+        if (!strcmp(upout, "adopted"))
+            points += x->cfg->points.upstream_adopted;
+    } else {
+        cJSON_AddNullToObject(o, "upstream");
+    }
     cJSON_AddNumberToObject(o, "points", points);
     x->points += points;
     cJSON_AddItemToArray(x->list, o);
@@ -67,7 +78,7 @@ static void fb_row(void *arg, const struct store_mine_row *r)
 cJSON *feedback_mine(struct store *st, const struct config *cfg, const char *member, int limit,
                      char *err, size_t errlen)
 {
-    struct fb_ctx x = {cfg, cJSON_CreateArray(), 0};
+    struct fb_ctx x = {st, cfg, cJSON_CreateArray(), 0};
     if (store_member_reports(st, member, limit, fb_row, &x, err, errlen) < 0) {
         cJSON_Delete(x.list);
         return NULL;

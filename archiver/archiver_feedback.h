@@ -16,8 +16,9 @@ struct store;
 
 /* {"member", "reports": [{id, title, committee, state, outcome, note,
  * received_at, closed_at, upstream, points}] newest first (at most limit),
- * "count", "points"}, or NULL with err on a store error.  upstream is null:
- * no report is delivered upstream yet (報送 is not built). */
+ * "count", "points"}, or NULL with err on a store error.  upstream is
+ * null, or for a report closed as forwarded {"status": pending|sent|closed,
+ * "upstream_id", "outcome"}; adopted upstream adds points.upstream_adopted. */
 struct cJSON *feedback_mine(struct store *st, const struct config *cfg, const char *member,
                             int limit, char *err, size_t errlen);
 /* The points a report earns: the points table's "report" plus its

@@ -7,6 +7,7 @@
 #include "archiver_feedback.h"
 #include "archiver_store.h"
 #include "archiver_supervise.h"
+#include "archiver_upstream.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -238,6 +239,15 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "proto_refused", (double)st->peers.refused);
     if (q->sv)
         cJSON_AddItemToObject(o, "overdue", supervise_counts(q->sv));
+    long spool[3];
+    if (store_upstream_counts(q->store, spool) == 0) {
+        cJSON *u = cJSON_AddObjectToObject(o, "upstream_spool");
+        cJSON_AddNumberToObject(u, "pending", (double)spool[0]);
+        cJSON_AddNumberToObject(u, "sent", (double)spool[1]);
+        cJSON_AddNumberToObject(u, "closed", (double)spool[2]);
+    }
+    if (q->up)
+        upstream_status(q->up, o);
     return proto_reply_ok(o);
 }
 

@@ -22,6 +22,7 @@ struct roster;
 struct rules;
 struct store;
 struct supervise;
+struct upstream;
 
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
@@ -37,6 +38,7 @@ struct query_ctx {
     const struct rules *rules;    /* committees (and categories) of the rules file */
     const struct archiver_stats *stats;
     const struct supervise *sv;   /* overdue counts as of the last check */
+    const struct upstream *up;    /* the upstream sender's counters, or NULL */
 };
 
 /* The reply to one decoded request (proto_request_decode).  Never NULL;

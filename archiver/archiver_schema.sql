@@ -69,6 +69,31 @@ CREATE TABLE IF NOT EXISTS notices (
 );
 CREATE INDEX IF NOT EXISTS notices_next ON notices(next_us) WHERE next_us IS NOT NULL;
 
+-- 报送: the upstream spool.  A report closed as `forwarded` gets a row in
+-- the same transaction as its close (the trigger), so it is on disk before
+-- anyone is told it was handed over; the archiver delivers it to the next
+-- level's collector until that collector acknowledges it, and later reads
+-- back the outcome there.
+CREATE TABLE IF NOT EXISTS upstream (
+    report_id   TEXT PRIMARY KEY REFERENCES reports(id),
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | closed
+    upstream_id TEXT,             -- the id the next level gave it
+    tries       INTEGER NOT NULL DEFAULT 0,
+    next_us     INTEGER NOT NULL DEFAULT 0,  -- next delivery try / outcome poll
+    queued_us   INTEGER,          -- when it was closed as forwarded
+    sent_us     INTEGER,          -- when the next level acknowledged it
+    outcome     TEXT,             -- the next level's outcome, once closed there
+    note        TEXT,             -- its note
+    outcome_us  INTEGER,
+    error       TEXT              -- why the last try failed
+);
+CREATE INDEX IF NOT EXISTS upstream_due ON upstream(state, next_us);
+CREATE TRIGGER IF NOT EXISTS upstream_enqueue AFTER UPDATE OF outcome ON reports
+    WHEN NEW.outcome = 'forwarded' AND OLD.outcome IS NOT 'forwarded'
+BEGIN
+    INSERT OR IGNORE INTO upstream(report_id, queued_us) VALUES (NEW.id, NEW.closed_us);
+END;
+
 -- Monthly counts per member (the quota tracker reads these).
 CREATE VIEW IF NOT EXISTS monthly_counts AS
     SELECT month, member, count(*) AS reports,

@@ -174,6 +174,43 @@ typedef void (*store_closed_fn)(void *arg, const char *committee, int64_t receiv
 int store_closed_in(struct store *s, const char *from, const char *to, store_closed_fn fn,
                     void *arg, char *err, size_t errlen);
 
+/* ---- the upstream spool (报送): archiver_store_upstream.c ---- */
+
+/* A forwarded report due for delivery or for an outcome poll. */
+struct store_upstream {
+    char id[64], upstream_id[64], member[64], committee[64];
+    int tries;
+    char *title, *body, *note;    /* owned: store_upstream_clear */
+};
+/* Up to max rows in state ("pending": to deliver, "sent": to ask about)
+ * whose next_us <= now_us, into out.  Their number, or -1 with err. */
+int store_upstream_due(struct store *s, const char *state, int64_t now_us,
+                       struct store_upstream *out, int max, char *err, size_t errlen);
+/* Free u's strings. */
+void store_upstream_clear(struct store_upstream *u);
+/* The next level acknowledged id as upstream_id: sent, an "upstream"
+ * history event with detail (JSON), outcome asked for from next_us.  0/-1. */
+int store_upstream_sent(struct store *s, const char *id, const char *upstream_id,
+                        const char *detail, int64_t next_us, int64_t now_us, char *err,
+                        size_t errlen);
+/* A try failed (why): again at next_us.  0 / -1. */
+int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,
+                         char *err, size_t errlen);
+/* The next level closed it: outcome and note, an "upstream_outcome"
+ * history event with detail (JSON).  0 / -1. */
+int store_upstream_outcome(struct store *s, const char *id, const char *outcome,
+                           const char *note, const char *detail, int64_t now_us, char *err,
+                           size_t errlen);
+/* Ask about id again at next_us.  0 / -1. */
+int store_upstream_later(struct store *s, const char *id, int64_t next_us, char *err,
+                         size_t errlen);
+/* id's row: 1 and its state, upstream id and outcome ("" when none); 0 no
+ * row; -1 on error. */
+int store_upstream_of(struct store *s, const char *id, char state[16], char upstream_id[64],
+                      char outcome[16]);
+/* Rows pending, sent, closed into counts.  0 / -1. */
+int store_upstream_counts(struct store *s, long counts[3]);
+
 /* ---- feedback (反馈): a member's own reports ---- */
 
 struct store_mine_row {

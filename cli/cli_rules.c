@@ -342,7 +342,7 @@ static int cli_rules_reload_one(struct cli *c, const struct config *cfg, const c
     if (cli_call(c, endpoint, &req, cfg->limits.request_timeout_ms, &reply) < 0) {
         if (errno == EPROTO)
             return cli_fail(c, "%s: malformed reply", label);
-        fprintf(stderr, "minyi: %s: %s did not answer (%s)\n", c->cmd, label, endpoint);
+        fprintf(stderr, "minyi: %s: %s did not answer\n", c->cmd, label);
         return CLI_EXIT_TIMEOUT;
     }
     int rc = CLI_EXIT_OK;
@@ -364,10 +364,12 @@ static int cli_rules_reload(struct cli *c, const struct config *cfg, int argc, c
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc = CLI_EXIT_OK;
     if (n < 0)
         return cli_args_done(c, n);
-    for (size_t i = 0; i < cfg->nrouters; i++) {
+    size_t nrouters = cfg->nrouters ? cfg->nrouters : 1;
+    for (size_t i = 0; i < nrouters; i++) {
         char label[32];
         snprintf(label, sizeof label, i ? "router %zu" : "router", i + 1);
-        int one = cli_rules_reload_one(c, cfg, cfg->router_ctls[i], label);
+        int one = cli_rules_reload_one(c, cfg, cfg->nrouters ? cfg->router_ctls[i]
+                                                             : cfg->ep.router_ctl, label);
         if (one == CLI_EXIT_TIMEOUT || (one != CLI_EXIT_OK && rc == CLI_EXIT_OK))
             rc = one;
     }

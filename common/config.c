@@ -298,6 +298,7 @@ static int config_points(struct config *c, const cJSON *root, char *err, size_t 
         {"forwarded", offsetof(struct config_points, forwarded), 5},
         {"filed", offsetof(struct config_points, filed), 0},
         {"declined", offsetof(struct config_points, declined), 0},
+        {"upstream_adopted", offsetof(struct config_points, upstream_adopted), 3},
     };
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "points");
     if (o && !cJSON_IsObject(o))
@@ -346,7 +347,8 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0 ||
-        config_supervision_parse(c, root, err, errlen) < 0)
+        config_supervision_parse(c, root, err, errlen) < 0 ||
+        config_upstream_parse(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -410,6 +412,7 @@ void config_free(struct config **cp)
         free(c->quotas[i].id);
     free(c->quotas);
     config_supervision_free(&c->supervision);
+    config_upstream_free(&c->upstream);
     for (size_t i = 0; i < c->nrouters; i++)
         free(c->router_ctls[i]);
     free(c->router_ctls);

@@ -59,6 +59,7 @@ struct config_limits {
 
 struct config_points {
     double report, adopted, forwarded, filed, declined;
+    double upstream_adopted;      /* 报送: adopted by the next level up: 3 */
 };
 
 /* 督办: how many calendar days (in the organisation's timezone) a committee
@@ -81,6 +82,16 @@ struct config_supervision {
     int notify_retry_seconds;     /* a failed notify is run again after: 300 */
 };
 
+/* 报送: the next level up (NULL endpoint: none). */
+struct config_upstream {
+    char *endpoint;               /* its collector's submit socket */
+    char *query;                  /* its archiver's query socket (outcomes), or NULL */
+    char *member;                 /* the member id this organisation files under there */
+    char *org;                    /* this organisation's id in refs (default: organisation) */
+    int resend_ms;                /* a delivery not acknowledged is tried again after: 5000 */
+    int poll_seconds;             /* outcomes are asked for every: 60 */
+};
+
 struct config {
     char *path;                   /* the config file, absolute */
     char *dir;                    /* its folder, absolute */
@@ -95,6 +106,7 @@ struct config {
     size_t nquotas;
     struct config_points points;
     struct config_supervision supervision;
+    struct config_upstream upstream;
     char **router_ctls;           /* endpoints.router_ctl: one control socket per router */
     size_t nrouters;              /* at least 1; ep.router_ctl is router_ctls[0] */
 };
@@ -147,6 +159,11 @@ int config_supervision_parse(struct config *c, const struct cJSON *root, char *e
                              size_t errlen);
 /* Free what config_supervision_parse made and zero *s. */
 void config_supervision_free(struct config_supervision *s);
+/* config_upstream.c: parse root's "upstream" into c->upstream.  0, or -1
+ * with "FILE: upstream.KEY: message". */
+int config_upstream_parse(struct config *c, const struct cJSON *root, char *err, size_t errlen);
+/* Free what config_upstream_parse made and zero *u. */
+void config_upstream_free(struct config_upstream *u);
 /* The deadlines (days) of committee: its own, else the defaults. */
 void config_deadlines(const struct config *c, const char *committee, int *take_up_days,
                       int *close_days);

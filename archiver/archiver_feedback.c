@@ -59,14 +59,17 @@ static void fb_row(void *arg, const struct store_mine_row *r)
     fb_text(o, "note", r->note);
     fb_time(o, "received_at", r->received_us);
     fb_time(o, "closed_at", r->closed_us);
-    char state[16], upid[64], upout[16];
-    if (store_upstream_of(x->st, r->id, state, upid, upout) == 1) {
+    char state[16], upid[64], upout[16], upout2[16];
+    if (store_upstream_of(x->st, r->id, state, upid, upout, upout2) == 1) {
         cJSON *u = cJSON_AddObjectToObject(o, "upstream");
         cJSON_AddStringToObject(u, "status", state);
         fb_text(u, "upstream_id", upid[0] ? upid : NULL);
         fb_text(u, "outcome", upout[0] ? upout : NULL);
+        fb_text(u, "further", upout2[0] ? upout2 : NULL);
         if (!strcmp(upout, "adopted"))
             points += x->cfg->points.upstream_adopted;
+        if (!strcmp(upout2, "adopted"))
+            points += x->cfg->points.upstream2_adopted;
     } else {
         cJSON_AddNullToObject(o, "upstream");
     }

@@ -18,7 +18,9 @@ struct store;
  * received_at, closed_at, upstream, points}] newest first (at most limit),
  * "count", "points"}, or NULL with err on a store error.  upstream is
  * null, or for a report closed as forwarded {"status": pending|sent|closed,
- * "upstream_id", "outcome"}; adopted upstream adds points.upstream_adopted. */
+ * "upstream_id", "outcome", "further": the outcome a level above that};
+ * adopted upstream adds points.upstream_adopted, adopted a level further
+ * up points.upstream2_adopted. */
 struct cJSON *feedback_mine(struct store *st, const struct config *cfg, const char *member,
                             int limit, char *err, size_t errlen);
 /* The points a report earns: the points table's "report" plus its

@@ -76,7 +76,7 @@ CREATE INDEX IF NOT EXISTS notices_next ON notices(next_us) WHERE next_us IS NOT
 -- back the outcome there.
 CREATE TABLE IF NOT EXISTS upstream (
     report_id   TEXT PRIMARY KEY REFERENCES reports(id),
-    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | closed
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | closed (final)
     upstream_id TEXT,             -- the id the next level gave it
     tries       INTEGER NOT NULL DEFAULT 0,
     next_us     INTEGER NOT NULL DEFAULT 0,  -- next delivery try / outcome poll
@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS upstream (
     sent_us     INTEGER,          -- when the next level acknowledged it
     outcome     TEXT,             -- the next level's outcome, once closed there
     note        TEXT,             -- its note
+    outcome2    TEXT,             -- forwarded further: the level above's outcome
     outcome_us  INTEGER,
     error       TEXT              -- why the last try failed
 );

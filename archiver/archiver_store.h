@@ -179,6 +179,7 @@ int store_closed_in(struct store *s, const char *from, const char *to, store_clo
 /* A forwarded report due for delivery or for an outcome poll. */
 struct store_upstream {
     char id[64], upstream_id[64], member[64], committee[64];
+    char outcome[16];             /* recorded so far ("": none) */
     int tries;
     char *title, *body, *note;    /* owned: store_upstream_clear */
 };
@@ -196,18 +197,24 @@ int store_upstream_sent(struct store *s, const char *id, const char *upstream_id
 /* A try failed (why): again at next_us.  0 / -1. */
 int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,
                          char *err, size_t errlen);
-/* The next level closed it: outcome and note, an "upstream_outcome"
- * history event with detail (JSON).  0 / -1. */
-int store_upstream_outcome(struct store *s, const char *id, const char *outcome,
-                           const char *note, const char *detail, int64_t now_us, char *err,
-                           size_t errlen);
+/* What the next level did with a report. */
+struct store_upstream_result {
+    const char *id, *outcome, *note;
+    const char *outcome2;         /* it forwarded it: the level above's outcome, or NULL */
+    const char *detail;           /* the "upstream_outcome" history event's (JSON) */
+    int final;                    /* 1: nothing more to ask (state closed) */
+    int64_t next_us;              /* not final: ask again then */
+};
+/* Record r with an "upstream_outcome" history event.  0 / -1. */
+int store_upstream_outcome(struct store *s, const struct store_upstream_result *r,
+                           int64_t now_us, char *err, size_t errlen);
 /* Ask about id again at next_us.  0 / -1. */
 int store_upstream_later(struct store *s, const char *id, int64_t next_us, char *err,
                          size_t errlen);
-/* id's row: 1 and its state, upstream id and outcome ("" when none); 0 no
- * row; -1 on error. */
+/* id's row: 1 and its state, upstream id, outcome and the outcome a level
+ * further up ("" when none); 0 no row; -1 on error. */
 int store_upstream_of(struct store *s, const char *id, char state[16], char upstream_id[64],
-                      char outcome[16]);
+                      char outcome[16], char outcome2[16]);
 /* Rows pending, sent, closed into counts.  0 / -1. */
 int store_upstream_counts(struct store *s, long counts[3]);
 

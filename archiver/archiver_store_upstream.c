@@ -19,7 +19,7 @@ int store_upstream_due(struct store *s, const char *state, int64_t now_us,
 {
     static const char sql[] =
         "SELECT u.report_id, u.upstream_id, u.tries, r.member, r.title, r.body, r.committee, "
-        "  r.note FROM upstream u JOIN reports r ON r.id = u.report_id "
+        "  r.note, u.outcome FROM upstream u JOIN reports r ON r.id = u.report_id "
         "WHERE u.state = ?1 AND u.next_us <= ?2 ORDER BY u.next_us LIMIT ?3";
     sqlite3_stmt *q = NULL;
     int n = 0, rc = SQLITE_DONE;
@@ -43,6 +43,7 @@ int store_upstream_due(struct store *s, const char *state, int64_t now_us,
         u->body = store_dup(store_col(q, 5));
         snprintf(u->committee, sizeof u->committee, "%.63s", store_col(q, 6));
         u->note = store_dup(store_col(q, 7));
+        snprintf(u->outcome, sizeof u->outcome, "%.15s", store_col(q, 8) ? store_col(q, 8) : "");
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         store_err(s, err, errlen, "upstream");
@@ -109,14 +110,38 @@ int store_upstream_retry(struct store *s, const char *id, const char *why, int64
                      id, why, NULL, 0, next_us, NULL, NULL, 0, err, errlen);
 }
 
-int store_upstream_outcome(struct store *s, const char *id, const char *outcome,
-                           const char *note, const char *detail, int64_t now_us, char *err,
-                           size_t errlen)
+int store_upstream_outcome(struct store *s, const struct store_upstream_result *r,
+                           int64_t now_us, char *err, size_t errlen)
 {
-    return up_change(s, "UPDATE upstream SET state = 'closed', outcome = ?2, note = ?3, "
-                        "outcome_us = ?4, next_us = ?5 WHERE report_id = ?1",
-                     id, outcome, note, now_us, 0, "upstream_outcome", detail, now_us, err,
-                     errlen);
+    static const char sql[] =
+        "UPDATE upstream SET state = CASE WHEN ?6 THEN 'closed' ELSE state END, "
+        "outcome = ?2, note = ?3, outcome_us = ?4, next_us = ?5, outcome2 = ?7 "
+        "WHERE report_id = ?1";
+    sqlite3_stmt *q = NULL;
+    if (store_begin(s, err, errlen) < 0)
+        return -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        goto fail;
+    store_bind_text(q, 1, r->id);
+    store_bind_text(q, 2, r->outcome);
+    store_bind_text(q, 3, r->note);
+    sqlite3_bind_int64(q, 4, now_us);
+    sqlite3_bind_int64(q, 5, r->next_us);
+    sqlite3_bind_int(q, 6, r->final);
+    store_bind_text(q, 7, r->outcome2);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(q);
+    if (store_event(s, r->id, now_us, "upstream_outcome", NULL, r->detail, err, errlen) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s, err, errlen);
+fail:
+    store_err(s, err, errlen, "upstream");
+    sqlite3_finalize(q);
+    store_rollback(s);
+    return -1;
 }
 
 int store_upstream_later(struct store *s, const char *id, int64_t next_us, char *err,
@@ -127,9 +152,9 @@ int store_upstream_later(struct store *s, const char *id, int64_t next_us, char 
 }
 
 int store_upstream_of(struct store *s, const char *id, char state[16], char upstream_id[64],
-                      char outcome[16])
+                      char outcome[16], char outcome2[16])
 {
-    static const char sql[] = "SELECT state, upstream_id, outcome FROM upstream "
+    static const char sql[] = "SELECT state, upstream_id, outcome, outcome2 FROM upstream "
                               "WHERE report_id = ?1";
     sqlite3_stmt *q = NULL;
     int found = 0;
@@ -143,6 +168,7 @@ int store_upstream_of(struct store *s, const char *id, char state[16], char upst
         snprintf(state, 16, "%.15s", store_col(q, 0));
         snprintf(upstream_id, 64, "%.63s", store_col(q, 1) ? store_col(q, 1) : "");
         snprintf(outcome, 16, "%.15s", store_col(q, 2) ? store_col(q, 2) : "");
+        snprintf(outcome2, 16, "%.15s", store_col(q, 3) ? store_col(q, 3) : "");
     }
     sqlite3_finalize(q);
     return found;

@@ -104,7 +104,57 @@ static int up_deliver_one(struct upstream *u, struct store *st, struct bus *b,
     return 0;
 }
 
-/* Ask the next level about one report it took; record a final outcome. */
+/* The outcome the level above recorded for a report the next level
+ * forwarded: the last "upstream_outcome" event of its history, or NULL. */
+static const char *up_further(const cJSON *rep)
+{
+    const cJSON *e;
+    const char *found = NULL;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(rep, "history")) {
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(e, "event"));
+        if (ev && !strcmp(ev, "upstream_outcome"))
+            found = cJSON_GetStringValue(cJSON_GetObjectItem(e, "outcome"));
+    }
+    return found;
+}
+
+/* Record what the next level did: final unless it forwarded the report and
+ * the level above has not decided yet (then asked again later). */
+static void up_record(struct upstream *u, struct store *st, const struct store_upstream *row,
+                      const cJSON *rep, const char *outcome, int64_t now)
+{
+    char err[512];
+    const char *note = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "note"));
+    const char *further = !strcmp(outcome, "forwarded") ? up_further(rep) : NULL;
+    struct store_upstream_result r = {
+        .id = row->id, .outcome = outcome, .note = note, .outcome2 = further,
+        .final = strcmp(outcome, "forwarded") != 0 || further != NULL,
+        .next_us = now + u->cfg->upstream.poll_seconds * 1000000LL};
+    if (!r.final && !strcmp(row->outcome, outcome)) {   /* nothing new */
+        if (store_upstream_later(st, row->id, r.next_us, err, sizeof err) < 0)
+            log_warn("%s: upstream: %s", row->id, err);
+        return;
+    }
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "upstream_id", row->upstream_id);
+    cJSON_AddStringToObject(d, "outcome", further ? further : outcome);
+    cJSON_AddNumberToObject(d, "level", further ? 2 : 1);
+    if (note && !further)
+        cJSON_AddStringToObject(d, "note", note);
+    char *detail = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    r.detail = detail;
+    if (store_upstream_outcome(st, &r, now, err, sizeof err) == 0) {
+        atomic_fetch_add(&u->outcomes, 1);
+        log_info("%s: upstream %s: %s%s%s", row->id, row->upstream_id, outcome,
+                 further ? ", further up: " : "", further ? further : "");
+    } else {
+        log_warn("%s: upstream outcome: %s", row->id, err);
+    }
+    free(detail);
+}
+
+/* Ask the next level about one report it took. */
 static void up_poll_one(struct upstream *u, struct store *st, struct bus *b,
                         struct store_upstream *row)
 {
@@ -119,26 +169,11 @@ static void up_poll_one(struct upstream *u, struct store *st, struct bus *b,
         rep = cJSON_GetObjectItem(r.tree, "report");
     const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "state"));
     const char *outcome = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "outcome"));
-    if (state && !strcmp(state, "closed") && outcome) {
-        const char *note = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "note"));
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "upstream_id", row->upstream_id);
-        cJSON_AddStringToObject(d, "outcome", outcome);
-        if (note)
-            cJSON_AddStringToObject(d, "note", note);
-        char *detail = cJSON_PrintUnformatted(d);
-        cJSON_Delete(d);
-        if (store_upstream_outcome(st, row->id, outcome, note, detail, now, err, sizeof err) == 0) {
-            atomic_fetch_add(&u->outcomes, 1);
-            log_info("%s: upstream %s closed it: %s", row->id, row->upstream_id, outcome);
-        } else {
-            log_warn("%s: upstream outcome: %s", row->id, err);
-        }
-        free(detail);
-    } else if (store_upstream_later(st, row->id, now + cfg->upstream.poll_seconds * 1000000LL,
-                                    err, sizeof err) < 0) {
+    if (state && !strcmp(state, "closed") && outcome)
+        up_record(u, st, row, rep, outcome, now);
+    else if (store_upstream_later(st, row->id, now + cfg->upstream.poll_seconds * 1000000LL,
+                                  err, sizeof err) < 0)
         log_warn("%s: upstream: %s", row->id, err);
-    }
     proto_reply_clear(&r);
 }
 

@@ -299,6 +299,7 @@ static int config_points(struct config *c, const cJSON *root, char *err, size_t 
         {"filed", offsetof(struct config_points, filed), 0},
         {"declined", offsetof(struct config_points, declined), 0},
         {"upstream_adopted", offsetof(struct config_points, upstream_adopted), 3},
+        {"upstream2_adopted", offsetof(struct config_points, upstream2_adopted), 5},
     };
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "points");
     if (o && !cJSON_IsObject(o))

@@ -60,6 +60,7 @@ struct config_limits {
 struct config_points {
     double report, adopted, forwarded, filed, declined;
     double upstream_adopted;      /* 报送: adopted by the next level up: 3 */
+    double upstream2_adopted;     /* adopted by the level above that: 5 */
 };
 
 /* 督办: how many calendar days (in the organisation's timezone) a committee

@@ -80,10 +80,16 @@ static void mine_row(struct cli_table *t, const cJSON *r)
     snprintf(received, sizeof received, "%.10s", at);
     cli_json_text(cJSON_GetObjectItemCaseSensitive(r, "points"), points, sizeof points);
     const cJSON *up = cJSON_GetObjectItemCaseSensitive(r, "upstream");
+    /* "sent", "closed: adopted", "closed: forwarded, adopted" (two levels up) */
+    char upstream[96] = "-";
+    if (cJSON_IsObject(up))
+        snprintf(upstream, sizeof upstream, "%s%s%s%s%s", cli_json_str(up, "status", "?"),
+                 cli_json_str(up, "outcome", NULL) ? ": " : "", cli_json_str(up, "outcome", ""),
+                 cli_json_str(up, "further", NULL) ? ", " : "", cli_json_str(up, "further", ""));
     const char *cells[] = {cli_json_str(r, "id", "?"), received, cli_json_str(r, "committee", ""),
                            cli_json_str(r, "state", ""), cli_json_str(r, "outcome", "-"),
-                           cJSON_IsObject(up) ? cli_json_str(up, "status", "-") : "-", points,
-                           cli_json_str(r, "title", ""), cli_json_str(r, "note", "")};
+                           upstream, points, cli_json_str(r, "title", ""),
+                           cli_json_str(r, "note", "")};
     cli_table_add(t, cells);
 }
 

@@ -21,7 +21,7 @@ stop_city() { [ -n "$CITY_PID" ] && kill -TERM "$CITY_PID" 2>/dev/null && wait "
 trap 'stop_city; e2e_cleanup' EXIT
 start_pipeline
 
-N=20
+N=${UP_N:-20}          # bench: UP_N=1000 UP_LAT_N=200 for the README's figures
 ids=()
 for i in $(seq 1 $N); do
     id=$(printf '{"member":"M001","title":"关于老旧小区加装电梯的建议 %d","body":"老旧小区没有电梯，老人上下楼很不方便，建议加装电梯 %d。"}' "$i" "$i" | minyi submit - | cut -f1)
@@ -39,7 +39,9 @@ check "the city is up" wait_until 20 city_ready
 check "every forwarded report reaches the city" wait_until 30 city_is $N "SELECT count(*) FROM reports"
 check_eq "each once, filed by the district's member with ref district-a:ID" \
     "$(city_sql "SELECT count(DISTINCT ref) FROM reports WHERE member='M050' AND ref LIKE 'district-a:%'")" $N
-check "the district records each city id" wait_until 10 sql_is $N "SELECT count(*) FROM upstream WHERE state <> 'pending'"
+check "the district records each city id" wait_until 60 sql_is $N "SELECT count(*) FROM upstream WHERE state <> 'pending'"
+rate=$(sql "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream")
+echo "# figure: forwarding rate over one link: $rate reports/s ($N queued while the city was down)"
 a=${ids[0]}
 up=$(sql "SELECT upstream_id FROM upstream WHERE report_id='$a'")
 check_eq "the city id is the one the city gave" "$(city_sql "SELECT id FROM reports WHERE ref='district-a:$a'")" "$up"
@@ -59,11 +61,18 @@ check_eq "mine: points = filed 1 + forwarded 5 + adopted upstream 3" "$(printf '
 check_eq "the others: sent, no outcome yet" "$(minyi mine M001 --format json | jq -r 'select(.id!="'"$a"'") | .upstream.status' | sort -u)" sent
 
 # latency from the close to the city's id, once the city is up (a figure)
-b=$(printf '{"member":"M002","title":"关于公园增设健身器材的建议","body":"公园健身器材太少。"}' | minyi submit - | cut -f1)
-wait_until 10 sql_some "SELECT 1 FROM reports WHERE id='$b'"
-minyi ack "$b" --outcome forwarded >/dev/null
-check "a report forwarded while the city is up arrives" wait_until 10 sql_is sent "SELECT state FROM upstream WHERE report_id='$b'"
-ms=$(sql "SELECT (u.sent_us - r.closed_us) / 1000 FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.report_id='$b'")
-echo "# figure: ack --outcome forwarded -> upstream id in the history: ${ms} ms"
+lat=()
+for i in $(seq 1 "${UP_LAT_N:-3}"); do
+    b=$(printf '{"member":"M002","title":"关于公园增设健身器材的建议 %d","body":"公园健身器材太少 %d。"}' "$i" "$i" | minyi submit - | cut -f1)
+    wait_until 10 sql_some "SELECT 1 FROM reports WHERE id='$b'"
+    minyi ack "$b" --outcome forwarded >/dev/null
+    wait_until 10 sql_is sent "SELECT state FROM upstream WHERE report_id='$b'" || break
+    lat+=("$(sql "SELECT (u.sent_us - r.closed_us) / 1000.0 FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.report_id='$b'")")
+done
+check_eq "each report forwarded while the city is up arrives" "${#lat[@]}" "${UP_LAT_N:-3}"
+sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+p50=$(printf '%s\n' "$sorted" | awk -v n=${#lat[@]} 'NR == int((n + 1) / 2)')
+p99=$(printf '%s\n' "$sorted" | awk -v n=${#lat[@]} 'NR == int(n * 0.99 + 0.999)')
+echo "# figure: ack --outcome forwarded -> upstream id in the history: p50 $p50 ms, p99 $p99 ms (${#lat[@]} reports)"
 stop_city
 finish

@@ -102,6 +102,8 @@ fault: all
 	@scripts/deps.sh test
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) FAULT_N=$${FAULT_N:-20000} \
 	    FAULT_KILLS=$${FAULT_KILLS:-10} bash tests/fault/fault.sh
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) DAMAGE_ROUNDS=$${DAMAGE_ROUNDS:-40} \
+	    bash tests/fault/damage.sh
 	@BIN=$(abspath $(BIN)) FED_N=$${FED_N:-1000} FED_FAULTS=$${FED_FAULTS:-200} \
 	    bash tests/e2e/54-federation.sh
 

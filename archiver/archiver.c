@@ -22,6 +22,11 @@
  * disk full -- the batch is kept in memory and tried again after a back-off
  * (0.2 s doubling to 5 s); meanwhile nothing more is read, so the pressure
  * goes back to the collector's spool on disk, and queries are still served.
+ *
+ * A damaged archive (PRAGMA quick_check at start, minyi check, or
+ * SQLITE_CORRUPT / SQLITE_NOTADB from any statement) stops all writing for
+ * good: nothing more is read from the routers or confirmed, so the
+ * collector keeps every report; status shows the damage.
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
@@ -40,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ARCHIVER_QUERY_MAX (4L << 20)     /* an import batch (the CLI sends <= 1 MB) */
 #define ARCHIVER_BATCH_BYTES (8L << 20)   /* a batch's messages, at most */
@@ -57,6 +63,7 @@ struct archiver {
     size_t batch_bytes;           /* their messages' size */
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
+    int damage_said;              /* the archive's damage has been logged */
     struct archiver_stats st;
     struct supervise *sv;         /* deadlines, overdue, notify */
     struct upstream *up;          /* forwarding to the next level, or NULL */
@@ -89,6 +96,66 @@ static int archiver_check(struct daemon *d, char *err, size_t errlen)
 }
 
 static void archiver_close(struct daemon *d);
+static void archiver_hello(struct archiver *a);
+
+/* PRAGMA quick_check at start, timed: a damaged archive is found before
+ * anything is written to it (and then nothing is: archiver_step). */
+static void archiver_quick_check(struct archiver *a)
+{
+    char out[1024];
+    int64_t t0 = daemon_mono_ms();
+    int rc = store_check(a->store, 0, out, sizeof out);
+    long long ms = (long long)(daemon_mono_ms() - t0);
+    if (rc == 0)
+        log_info("archive: quick_check ok in %lld ms", ms);
+    else if (rc < 0)
+        log_warn("archive: quick_check could not run (%s) after %lld ms", out, ms);
+}
+
+/* The archive is damaged: say so once, loudly; the caller writes nothing
+ * more, so every report stays unconfirmed in the collector's spool. */
+static void archiver_damaged(struct archiver *a)
+{
+    if (a->damage_said)
+        return;
+    a->damage_said = 1;
+    log_error("archive: DAMAGED: %s -- writing stopped, nothing is confirmed (the "
+              "collector keeps every report in its spool); run `minyi check`, then "
+              "restore the archive (README: Recovering the archive) and restart",
+              store_damaged(a->store));
+}
+
+/* A missing or empty archive.db is created only where no archive was
+ * before: if the collector has been confirmed by one here (it keeps which
+ * in STATE/archive.epoch, see collector_epoch.h), an empty new archive
+ * would silently stand in for the lost one.  0 to go on, -1 with what to
+ * do in err. */
+static int archiver_refuse_new(const struct config *cfg, char *err, size_t errlen)
+{
+    char *db = config_state_path(cfg, "archive.db");
+    char *ep = config_state_path(cfg, "archive.epoch");
+    char seen[128] = "";
+    struct stat st;
+    int gone = stat(db, &st) < 0 ? (errno == ENOENT ? 1 : 0) : st.st_size == 0 ? 2 : 0;
+    FILE *f = gone ? fopen(ep, "re") : NULL;
+    if (f) {
+        if (!fgets(seen, sizeof seen, f))
+            seen[0] = '\0';
+        fclose(f);
+    }
+    char gen[40];
+    long long commits = 0;
+    int refuse = gone && sscanf(seen, "%39s %lld", gen, &commits) >= 1;
+    if (refuse)
+        snprintf(err, errlen, "%s is %s, but the collector was confirmed by an archive here "
+                 "(generation %s after %lld commits, says %s): restore the archive from a "
+                 "backup (README: Recovering the archive); to start a new, empty archive "
+                 "on purpose, remove %s first", db, gone == 1 ? "missing" : "empty", gen,
+                 commits, ep, ep);
+    free(db);
+    free(ep);
+    return refuse ? -1 : 0;
+}
 
 static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
@@ -97,6 +164,8 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    if (archiver_refuse_new(cfg, err, errlen) < 0)
+        return -1;
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
     if (rc == 0 && !(a->up = upstream_start(cfg, path, err, errlen)) && err[0])
@@ -106,12 +175,14 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     a->sv = supervise_new();
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
+    archiver_quick_check(a);
     if (!(a->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
         !(a->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.archive_large, 1, &large, err,
                                 errlen)) ||
         !(a->confirm = bus_open(d->bus, BUS_PUSH, cfg->ep.confirm, 0, &pipe, err, errlen)) ||
         !(a->query = bus_open(d->bus, BUS_ROUTER, cfg->ep.query, 1, &query, err, errlen)))
         goto fail;
+    archiver_hello(a);
     return 0;
 fail:
     archiver_close(d);
@@ -188,9 +259,30 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
     return store_commit(a->store, err, errlen);
 }
 
+/* Which archive this is (store_epoch), for every confirmation: the
+ * collector sees from it that the archive was replaced or restored. */
+static struct proto_epoch archiver_epoch(struct archiver *a)
+{
+    struct proto_epoch e;
+    int64_t commits;
+    store_epoch(a->store, &e.generation, &commits);
+    e.commits = (long long)commits;
+    return e;
+}
+
+/* At start, an empty confirmation: the collector learns at once which
+ * archive it now feeds, before its duplicate index answers anyone. */
+static void archiver_hello(struct archiver *a)
+{
+    struct proto_epoch e = archiver_epoch(a);
+    if (proto_confirm_send(a->confirm, NULL, 0, &e) < 0)
+        log_warn("cannot tell the collector which archive this is now (%s)", strerror(errno));
+}
+
 /* Committed: log, confirm every id to the collector, empty the batch. */
 static void archiver_confirm(struct archiver *a)
 {
+    struct proto_epoch epoch = archiver_epoch(a);
     const char **ids = xcalloc(a->nbatch, sizeof *ids);
     for (size_t i = 0; i < a->nbatch; i++) {
         struct report *r = a->batch[i].r;
@@ -199,7 +291,7 @@ static void archiver_confirm(struct archiver *a)
         store_month(r->received_us, month);
         log_info("%s: archived (committee %s, month %s)", r->id, r->committee, month);
     }
-    if (proto_confirm_send(a->confirm, ids, a->nbatch) < 0)
+    if (proto_confirm_send(a->confirm, ids, a->nbatch, &epoch) < 0)
         log_warn("cannot confirm %zu reports to the collector now (%s); it will resend",
                  a->nbatch, strerror(errno));
     free(ids);
@@ -268,10 +360,15 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     struct bus_poll items[3] = {{.sock = a->query, .fd = -1},
                                 {.sock = a->pull[0], .fd = -1},
                                 {.sock = a->pull[1], .fd = -1}};
-    int n = bus_poll(items, waiting || a->nbatch ? 1 : 3, a->nbatch && !waiting ? 0
-                                                                                 : timeout_ms);
+    int only_queries = waiting || a->nbatch || store_damaged(a->store);
+    int n = bus_poll(items, only_queries ? 1 : 3, a->nbatch && !waiting && !store_damaged(a->store)
+                                                  ? 0 : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
+    if (store_damaged(a->store)) {
+        archiver_damaged(a);
+        return;
+    }
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
     if (!a->nbatch)

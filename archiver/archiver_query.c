@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define QUERY_LIMIT_MAX 1000
+#define QUERY_PAGE_BYTES (1u << 20)   /* a queue page stops growing here */
 #define QUERY_LEASE_MAX (30 * 86400)
 
 /* The reply for a store result other than STORE_OK. */
@@ -101,7 +102,10 @@ static char *q_queue(struct query_ctx *q, const struct proto_request *req)
     if (limit < 0)
         return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
     int64_t now = daemon_now_us();
-    cJSON *o = store_queue(q->store, committee, (int)limit, now, err, sizeof err);
+    cJSON *o = store_queue(q->store, committee, (int)limit, req->after, QUERY_PAGE_BYTES, now,
+                           err, sizeof err);
+    if (!o && !strncmp(err, "no report", 9))
+        return proto_reply_error("not_found", "%s", err);
     if (o)
         supervise_mark(q->store, q->cfg, committee, cJSON_GetObjectItem(o, "reports"), now);
     return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
@@ -225,6 +229,8 @@ static char *q_status(struct query_ctx *q)
 {
     char err[512];
     cJSON *o = store_status(q->store, err, sizeof err);
+    if (!o && store_damaged(q->store))
+        o = cJSON_CreateObject();  /* the counters and the damage still show */
     if (!o)
         return reply_store(STORE_ERROR, err);
     const struct archiver_stats *st = q->stats;
@@ -237,6 +243,9 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
     cJSON_AddNumberToObject(o, "proto_refused", (double)st->peers.refused);
+    cJSON_AddStringToObject(o, "archive", store_damaged(q->store) ? "damaged" : "ok");
+    if (store_damaged(q->store))
+        cJSON_AddStringToObject(o, "damage", store_damaged(q->store));
     if (q->sv)
         cJSON_AddItemToObject(o, "overdue", supervise_counts(q->sv));
     long spool[3];
@@ -291,6 +300,36 @@ static char *q_mine(struct query_ctx *q, const struct proto_request *req)
     return proto_reply_ok(o);
 }
 
+/* {"cmd": "check"}: PRAGMA integrity_check now (minyi check).  The
+ * answer is ok either way: {"check": "ok"|"damaged", "problems", "ms"}. */
+static char *q_check(struct query_ctx *q)
+{
+    char out[2048];
+    int64_t t0 = daemon_mono_ms();
+    int rc = store_check(q->store, 1, out, sizeof out);
+    int64_t ms = daemon_mono_ms() - t0;
+    if (rc < 0)
+        return proto_reply_error("busy", "%s; try again", out);
+    if (rc > 0)
+        log_error("archive: integrity_check (minyi check) failed in %lld ms: %s",
+                  (long long)ms, out);
+    else
+        log_info("archive: integrity_check (minyi check) ok in %lld ms", (long long)ms);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "check", rc ? "damaged" : "ok");
+    if (rc)
+        cJSON_AddStringToObject(o, "problems", out);
+    cJSON_AddNumberToObject(o, "ms", (double)ms);
+    return proto_reply_ok(o);
+}
+
+/* 1 if the command changes the archive (refused while it is damaged). */
+static int query_writes(enum proto_cmd cmd)
+{
+    return cmd == PROTO_CMD_PULL || cmd == PROTO_CMD_ACK || cmd == PROTO_CMD_RELEASE ||
+           cmd == PROTO_CMD_REASSIGN || cmd == PROTO_CMD_IMPORT;
+}
+
 static char *q_import(struct query_ctx *q, const struct proto_request *req)
 {
     char err[512];
@@ -300,6 +339,10 @@ static char *q_import(struct query_ctx *q, const struct proto_request *req)
 
 char *query_answer(struct query_ctx *q, const struct proto_request *req)
 {
+    if (query_writes(req->cmd) && store_damaged(q->store))
+        return proto_reply_error("internal", "the archive is damaged (%s): nothing is written "
+                                 "until it is restored (README: Recovering the archive)",
+                                 store_damaged(q->store));
     switch (req->cmd) {
     case PROTO_CMD_PULL:     return q_pull(q, req);
     case PROTO_CMD_QUEUE:    return q_queue(q, req);
@@ -313,6 +356,7 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
     case PROTO_CMD_STATUS:   return q_status(q);
     case PROTO_CMD_OVERDUE:  return q_overdue(q, req);
     case PROTO_CMD_MINE:     return q_mine(q, req);
+    case PROTO_CMD_CHECK:    return q_check(q);
     default:
         return proto_reply_error("bad_request", "the archiver does not answer \"%s\"",
                                  proto_cmd_name(req->cmd));

@@ -1,7 +1,9 @@
 /* archiver_query: the archiver's query protocol (common/proto.h) -- one
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
- * ack, release, reassign, show, audit, import, history, status, overdue,
- * mine.
+ * ack, release, reassign, show, audit, import, history, status, check,
+ * overdue, mine.
+ * While the archive is damaged (store_damaged) the commands that write are
+ * refused with internal; the others are tried.
  *
  * Every reply is {"v", "ok": true, ...} or {"v", "ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown

@@ -44,11 +44,31 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* Close; sets *s = NULL.  An open transaction is rolled back.  NULL-safe. */
 void store_close(struct store **s);
 
+/* ---- damage ---- */
+
+/* Run PRAGMA quick_check (full: integrity_check), at most 20 problems.
+ * Returns 0 if the archive is sound, 1 if damaged (out: the problems, "; "
+ * between them; the store is then marked damaged), -1 if the check could
+ * not run (out: why, e.g. locked). */
+int store_check(struct store *s, int full, char *out, size_t outlen);
+/* Why the archive is damaged -- a check failed, or SQLite answered
+ * SQLITE_CORRUPT or SQLITE_NOTADB to any statement since open -- or NULL
+ * when it is not known to be (borrowed, valid until store_close).  The
+ * archiver stops writing once it is not NULL. */
+const char *store_damaged(const struct store *s);
+
+/* Which archive this is (a random id made when it was created; borrowed)
+ * and how many transactions it has committed: a restored older copy has
+ * the same generation and fewer commits, another archive another
+ * generation. */
+void store_epoch(const struct store *s, const char **generation, int64_t *commits);
+
 /* ---- storing, in batches ---- */
 
 /* BEGIN IMMEDIATE.  0 / -1 (locked, I/O error). */
 int store_begin(struct store *s, char *err, size_t errlen);
-/* COMMIT.  0, or -1 after rolling back (nothing of the batch is kept). */
+/* COMMIT (counted in meta: store_epoch).  0, or -1 after rolling back
+ * (nothing of the batch is kept). */
 int store_commit(struct store *s, char *err, size_t errlen);
 /* ROLLBACK (no-op outside a transaction). */
 void store_rollback(struct store *s);
@@ -78,11 +98,16 @@ int store_put(struct store *s, const struct report *r, const struct store_tags *
  * (maybe empty), or NULL on error. */
 struct cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s,
                          const char *who, int64_t now_us, char *err, size_t errlen);
-/* The committee's open and leased reports, oldest first (limit <= 0: 100),
- * without leasing, and its counts: {"reports": [...], "open", "leased",
- * "oldest_age_s"}.  NULL on error. */
+/* One page of the committee's open and leased reports, oldest first (by
+ * received time, then id), without leasing: at most limit (<= 0: 100), and
+ * no more once they hold max_bytes (at least one), after report `after`
+ * (NULL: from the start).  {"reports": [...], "more": true when the queue
+ * goes on, and on the first page its counts "open", "leased",
+ * "oldest_age_s"}.  Memory is one page whatever the queue's length.  NULL
+ * on error or when `after` is no report (err says which). */
 struct cJSON *store_queue(struct store *s, const char *committee, int limit,
-                          int64_t now_us, char *err, size_t errlen);
+                          const char *after, size_t max_bytes, int64_t now_us, char *err,
+                          size_t errlen);
 /* Who changes a report.  Nobody may change a report leased to someone else
  * whose lease has not ended; with must_hold (a clerk) who must also hold
  * the report's lease (ended or not, as long as nobody took it since).

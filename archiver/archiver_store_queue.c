@@ -173,23 +173,25 @@ cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s
     return out;
 }
 
-cJSON *store_queue(struct store *s, const char *committee, int limit, int64_t now_us,
-                   char *err, size_t errlen)
+/* The bytes of the row q is on, roughly what its JSON takes. */
+static size_t store_row_bytes(sqlite3_stmt *q)
 {
-    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "reports");
-    sqlite3_stmt *q = store_stmt(s, ST_QUEUE_LIST);
-    store_bind_text(q, 1, committee);
-    sqlite3_bind_int(q, 2, limit > 0 ? limit : 100);
-    while (sqlite3_step(q) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
-    sqlite3_reset(q);
-    q = store_stmt(s, ST_QUEUE_COUNTS);
+    size_t n = 0;
+    for (int i = 0, cols = sqlite3_column_count(q); i < cols; i++)
+        n += (size_t)sqlite3_column_bytes(q, i) + 16;
+    return n;
+}
+
+/* The queue's counts into o (the first page's reply).  0 / -1 with err. */
+static int store_queue_counts(struct store *s, const char *committee, int64_t now_us,
+                              cJSON *o, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_QUEUE_COUNTS);
     store_bind_text(q, 1, committee);
     if (sqlite3_step(q) != SQLITE_ROW) {
         store_err(s, err, errlen, "queue");
         sqlite3_reset(q);
-        cJSON_Delete(o);
-        return NULL;
+        return -1;
     }
     cJSON_AddNumberToObject(o, "open", sqlite3_column_double(q, 0));
     cJSON_AddNumberToObject(o, "leased", sqlite3_column_double(q, 1));
@@ -199,6 +201,64 @@ cJSON *store_queue(struct store *s, const char *committee, int limit, int64_t no
     else
         cJSON_AddNullToObject(o, "oldest_age_s");
     sqlite3_reset(q);
+    return 0;
+}
+
+/* The listing statement, bound: from the start, or after report `after`
+ * (by received time, then id).  NULL with err when `after` is unknown. */
+static sqlite3_stmt *store_queue_from(struct store *s, const char *committee,
+                                      const char *after, int limit, char *err,
+                                      size_t errlen)
+{
+    int64_t at = 0;
+    if (after) {
+        sqlite3_stmt *r = store_stmt(s, ST_RECEIVED);
+        store_bind_text(r, 1, after);
+        int rc = sqlite3_step(r);
+        if (rc == SQLITE_ROW)
+            at = sqlite3_column_int64(r, 0);
+        else if (rc == SQLITE_DONE)
+            snprintf(err, errlen, "no report %s to list after", after);
+        else
+            store_err(s, err, errlen, "queue");
+        sqlite3_reset(r);
+        if (rc != SQLITE_ROW)
+            return NULL;
+    }
+    sqlite3_stmt *q = store_stmt(s, after ? ST_QUEUE_AFTER : ST_QUEUE_LIST);
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int(q, 2, limit);
+    if (after) {
+        sqlite3_bind_int64(q, 3, at);
+        store_bind_text(q, 4, after);
+    }
+    return q;
+}
+
+cJSON *store_queue(struct store *s, const char *committee, int limit, const char *after,
+                   size_t max_bytes, int64_t now_us, char *err, size_t errlen)
+{
+    limit = limit > 0 ? limit : 100;
+    sqlite3_stmt *q = store_queue_from(s, committee, after, limit + 1, err, errlen);
+    if (!q)
+        return NULL;
+    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "reports");
+    size_t bytes = 0;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < limit && (n == 0 || bytes < max_bytes)) {
+        bytes += store_row_bytes(q);
+        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        store_err(s, err, errlen, "queue");
+    sqlite3_reset(q);
+    cJSON_AddBoolToObject(o, "more", rc == SQLITE_ROW);
+    if ((rc != SQLITE_ROW && rc != SQLITE_DONE) ||
+        (!after && store_queue_counts(s, committee, now_us, o, err, errlen) < 0)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 

@@ -57,8 +57,10 @@ struct cli_opt {
 
 /* Parse argv[1..argc) against `opts` (terminated by a {NULL} entry, may be
  * NULL) plus the common options -c/--config, --state-dir, --format, --who,
- * -h/--help, which are stored in c.  Options and operands may be mixed;
- * "--" ends the options; "-" is an operand.  Operands go to pos[] (borrowed).
+ * -h/--help, which are stored in c, with getopt_long (so "--limit=5",
+ * "--limit 5", "-c FILE", "-cFILE" and unambiguous abbreviations of long
+ * names all work).  Options and operands may be mixed; "--" ends the
+ * options; "-" is an operand.  Operands go to pos[] (borrowed).
  * Returns their number; CLI_ARGS_HELP after -h (nothing printed); -1 after
  * printing "minyi: CMD: WHY" and the usage line (a usage error) -- also when
  * the operands are fewer than minpos or more than maxpos, or --format is not
@@ -175,6 +177,7 @@ int cli_audit(struct cli *c, int argc, char **argv);    /* cli_audit.c */
 int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
 int cli_overdue(struct cli *c, int argc, char **argv);  /* cli_supervise.c */
 int cli_mine(struct cli *c, int argc, char **argv);     /* cli_supervise.c */
+int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

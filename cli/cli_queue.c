@@ -11,6 +11,7 @@
 #include <time.h>
 
 #define QUEUE_TOPICS_SHOWN 3
+#define QUEUE_PAGE 1000           /* reports asked for at a time (the archiver's most) */
 
 /* A positive integer option value, or -1. */
 static long queue_positive(const char *s)
@@ -121,28 +122,55 @@ int cli_pull(struct cli *c, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/* Ask for one page of the queue after report `after` ("" from the start):
+ * at most want reports.  CLI_EXIT_OK and *reply, or the failure. */
+static int queue_page(struct cli *c, const char *committee, long want, const char *after,
+                      cJSON **reply)
+{
+    struct proto_request req = {.cmd = PROTO_CMD_QUEUE, .committee = committee,
+                                .limit = want, .after = *after ? after : NULL};
+    return cli_query(c, &req, reply);
+}
+
+/* Every open report of the committee (or the first `limit`), a page at a
+ * time, so neither the archiver nor this process holds the whole queue. */
 int cli_queue(struct cli *c, int argc, char **argv)
 {
     const char *limit_s = NULL;
     const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
-    char *pos[1];
+    char *pos[1], after[64] = "";
     int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
-    long limit = limit_s ? queue_positive(limit_s) : 0;
+    long limit = limit_s ? queue_positive(limit_s) : 0, shown = 0;
     if (limit < 0)
         return cli_usage_error(c, "--limit: want a positive number, not \"%s\"", limit_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    struct proto_request req = {.cmd = PROTO_CMD_QUEUE, .committee = pos[0], .limit = limit};
-    cJSON *reply;
-    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
-        return rc;
-    queue_print_reports(c, reply, "no open reports");
-    const cJSON *open = cJSON_GetObjectItemCaseSensitive(reply, "open");
-    if (strcmp(c->format, "json") && cJSON_IsNumber(open))
-        printf("%d open, %d leased\n", open->valueint, (int)cli_json_num(reply, "leased", 0));
-    cJSON_Delete(reply);
+    double open = -1, leased = 0;
+    for (int more = 1; more && (!limit || shown < limit);) {
+        long want = limit && limit - shown < QUEUE_PAGE ? limit - shown : QUEUE_PAGE;
+        cJSON *reply;
+        if ((rc = queue_page(c, pos[0], want, after, &reply)) != CLI_EXIT_OK)
+            return rc;
+        const cJSON *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
+        int got = cJSON_GetArraySize(reports);
+        if (got || !shown)
+            queue_print_reports(c, reply, "no open reports");
+        if (!*after) {
+            open = cli_json_num(reply, "open", -1);
+            leased = cli_json_num(reply, "leased", 0);
+        }
+        shown += got;
+        more = got && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "more"));
+        if (got)
+            snprintf(after, sizeof after, "%s",
+                     cli_json_str(cJSON_GetArrayItem(reports, got - 1), "id", ""));
+        cJSON_Delete(reply);
+        more &= *after != '\0';
+    }
+    if (strcmp(c->format, "json") && open >= 0)
+        printf("%.0f open, %.0f leased\n", open, leased);
     return CLI_EXIT_OK;
 }
 

@@ -143,6 +143,38 @@ void cli_rules_rows_free(struct cli_rules_rows *rows)
 
 /* --- check --- */
 
+/* What a rules file holds beyond plain keywords: negative patterns and
+ * topics with a bias, which `rules check` names so a reviewer sees them. */
+struct cli_rules_census {
+    size_t negative, biased;
+};
+
+static struct cli_rules_census cli_rules_census(const struct rules *r)
+{
+    struct cli_rules_census n = {0, 0};
+    for (size_t t = 0; r && t < r->ntopics; t++) {
+        n.biased += r->topics[t].bias != 0;
+        for (size_t i = 0; i < r->topics[t].npatterns; i++)
+            n.negative += r->topics[t].patterns[i].w < 0;
+    }
+    return n;
+}
+
+/* The summary line of a file that loads. */
+static void cli_rules_check_summary(const char *path, const struct rules *r,
+                                    const struct classify *cl)
+{
+    struct cli_rules_census n = cli_rules_census(r);
+    printf("%s: %zu topics, %zu patterns, ok\n", path, r->ntopics, classify_npatterns(cl));
+    if (n.negative || n.biased)
+        printf("  %zu negative pattern%s (a hit lowers its topic's score), %zu topic%s with "
+               "a bias (added to a topic's score once one of its patterns matched)\n",
+               n.negative, n.negative == 1 ? "" : "s", n.biased, n.biased == 1 ? "" : "s");
+    if (r->tag_ratio > 0 || r->max_tags)
+        printf("  tags: those scoring at least %g of the best, at most %zu (0: no cap)\n",
+               r->tag_ratio, r->max_tags);
+}
+
 static void cli_rules_check_print(const struct cli *c, const char *path,
                                   const struct classify *cl, const struct rules_errors *errs,
                                   const struct rules_errors *warns)
@@ -150,10 +182,15 @@ static void cli_rules_check_print(const struct cli *c, const char *path,
     const struct rules *r = cl ? classify_rules(cl) : NULL;
     if (!strcmp(c->format, "json")) {
         cJSON *o = cJSON_CreateObject();
+        struct cli_rules_census n = cli_rules_census(r);
         cJSON_AddStringToObject(o, "file", path);
         cJSON_AddBoolToObject(o, "ok", cl != NULL);
         cJSON_AddNumberToObject(o, "topics", r ? (double)r->ntopics : 0);
         cJSON_AddNumberToObject(o, "patterns", cl ? (double)classify_npatterns(cl) : 0);
+        cJSON_AddNumberToObject(o, "negative_patterns", (double)n.negative);
+        cJSON_AddNumberToObject(o, "biased_topics", (double)n.biased);
+        cJSON_AddNumberToObject(o, "tag_ratio", r ? r->tag_ratio : 0);
+        cJSON_AddNumberToObject(o, "max_tags", r ? (double)r->max_tags : 0);
         cJSON_AddItemToObject(o, "errors", cJSON_CreateStringArray(
                                   (const char *const *)errs->v, (int)errs->n));
         cJSON_AddItemToObject(o, "warnings", cJSON_CreateStringArray(
@@ -167,8 +204,7 @@ static void cli_rules_check_print(const struct cli *c, const char *path,
     for (size_t i = 0; i < warns->n; i++)
         printf("warning: %s\n", warns->v[i]);
     if (cl)
-        printf("%s: %zu topics, %zu patterns, ok\n", path, r->ntopics,
-               classify_npatterns(cl));
+        cli_rules_check_summary(path, r, cl);
 }
 
 static int cli_rules_check(struct cli *c, const struct config *cfg, int argc, char **argv)
@@ -238,11 +274,13 @@ static cJSON *cli_rules_test_json(const struct rules *r, const struct report *re
         cJSON_AddStringToObject(jt, "category", tp->category);
         cJSON_AddStringToObject(jt, "committee", tp->committee);
         cJSON_AddNumberToObject(jt, "score", t->score);
+        cJSON_AddNumberToObject(jt, "bias", tp->bias);
         for (size_t h = 0; h < t->nhits; h++) {
             cJSON *jh = cJSON_CreateObject();
             cJSON_AddStringToObject(jh, "field", t->hits[h].field);
             cJSON_AddNumberToObject(jh, "pattern", t->hits[h].pattern);
             cJSON_AddStringToObject(jh, "re", tp->patterns[t->hits[h].pattern].re);
+            cJSON_AddNumberToObject(jh, "w", tp->patterns[t->hits[h].pattern].w);
             cJSON_AddNumberToObject(jh, "offset", t->hits[h].offset);
             cJSON_AddStringToObject(jh, "text", t->hits[h].text);
             cJSON_AddItemToArray(hits, jh);
@@ -269,16 +307,25 @@ static void cli_rules_test_table(const cJSON *o)
     cli_table_right(tt, 4);
     cli_table_right(ht, 2);
     cJSON_ArrayForEach(t, tags) {
-        char score[32], off[32], pat[1024];
-        snprintf(score, sizeof score, "%g", cli_json_num(t, "score", 0));
+        char score[80], off[32], pat[1024];
+        double bias = cli_json_num(t, "bias", 0);
+        if (bias != 0)
+            snprintf(score, sizeof score, "%g (bias %g)", cli_json_num(t, "score", 0), bias);
+        else
+            snprintf(score, sizeof score, "%g", cli_json_num(t, "score", 0));
         const char *row[] = {cli_json_str(t, "topic", ""), cli_json_str(t, "name", ""),
                              cli_json_str(t, "category", ""), cli_json_str(t, "committee", ""),
                              score};
         cli_table_add(tt, row);
         cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(t, "hits")) {
             snprintf(off, sizeof off, "%.0f", cli_json_num(h, "offset", 0));
-            snprintf(pat, sizeof pat, "%.0f: %s", cli_json_num(h, "pattern", 0) + 1,
-                     cli_json_str(h, "re", ""));
+            double w = cli_json_num(h, "w", 1);
+            if (w != 1)
+                snprintf(pat, sizeof pat, "%.0f: %s (w %g)", cli_json_num(h, "pattern", 0) + 1,
+                         cli_json_str(h, "re", ""), w);
+            else
+                snprintf(pat, sizeof pat, "%.0f: %s", cli_json_num(h, "pattern", 0) + 1,
+                         cli_json_str(h, "re", ""));
             const char *hrow[] = {cli_json_str(t, "topic", ""), cli_json_str(h, "field", ""),
                                   off, cli_json_str(h, "text", ""), pat};
             cli_table_add(ht, hrow);

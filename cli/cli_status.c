@@ -2,7 +2,8 @@
  * endpoints.router_ctl) {"cmd": "status"} with a
  * short timeout and shows up/down, its counters, and the archiver's queue
  * depths.  Exit 0 when all three answered, 3 when any did not.  What the
- * counters mean is each daemon's business; they are shown as they come. */
+ * counters mean is each daemon's business; they are shown as they come.
+ * Also `minyi check`, the archive's integrity check. */
 #include "cli.h"
 #include "config.h"
 #include "xmalloc.h"
@@ -73,6 +74,9 @@ static void status_row(struct cli_table *t, const char *name, const cJSON *reply
     const char *state = "down";
     if (!reply) {
         counters = xstrdup("no answer in time");
+    } else if (!strcmp(cli_json_str(reply, "error", ""), "failed")) {
+        state = "failed";         /* minyi up gave up restarting it */
+        counters = xstrdup(cli_json_str(reply, "detail", ""));
     } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
         state = "up";
         counters = xasprintf("error %s %s", cli_json_str(reply, "error", "?"),
@@ -120,6 +124,29 @@ static void status_queues(const cJSON *reply)
     cli_table_free(&t);
 }
 
+/* A daemon that did not answer: if minyi up gave up restarting it, its
+ * note (STATE/run/minyi-NAME.failed) as {"ok": false, "error": "failed",
+ * "detail": note}; else NULL. */
+static cJSON *status_failed(const struct cli *c, const char *name)
+{
+    char *rel = xasprintf("run/minyi-%s.failed", name), line[1024];
+    char *path = config_state_path(c->cfg, rel);
+    FILE *f = fopen(path, "re");
+    free(rel);
+    free(path);
+    if (!f)
+        return NULL;
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "error", "failed");
+    cJSON_AddStringToObject(o, "detail", line);
+    return o;
+}
+
 static void status_print(const struct cli *c, const struct status_daemons *s)
 {
     static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
@@ -137,8 +164,9 @@ static void status_print(const struct cli *c, const struct status_daemons *s)
         status_row(t, s->names[i], s->replies[i]);
     cli_table_print(t, stdout, 0);
     cli_table_free(&t);
-    if (s->replies[s->n - 1])
-        status_queues(s->replies[s->n - 1]);
+    const cJSON *archiver = s->replies[s->n - 1];
+    if (archiver && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(archiver, "ok")))
+        status_queues(archiver);
 }
 
 int cli_status(struct cli *c, int argc, char **argv)
@@ -154,10 +182,47 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < s.n; i++)
-        if (cli_call(c, s.endpoints[i], &req, timeout, &s.replies[i]) < 0)
+        if (cli_call(c, s.endpoints[i], &req, timeout, &s.replies[i]) < 0) {
             down++;
+            /* minyi up names every router's note minyi-router.failed */
+            s.replies[i] = status_failed(c, strncmp(s.names[i], "router", 6) ? s.names[i]
+                                                                            : "router");
+        }
     status_print(c, &s);
     for (int i = 0; i < s.n; i++)
         cJSON_Delete(s.replies[i]);
     return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
+}
+
+/* `minyi check`: the archiver runs PRAGMA integrity_check on the archive it
+ * holds open.  That reads every page (minutes for a very large archive), so
+ * the wait is CHECK_TIMEOUT_MS, not the usual request timeout.  Exit 0 when
+ * sound, 1 when damaged (the problems on stderr), 3 when no answer. */
+#define CHECK_TIMEOUT_MS (30L * 60 * 1000)
+int cli_check(struct cli *c, int argc, char **argv)
+{
+    static const struct proto_request req = {.cmd = PROTO_CMD_CHECK};
+    cJSON *reply = NULL;
+    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc;
+    if (n < 0)
+        return cli_args_done(c, n);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    if (cli_call(c, c->cfg->ep.query, &req, CHECK_TIMEOUT_MS, &reply) < 0)
+        return cli_timeout(c, "archiver");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        rc = cli_fail(c, "%s: %s", cli_json_str(reply, "error", "internal"),
+                      cli_json_str(reply, "detail", ""));
+    } else if (!strcmp(c->format, "json")) {
+        cli_print_json(stdout, reply);
+        rc = strcmp(cli_json_str(reply, "check", ""), "ok") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    } else if (strcmp(cli_json_str(reply, "check", ""), "ok")) {
+        rc = cli_fail(c, "the archive is damaged: %s (README: Recovering the archive)",
+                      cli_json_str(reply, "problems", "?"));
+    } else {
+        printf("archive ok (integrity_check, %.0f ms)\n", cli_json_num(reply, "ms", 0));
+        rc = CLI_EXIT_OK;
+    }
+    cJSON_Delete(reply);
+    return rc;
 }

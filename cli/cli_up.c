@@ -2,7 +2,9 @@
  * -collector (found beside the minyi binary) with this config and state
  * directory, relays every line they write on stderr, prints one "minyi:
  * ready: ..." line once all three have logged theirs, restarts a daemon that
- * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running), and on
+ * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running) unless it
+ * died within a second of its start 5 times in a row (then it says why and
+ * leaves STATE/run/NAME.failed for minyi status), and on
  * SIGINT/SIGTERM stops them all (SIGKILL after 10 s) and exits 0.  One
  * supervisor per state directory: STATE/run/minyi-up.lock is flock()ed.
  * Signals arrive through a signalfd, so the whole loop is one poll().
@@ -36,6 +38,8 @@
 #define UP_BACKOFF_MAX_MS 5000
 #define UP_STABLE_MS 30000        /* a child that ran this long starts afresh */
 #define UP_STOP_MS 10000          /* SIGTERM, then SIGKILL after this */
+#define UP_QUICK_MS 1000          /* a child that dies this soon after its start ... */
+#define UP_QUICK_MAX 5            /* ... this many times in a row is not restarted */
 
 struct up_child {
     const char *name;             /* "minyi-archiver" */
@@ -49,6 +53,8 @@ struct up_child {
     int ready;                    /* logged ": ready" since it last started */
     int64_t started_ms, restart_ms;   /* restart_ms > 0: start again then */
     int backoff_ms;
+    int quick;                    /* deaths within UP_QUICK_MS of start, in a row */
+    char last_error[512];         /* its last "error:" line, for the give-up note */
 };
 
 struct up {
@@ -83,6 +89,35 @@ static void up_line(struct up *u, struct up_child *ch, const char *line, size_t 
     }
 }
 
+/* Keep the text of a child's "PROG[PID]: error: TEXT" line, or of the
+ * "PROG: TEXT" line a daemon that cannot start ends with. */
+static void up_note_error(struct up_child *ch, const char *line, size_t len)
+{
+    size_t nlen = strlen(ch->name);
+    const char *e = memmem(line, len, ": error: ", 9);
+    if (e)
+        e += 9;
+    else if (len > nlen + 2 && !memcmp(line, ch->name, nlen) && !memcmp(line + nlen, ": ", 2))
+        e = line + nlen + 2;
+    else
+        return;
+    size_t n = len - (size_t)(e - line);
+    if (n >= sizeof ch->last_error)
+        n = sizeof ch->last_error - 1;
+    memcpy(ch->last_error, e, n);
+    ch->last_error[n] = '\0';
+}
+
+/* STATE/run/NAME.failed: why minyi up stopped restarting a daemon (minyi
+ * status shows it; removed when the daemon is started again). */
+static char *up_failed_path(const struct up *u, const struct up_child *ch)
+{
+    char *rel = xasprintf("run/%s.failed", ch->name);
+    char *path = config_state_path(u->c->cfg, rel);
+    free(rel);
+    return path;
+}
+
 /* Read what the child wrote; relay whole lines.  At EOF close the pipe. */
 static void up_read(struct up *u, struct up_child *ch)
 {
@@ -108,6 +143,7 @@ static void up_read(struct up *u, struct up_child *ch)
         while ((nl = memchr(start, '\n', ch->len - (size_t)(start - ch->line))) != NULL) {
             if (!ch->ready)
                 up_line(u, ch, start, (size_t)(nl - start) + 1);
+            up_note_error(ch, start, (size_t)(nl - start));
             start = nl + 1;
         }
         log_relay(ch->line, (size_t)(start - ch->line));   /* the whole lines at once */
@@ -141,8 +177,12 @@ static void up_start(struct up *u, struct up_child *ch)
                              "-c", (char *)u->config, "--state-dir", u->c->cfg->state_dir,
                              ch->instance ? "--instance" : NULL, ch->instance_arg, NULL};
     int p[2];
+    char *failed = up_failed_path(u, ch);
+    unlink(failed);
+    free(failed);
     ch->restart_ms = 0;
     ch->ready = 0;
+    ch->last_error[0] = '\0';
     ch->started_ms = daemon_mono_ms();
     if (pipe2(p, O_CLOEXEC) < 0 || (ch->pid = fork()) < 0) {
         fprintf(stderr, "minyi: up: cannot start %s: %s\n", ch->name, strerror(errno));
@@ -171,6 +211,32 @@ static void up_start(struct up *u, struct up_child *ch)
     ch->fd = p[0];
 }
 
+/* A child died within a second of its start UP_QUICK_MAX times in a row:
+ * restarting it again would only repeat its last words.  Say so, leave the
+ * note for minyi status, and let the other daemons run on. */
+static void up_give_up(struct up *u, struct up_child *ch, int status)
+{
+    char how[64];
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    char *note = xasprintf("not restarted: it ended within %d ms of starting %d times in a "
+                           "row (%s)%s%s", UP_QUICK_MS, ch->quick, how,
+                           ch->last_error[0] ? ": " : "", ch->last_error);
+    fprintf(stderr, "minyi: %s %s; fix the cause, then stop and start minyi up\n", ch->name,
+            note);
+    char *path = up_failed_path(u, ch);
+    FILE *f = fopen(path, "we");
+    if (f) {
+        fprintf(f, "%s\n", note);
+        fclose(f);
+    }
+    free(path);
+    free(note);
+    ch->restart_ms = 0;
+}
+
 /* A child ended: relay its last words, log, and schedule its restart. */
 static void up_ended(struct up *u, struct up_child *ch, int status)
 {
@@ -186,6 +252,11 @@ static void up_ended(struct up *u, struct up_child *ch, int status)
     ch->ready = 0;
     if (u->stopping)
         return;
+    ch->quick = now - ch->started_ms < UP_QUICK_MS ? ch->quick + 1 : 0;
+    if (ch->quick >= UP_QUICK_MAX) {
+        up_give_up(u, ch, status);
+        return;
+    }
     if (now - ch->started_ms >= UP_STABLE_MS || ch->backoff_ms == 0)
         ch->backoff_ms = UP_BACKOFF_MIN_MS;
     if (WIFSIGNALED(status))

@@ -44,6 +44,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      "the member's reports: state, committee, outcome, note, upstream status, points"},
     {"status", cli_status, "status", "table json",
      "each daemon up or down, its counters, the queue depths"},
+    {"check", cli_check, "check", "table json",
+     "PRAGMA integrity_check of the archive; exit 1 when it is damaged"},
 };
 #define MINYI_NCMDS (sizeof minyi_cmds / sizeof minyi_cmds[0])
 

@@ -21,6 +21,7 @@
 #include "collector_drop.h"
 #include "collector_flight.h"
 #include "collector_spool.h"
+#include "collector_epoch.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -38,17 +39,27 @@
 #define COLLECTOR_RESCAN_MAX 1024     /* files per full walk of the folder */
 #define COLLECTOR_BLOCKED_MS 10       /* retry sending this soon when blocked */
 
+/* A record's duplicate keys into the index (unless known): at start for
+ * every record in the spool, after an archive restore for the unconfirmed
+ * ones (they will be archived, so a duplicate answer naming them is true). */
+static void collector_rekey(void *arg, const struct spool_rec *rec, int pending)
+{
+    struct collector *c = arg;
+    int64_t us = report_id_to_us(rec->id), first, now = daemon_now_us();
+    (void)pending;
+    if (rec->ref_key && !dedup_find(c->dedup, DEDUP_REF, rec->ref_key, now, &first))
+        dedup_add(c->dedup, DEDUP_REF, rec->ref_key, us);
+    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec->content_key, now, &first))
+        dedup_add(c->dedup, DEDUP_CONTENT, rec->content_key, us);
+}
+
 /* Spool start-up scan: keys back into the duplicate table, drop files of
  * pending records held, the last id remembered. */
 static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
 {
     struct collector *c = arg;
-    int64_t us = report_id_to_us(rec->id), first;
-    int64_t now = daemon_now_us();
-    if (rec->ref_key && !dedup_find(c->dedup, DEDUP_REF, rec->ref_key, now, &first))
-        dedup_add(c->dedup, DEDUP_REF, rec->ref_key, us);
-    if (!dedup_find(c->dedup, DEDUP_CONTENT, rec->content_key, now, &first))
-        dedup_add(c->dedup, DEDUP_CONTENT, rec->content_key, us);
+    int64_t us = report_id_to_us(rec->id);
+    collector_rekey(c, rec, pending);
     dedup_commit(c->dedup);       /* a synced record: a merge may take them */
     if (pending && rec->rel && *rec->rel)
         flight_hold(c->flight, rec->rel);
@@ -69,12 +80,68 @@ static int collector_guard(void *arg)
     return 0;
 }
 
+/* Rename STATE/dedup.log and dedup.idx to *.replaced (back: the other way). */
+static void collector_dedup_aside(struct collector *c, int back)
+{
+    static const char *const names[] = {"dedup.log", "dedup.idx"};
+    for (int i = 0; i < 2; i++) {
+        char *path = config_state_path(c->cfg, names[i]);
+        char *aside = xasprintf("%s.replaced", path);
+        if (rename(back ? aside : path, back ? path : aside) < 0 && errno != ENOENT)
+            log_error("%s: cannot move it %s: %s", path, back ? "back" : "aside",
+                      strerror(errno));
+        free(aside);
+        free(path);
+    }
+}
+
+/* Move the duplicate index aside and start an empty one; if that cannot be
+ * opened, keep the old one (logged).  0 / -1 with err. */
+static int collector_dedup_reset(struct collector *c, char *err, size_t errlen)
+{
+    struct dedup *fresh = NULL;
+    collector_dedup_aside(c, 0);
+    char *path = config_state_path(c->cfg, "dedup.log");
+    int rc = dedup_open(path, c->cfg->limits.dedup_days, daemon_now_us(), &fresh, err, errlen);
+    free(path);
+    if (rc < 0) {
+        collector_dedup_aside(c, 1);
+        return -1;
+    }
+    dedup_close(&c->dedup);
+    c->dedup = fresh;
+    if (spool_walk_pending(c->spool, collector_rekey, c, err, errlen) < 0)
+        log_error("%s: some reports still in the spool are not in the new duplicate "
+                  "index (a copy sent again gets a new id; the archive keeps one)", err);
+    dedup_commit(c->dedup);       /* their records are synced */
+    return 0;
+}
+
+void collector_archive_seen(struct collector *c, const char *gen, int64_t commits)
+{
+    char was[128], err[512];
+    if (!c->epoch || epoch_note(c->epoch, gen, commits, was, sizeof was) == 0)
+        return;
+    log_error("the archive was replaced: it is %s after %lld commits, the collector had "
+              "seen %s (a restore from an older copy?); its duplicate index may name "
+              "reports this archive lacks, so it is set aside (dedup.log.replaced): "
+              "reports sent again are taken as new, and the archive keeps each once",
+              gen, (long long)commits, was);
+    if (collector_dedup_reset(c, err, sizeof err) < 0)
+        log_error("%s: cannot start an empty duplicate index; keeping the old one, whose "
+                  "duplicate answers may name reports the archive lacks", err);
+}
+
 static int collector_open_files(struct collector *c, char *err, size_t errlen)
 {
     const struct config *cfg = c->cfg;
-    char *path = config_state_path(cfg, "dedup.log");
-    int rc = dedup_open(path, cfg->limits.dedup_days, daemon_now_us(), &c->dedup, err,
-                        errlen);
+    char *path = config_state_path(cfg, "archive.epoch");
+    int rc = epoch_open(path, &c->epoch, err, errlen);
+    free(path);
+    if (rc < 0)
+        return -1;
+    path = config_state_path(cfg, "dedup.log");
+    rc = dedup_open(path, cfg->limits.dedup_days, daemon_now_us(), &c->dedup, err, errlen);
     free(path);
     if (rc < 0)
         return -1;
@@ -290,6 +357,7 @@ static void collector_close(struct daemon *d)
         log_warn("%s", err);
     spool_close(&c->spool);
     dedup_close(&c->dedup);
+    epoch_close(&c->epoch);
     drop_close(&c->drop);
     flight_free(&c->flight);
     roster_free(&c->roster);

@@ -17,6 +17,7 @@
 #ifndef MINYI_COLLECTOR_H
 #define MINYI_COLLECTOR_H
 #include "bus.h"
+#include "log.h"
 #include "proto.h"
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ struct spool;
 struct dedup;
 struct drop;
 struct flight;
+struct epoch;
 
 /* A socket request waiting for the group commit to be answered. */
 struct intake_wait {
@@ -49,17 +51,21 @@ struct collector {
     struct dedup *dedup;
     struct drop *drop;
     struct flight *flight;
+    struct epoch *epoch;          /* the archive last seen (collector_epoch.h) */
     struct bus_sock *submit, *route, *route_large, *confirm, *ctl;
     struct intake_wait *wait;     /* socket requests of the current group */
     size_t nwait, capwait;
     char **group_rels;            /* drop files spooled in the current group */
     size_t ngroup_rels, capgroup_rels;
+    char **group_said;            /* its "accepted" log lines, written once synced */
+    size_t ngroup_said, capgroup_said;
     int64_t last_us;              /* the last id handed out, in µs */
     int64_t next_rescan_ms;
     int route_blocked;            /* a lane to the routers takes no more now */
     int blocked_lane;             /* which: 1 the large one */
     int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
     int blocked_warned;           /* and said so */
+    struct log_repeat spool_errors;   /* the disk full: logged once, then summarised */
     struct collector_stats st;
     struct proto_peers peers;     /* messages of other protocol versions */
 };
@@ -76,6 +82,14 @@ int intake_drop(struct collector *c, int full, size_t max);
 void intake_commit(struct collector *c);
 /* Free what the group holds (at close, after intake_commit). */
 void intake_free(struct collector *c);
+
+/* ---- collector.c ---- */
+
+/* A confirmation named the archive: generation gen after `commits`
+ * transactions.  If it is not the archive last seen (replaced, or restored
+ * from an older copy), log it and set the duplicate index aside, so that no
+ * duplicate answer names a report the archive may not hold. */
+void collector_archive_seen(struct collector *c, const char *gen, int64_t commits);
 
 /* ---- collector_forward.c ---- */
 

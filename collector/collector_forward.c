@@ -157,6 +157,8 @@ static void forward_confirm_msg(struct collector *c, const struct bus_msg *m)
     }
     for (size_t i = 0; i < cf.n; i++)
         forward_done(c, cf.ids[i]);
+    if (cf.has_epoch)             /* after the ids: the archive holds those whichever it is */
+        collector_archive_seen(c, cf.epoch.generation, (int64_t)cf.epoch.commits);
     proto_confirm_clear(&cf);
 }
 

@@ -9,6 +9,8 @@
  * intake_commit syncs the spool once and answers the whole group.  A socket
  * request is never answered ok before that sync; a failed sync answers busy
  * and forgets the group (drop files are read again at the next rescan).
+ * The "accepted" log lines wait for the sync too: a report answered busy
+ * was never accepted, and the log never says it was.
  */
 #include "collector.h"
 #include "collector_dedup.h"
@@ -23,6 +25,7 @@
 #include "roster.h"
 #include "xmalloc.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +99,8 @@ static int intake_spool(struct collector *c, struct report *r, const struct inta
     int rc = spool_append(c->spool, &rec, why, sizeof why);
     free(data);
     if (rc < 0) {
-        log_error("%s: not spooled: %s", r->id, why);
+        c->spool_errors.what = "spool: write failed";
+        log_repeat(&c->spool_errors, daemon_mono_ms(), "%s: not spooled: %s", r->id, why);
         err->reason = REPORT_BUSY;
         snprintf(err->detail, sizeof err->detail, "cannot write the spool: %s",
                  strerror(errno));
@@ -110,6 +114,39 @@ static int intake_spool(struct collector *c, struct report *r, const struct inta
     if (!dedup_find(c->dedup, DEDUP_CONTENT, rec.content_key, us, &first))
         dedup_add(c->dedup, DEDUP_CONTENT, rec.content_key, us);
     return 0;
+}
+
+/* Keep an "accepted" line of the current group until its sync: it is
+ * logged only if the report is durable (intake_said), else dropped. */
+static void intake_say(struct collector *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void intake_say(struct collector *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = NULL;
+    if (vasprintf(&line, fmt, ap) < 0)
+        line = NULL;
+    va_end(ap);
+    if (!line)
+        return;
+    if (c->ngroup_said == c->capgroup_said) {
+        c->capgroup_said = c->capgroup_said ? 2 * c->capgroup_said : 64;
+        c->group_said = xrealloc(c->group_said, c->capgroup_said * sizeof *c->group_said);
+    }
+    c->group_said[c->ngroup_said++] = line;
+}
+
+/* Write the group's kept lines (durable: 1) or drop them (0). */
+static void intake_said(struct collector *c, int durable)
+{
+    for (size_t i = 0; i < c->ngroup_said; i++) {
+        if (durable)
+            log_info("%s", c->group_said[i]);
+        free(c->group_said[i]);
+    }
+    c->ngroup_said = 0;
 }
 
 /* ---- the submit socket ---- */
@@ -145,7 +182,7 @@ static void intake_request(struct collector *c, struct intake_wait *w)
             log_info("%s: duplicate from %s over the socket", w->id, r->member);
         } else if (intake_spool(c, r, &k, NULL, &err) == 0) {
             xstrlcpy(w->id, r->id, sizeof w->id);
-            log_info("%s: accepted from %s over the socket", r->id, r->member);
+            intake_say(c, "%s: accepted from %s over the socket", r->id, r->member);
         }
     }
     if (err.reason != REPORT_OK) {
@@ -206,7 +243,7 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
             c->group_rels = xrealloc(c->group_rels, c->capgroup_rels * sizeof *c->group_rels);
         }
         c->group_rels[c->ngroup_rels++] = xstrdup(f->rel);
-        log_info("%s: accepted from %s, file %s", r->id, r->member, f->rel);
+        intake_say(c, "%s: accepted from %s, file %s", r->id, r->member, f->rel);
     } else {
         c->st.busy++;             /* the file stays; the next rescan retries */
     }
@@ -238,6 +275,7 @@ static void intake_answer(struct collector *c, struct intake_wait *w)
 static void intake_fail_group(struct collector *c, const char *why)
 {
     dedup_rollback(c->dedup);
+    intake_said(c, 0);
     for (size_t i = 0; i < c->nwait; i++) {
         struct intake_wait *w = &c->wait[i];
         if (w->error)
@@ -267,12 +305,18 @@ static void intake_flush_keys(struct collector *c)
 void intake_commit(struct collector *c)
 {
     char why[256];
+    size_t appended = spool_unsynced(c->spool);
     if (spool_sync(c->spool, why, sizeof why) < 0) {
-        log_error("%s: answering busy to %zu requests, %zu files wait", why, c->nwait,
-                  c->ngroup_rels);
+        c->spool_errors.what = "spool: write failed";
+        log_repeat(&c->spool_errors, daemon_mono_ms(),
+                   "%s: answering busy to %zu requests, %zu files wait", why, c->nwait,
+                   c->ngroup_rels);
         intake_fail_group(c, "the collector cannot write its spool now; try again");
     } else {
         dedup_commit(c->dedup);   /* the spool holds them now; see collector_guard */
+        intake_said(c, 1);
+        if (appended)
+            log_repeat_clear(&c->spool_errors, daemon_mono_ms());
     }
     c->st.accepted += c->ngroup_rels;
     for (size_t i = 0; i < c->nwait; i++) {
@@ -295,6 +339,9 @@ void intake_free(struct collector *c)
     for (size_t i = 0; i < c->ngroup_rels; i++)
         free(c->group_rels[i]);
     free(c->group_rels);
+    intake_said(c, 0);
+    free(c->group_said);
+    c->group_said = NULL;
     c->wait = NULL;
     c->group_rels = NULL;
     c->nwait = c->ngroup_rels = 0;

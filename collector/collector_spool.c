@@ -286,6 +286,38 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
     }
 }
 
+int spool_walk_pending(struct spool *sp, spool_scan_fn fn, void *arg, char *err,
+                       size_t errlen)
+{
+    struct spool_acks acks = {0};
+    int rc = 0;
+    for (size_t i = 0; i < sp->nsegs && rc == 0; i++) {
+        struct spool_seg *s = &sp->segs[i];
+        uint64_t limit = s == spool_active(sp) ? sp->synced : s->size, off = 0;
+        if (spool_acks_load(sp, s->seq, &acks) < 0)
+            acks.n = 0;           /* as at open: every record counts as pending */
+        while (off < limit && rc == 0) {
+            struct spool_rec rec;
+            uint64_t next = spool_skip_known(sp, s->seq, off);
+            int got = next ? 1 : spool_read_at(sp, s->seq, off, limit, &rec);
+            if (got > 0 && !next && spool_resync(sp, s->seq, off, limit, &next) < 0)
+                got = -1;
+            if (got < 0) {
+                spool_err(err, errlen, "read");
+                rc = -1;
+            } else if (got > 0) {
+                off = next;       /* damaged: quarantined when the cursor gets there */
+            } else {
+                off += spool_rec_size(&rec);
+                if (!spool_acks_has(&acks, rec.id))
+                    fn(arg, &rec, 1);
+            }
+        }
+    }
+    spool_acks_free(&acks);
+    return rc;
+}
+
 /* Make seg's .ack file the cached one, writing the old one's lines first.
  * 0 / -1 with err (only costs resends after a restart). */
 static int spool_ack_file(struct spool *sp, uint32_t seg, char *err, size_t errlen)

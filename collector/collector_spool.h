@@ -94,6 +94,12 @@ void spool_close(struct spool **sp);
  * spool_sync is discarded and must be answered as failed.  Most write
  * errors show at spool_sync, with the same effect. */
 int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen);
+/* Call fn(arg, rec, 1) for every durable record the archive has not
+ * confirmed, in order, reading the segments from disk (for rare uses: the
+ * collector rebuilding its duplicate index).  Damaged bytes are passed
+ * over.  Returns 0 / -1 with err (a read error). */
+int spool_walk_pending(struct spool *sp, spool_scan_fn fn, void *arg, char *err,
+                       size_t errlen);
 /* Make every record appended since the last sync durable (one fdatasync),
  * then roll over to a new segment if the active one is full.  Returns 0, or
  * -1 with err: every record appended since the last sync is discarded. */

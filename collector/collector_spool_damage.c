@@ -260,8 +260,8 @@ static void spool_skip_add(struct spool *sp, uint32_t seq, uint64_t off, uint64_
     sp->skips[sp->nskips++] = (struct spool_skip){seq, off, end};
 }
 
-void spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
-                      const struct spool_acks *acks, int torn)
+int spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
+                     const struct spool_acks *acks, int torn)
 {
     char *dir = xasprintf("%s/corrupt", sp->dir);
     char *raw = xasprintf("%s/%08u.seg@%llu", dir, seq, (unsigned long long)off);
@@ -276,8 +276,11 @@ void spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end
         rc = spool_write_new(raw, buf, n);
     if (rc == 0)
         rc = spool_write_new(json, note, strlen(note));
-    if (rc < 0 || !buf)
-        log_error("spool: %s: cannot keep the damaged bytes: %s", raw, strerror(errno));
+    if (!buf)
+        rc = -1;
+    if (rc < 0)
+        log_error("spool: %s: cannot keep the damaged bytes: %s (the segment is kept "
+                  "until they are)", raw, strerror(errno));
     if (torn)
         log_warn("spool: %08u.seg: incomplete record at offset %llu, the end of the newest "
                  "segment: a write cut short by a crash, never answered ok; %zu bytes "
@@ -301,6 +304,7 @@ void spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end
     free(json);
     free(raw);
     free(dir);
+    return rc < 0 ? -1 : 0;
 }
 
 const struct spool_damage *spool_damage(const struct spool *sp)

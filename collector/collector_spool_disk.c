@@ -416,7 +416,8 @@ static int spool_incomplete(struct spool *sp, uint32_t seq, uint64_t off, uint64
 /* The bytes at off are not an intact record: repair its header, or skip to
  * the next intact record (quarantining what lies between), or -- at the end
  * of the newest segment -- cut a torn write.  Returns 0 with *rec repaired,
- * 1 with *next set (where reading goes on), 2 if cut there, -1 read error. */
+ * 1 with *next set (where reading goes on), 2 if cut there, 3 like 1 but
+ * the bytes could not be copied to corrupt/, -1 read error. */
 static int spool_recover_damage(struct spool *sp, uint32_t seq, uint64_t off,
                                 uint64_t size, int newest, const struct spool_acks *acks,
                                 struct spool_rec *rec, uint64_t *next)
@@ -426,7 +427,8 @@ static int spool_recover_damage(struct spool *sp, uint32_t seq, uint64_t off,
     if (spool_repair(sp, seq, off, *next, rec) == 0)
         return 0;
     int torn = newest && *next == size && spool_incomplete(sp, seq, off, size);
-    spool_quarantine(sp, seq, off, *next, acks, torn);
+    if (spool_quarantine(sp, seq, off, *next, acks, torn) < 0)
+        return 3;                 /* not copied: keep them where they are */
     if (!torn)
         return 1;
     spool_cut(sp, seq, off);
@@ -464,6 +466,7 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, int newest, char *e
             break;
         }
         if (rc > 0) {
+            count += rc == 3;     /* never confirmed: the segment stays */
             off = next;
             continue;
         }

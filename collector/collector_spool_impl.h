@@ -178,9 +178,10 @@ uint64_t spool_skip_known(const struct spool *sp, uint32_t seq, uint64_t off);
 /* Copy bytes [off, end) of segment seq to corrupt/ with a note of the ids
  * legible in them (marked archived when in acks, which may be NULL), log
  * it (torn: an interrupted append at the end of the newest segment) and
- * count it in the spool's damage figures. */
-void spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
-                      const struct spool_acks *acks, int torn);
+ * count it in the spool's damage figures.  0, or -1 if the copy could not
+ * be made (disk full): the caller keeps the segment, bytes and all. */
+int spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
+                     const struct spool_acks *acks, int torn);
 
 /* Seal the active segment and start a new one. 0 / -1 with err. */
 int spool_roll(struct spool *sp, char *err, size_t errlen);

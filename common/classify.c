@@ -415,13 +415,19 @@ static void classify_topic(struct classify_run *run, struct classify_scored *s)
     const struct rules *rules = run->c->rules;
     const struct rules_topic *rt = &rules->topics[s->topic];
     double sum = 0;
+    int matched = 0;
     s->score = 0;
     s->nhits = 0;
     for (size_t i = 0; i < rt->npatterns; i++) {
         int th = classify_count(run, s, i, 0);
         int bh = classify_count(run, s, i, 1);
         sum += rt->patterns[i].w * (rules->title_weight * th + bh);
+        matched |= th + bh;
     }
+    if (!matched)                     /* the bias counts only for a topic with a hit,
+                                         so the prefilter may skip the others */
+        return;
+    sum += rt->bias;
     if (sum > 0 && rt->nexcludes && classify_vetoed(run, s->topic))
         sum = 0;
     s->score = rt->weight * sum;
@@ -441,9 +447,21 @@ static void classify_order(const struct classify_scored *v, size_t *ord, size_t 
     ord[i] = n - 1;
 }
 
+/* Add topic t to x->cand at n unless it is there already.  The mark is a
+ * flag, never a count: a topic may have any number of patterns the
+ * prefilter saw, and a counter would wrap and add the topic twice. */
+static size_t classify_candidate_add(struct classify_scratch *x, size_t n, size_t t)
+{
+    if (x->mark[t])
+        return n;
+    x->mark[t] = 1;
+    x->cand[n] = t;
+    return n + 1;
+}
+
 /* The topics worth scoring: every one without a prefilter or when a field
  * was not prefiltered; otherwise those the prefilter saw, and those with a
- * pattern that runs always.  Returns how many, in x->cand. */
+ * pattern that runs always.  Returns how many (at most ntopics), in x->cand. */
 static size_t classify_candidates(const struct classify *c, const struct classify_run *run)
 {
     struct classify_scratch *x = c->x;
@@ -454,17 +472,26 @@ static size_t classify_candidates(const struct classify *c, const struct classif
         return n;
     }
     for (size_t i = 0; i < c->nalways_topics; i++)
-        if (!x->mark[c->always_topics[i]]++)
-            x->cand[n++] = c->always_topics[i];
+        n = classify_candidate_add(x, n, c->always_topics[i]);
     for (int f = 0; f < 2; f++)
-        for (size_t i = 0; i < run->res[f]->ntouched; i++) {
-            size_t t = c->slot_topic[run->res[f]->touched[i]];
-            if (!x->mark[t]++)
-                x->cand[n++] = t;
-        }
+        for (size_t i = 0; i < run->res[f]->ntouched; i++)
+            n = classify_candidate_add(x, n, c->slot_topic[run->res[f]->touched[i]]);
     for (size_t i = 0; i < n; i++)
         x->mark[x->cand[i]] = 0;
     return n;
+}
+
+/* How many of the n tagged topics (best first in ord) to keep: those
+ * scoring at least tag_ratio of the best, at most max_tags. */
+static size_t classify_keep(const struct rules *rules, const struct classify_scored *v,
+                            const size_t *ord, size_t n)
+{
+    size_t k = 1;
+    if (n == 0)
+        return 0;
+    while (k < n && v[ord[k]].score >= rules->tag_ratio * v[ord[0]].score)
+        k++;
+    return rules->max_tags && k > rules->max_tags ? rules->max_tags : k;
 }
 
 /* Turn the tagged topics into r->tags (one block) and r->committee. */
@@ -475,11 +502,12 @@ static void classify_fill(const struct classify *c, const struct classify_run *r
     const struct rules *rules = c->rules;
     size_t nhits = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct classify_topic *ct = &c->topics[v[i].topic];
+        const struct classify_scored *s = &v[ord[i]];
+        const struct classify_topic *ct = &c->topics[s->topic];
         bytes += ct->idlen + 1 + ct->catlen + 1;
-        nhits += v[i].nhits;
-        for (size_t k = 0; k < v[i].nhits; k++)
-            bytes += v[i].hits[k].len + 1;
+        nhits += s->nhits;
+        for (size_t k = 0; k < s->nhits; k++)
+            bytes += s->hits[k].len + 1;
     }
     report_tags_reserve(r, n, nhits, bytes);
     for (size_t i = 0; i < n; i++) {
@@ -543,6 +571,7 @@ void classify_report(const struct classify *c, struct report *r,
         if (s->score > 0 && s->score >= rules->min_score)
             classify_order(x->v, x->ord, ++n);
     }
+    n = classify_keep(rules, x->v, x->ord, n);
     classify_fill(c, &run, r, x->v, x->ord, n);
     if (st) {
         st->reports++;
@@ -556,7 +585,8 @@ size_t classify_warnings(const struct classify *c, struct rules_errors *warns)
     size_t n0 = warns->n;
     for (size_t t = 0; t < rules->ntopics; t++) {
         const struct rules_topic *rt = &rules->topics[t];
-        double best = 0;
+        double best = rt->bias;
+        size_t npositive = 0;
         if (rt->npatterns == 0)
             rules_errors_add(warns, "%s: topic %s: no patterns, can never match",
                              rules->path, rt->id);
@@ -566,9 +596,15 @@ size_t classify_warnings(const struct classify *c, struct rules_errors *warns)
             if (minlen == 0)
                 rules_errors_add(warns, "%s: topic %s: pattern %zu: can match the empty string",
                                  rules->path, rt->id, i + 1);
-            best += rt->patterns[i].w * CLASSIFY_COUNT_MAX * (rules->title_weight + 1);
+            if (rt->patterns[i].w > 0) {
+                best += rt->patterns[i].w * CLASSIFY_COUNT_MAX * (rules->title_weight + 1);
+                npositive++;
+            }
         }
-        if (rt->npatterns && rt->weight * best < rules->min_score)
+        if (rt->npatterns && !npositive && rt->bias <= 0)
+            rules_errors_add(warns, "%s: topic %s: only negative patterns and no positive bias, "
+                             "can never be tagged", rules->path, rt->id);
+        else if (rt->npatterns && rt->weight * best < rules->min_score)
             rules_errors_add(warns, "%s: topic %s: best possible score %g is below min_score %g",
                              rules->path, rt->id, rt->weight * best, rules->min_score);
     }

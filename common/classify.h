@@ -9,12 +9,16 @@
  * Scoring (fixed; rules files are written against it):
  *   - A topic with any `exclude` pattern matching the title or the body is
  *     vetoed: it is not tagged, whatever its patterns score.
- *   - For pattern i (0-based) of a topic, with weight w: th = non-overlapping
- *     matches in the title, bh = in the body, each capped at 3 (empty matches
- *     do not count).  contribution_i = w * (title_weight * th + bh).
- *   - score = topic.weight * sum of contributions.  The topic is tagged when
- *     score >= min_score and score > 0.
+ *   - For pattern i (0-based) of a topic, with weight w (negative weights
+ *     lower the score): th = non-overlapping matches in the title, bh = in
+ *     the body, each capped at 3 (empty matches do not count).
+ *     contribution_i = w * (title_weight * th + bh).
+ *   - A topic none of whose patterns matched is not tagged.  Otherwise
+ *     score = topic.weight * (topic.bias + sum of contributions), and the
+ *     topic is tagged when score >= min_score and score > 0.
  *   - Tags are sorted by score, highest first; equal scores keep file order.
+ *     Only those scoring at least tag_ratio times the best are kept, and at
+ *     most max_tags of them (0: no cap).
  *     r->committee is the committee of the first tag, or the rules' triage
  *     committee when nothing is tagged.
  *   - Each tag keeps its first CLASSIFY_HITS_MAX hits (pattern order, title
@@ -77,8 +81,11 @@ void classify_report(const struct classify *c, struct report *r,
                      struct classify_stats *st);
 
 /* Append warnings for rules that compile but cannot work as meant:
- * "FILE: topic ID: no patterns, can never match" and
- * "FILE: topic ID: pattern N: can match the empty string".  Returns how many. */
+ * "FILE: topic ID: no patterns, can never match",
+ * "FILE: topic ID: pattern N: can match the empty string",
+ * "FILE: topic ID: only negative patterns and no positive bias, can never be
+ * tagged" and "FILE: topic ID: best possible score S is below min_score M".
+ * Returns how many. */
 size_t classify_warnings(const struct classify *c, struct rules_errors *warns);
 
 #endif

@@ -115,3 +115,37 @@ LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_warn, LOG_LEVEL_WARN)
 LOG_FN(log_error, LOG_LEVEL_ERROR)
+
+/* ---- repeated errors ---- */
+
+/* "… N more like it in the last S s", then start counting again. */
+static void log_repeat_summary(struct log_repeat *r, int64_t now_ms)
+{
+    if (r->more)
+        log_error("%s: … %lu more in the last %lld s", r->what ? r->what : "the same error",
+                  r->more,
+                  (long long)((now_ms - r->since_ms + 999) / 1000));
+    r->more = 0;
+    r->since_ms = now_ms;
+}
+
+void log_repeat(struct log_repeat *r, int64_t now_ms, const char *fmt, ...)
+{
+    if (r->since_ms && now_ms - r->since_ms < LOG_REPEAT_MS) {
+        r->more++;
+        return;
+    }
+    log_repeat_summary(r, now_ms);
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(LOG_LEVEL_ERROR, fmt, ap);
+    va_end(ap);
+}
+
+void log_repeat_clear(struct log_repeat *r, int64_t now_ms)
+{
+    if (!r->since_ms)
+        return;
+    log_repeat_summary(r, now_ms);
+    r->since_ms = 0;
+}

@@ -13,6 +13,7 @@
 #ifndef MINYI_LOG_H
 #define MINYI_LOG_H
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
@@ -31,5 +32,22 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A repeated error (the disk full, the archive locked): the first is logged,
+ * the next ones within LOG_REPEAT_MS only counted, then summarised as
+ * "WHAT: … N more in the last S s" before the next one logged or when the
+ * condition clears.  Zero-initialise with .what set (borrowed string). */
+#define LOG_REPEAT_MS 10000
+struct log_repeat {
+    const char *what;
+    int64_t since_ms;             /* 0: not repeating now */
+    unsigned long more;
+};
+/* One occurrence at now_ms (a monotonic clock): logged as an error, or
+ * counted. */
+void log_repeat(struct log_repeat *r, int64_t now_ms, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The condition cleared: write the summary of what was only counted. */
+void log_repeat_clear(struct log_repeat *r, int64_t now_ms);
 
 #endif

@@ -1,10 +1,14 @@
-/* proto.c: encoders and strict decoders of every inter-process message
- * (proto.h, docs/protocol.md).  The report's own JSON is report.c's
- * (report_encode / report_decode, printed by hand where it pays); this file
- * frames it, versions it and checks what surrounds it.  Requests, replies
- * and confirmations are small and go through cJSON.
+/* proto.c: encoders and strict decoders of the messages between the
+ * daemons (route, archive, confirm) and of the submit socket (proto.h,
+ * docs/protocol.md), and the version check and refusal count every message
+ * shares.  Requests and replies are proto_request.c's.
+ *
+ * The report's own JSON is report.c's (report_encode / report_decode,
+ * printed by hand where it pays); this file frames it, versions it and
+ * checks what surrounds it.  Confirmations are small and go through cJSON.
  */
 #include "proto.h"
+#include "proto_impl.h"
 #include "log.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -19,10 +23,7 @@
 #define PROTO_STR_(x) #x
 #define PROTO_STR(x) PROTO_STR_(x)
 
-static int fail(struct proto_error *err, enum proto_reason reason, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct proto_error *err, enum proto_reason reason, const char *fmt, ...)
+int proto_fail(struct proto_error *err, enum proto_reason reason, const char *fmt, ...)
 {
     va_list ap;
     err->reason = reason;
@@ -32,7 +33,7 @@ static int fail(struct proto_error *err, enum proto_reason reason, const char *f
     return -1;
 }
 
-static void err_init(struct proto_error *err)
+void proto_err_init(struct proto_error *err)
 {
     err->reason = PROTO_OK;
     err->version = 0;
@@ -45,7 +46,7 @@ static int check_version(long v, struct proto_error *err)
     if (v >= PROTO_VERSION_MIN && v <= PROTO_VERSION)
         return 0;
     err->version = v > 0 && v < 1000000 ? (int)v : -1;
-    return fail(err, PROTO_BAD_VERSION, "peer speaks protocol %ld, this daemon %d", v,
+    return proto_fail(err, PROTO_BAD_VERSION, "peer speaks protocol %ld, this daemon %d", v,
                 PROTO_VERSION);
 }
 
@@ -62,18 +63,18 @@ static long json_version(const cJSON *o)
 }
 
 /* Parse one JSON object and check its version.  The object, or NULL. */
-static cJSON *json_message(const char *buf, size_t len, int *version, struct proto_error *err)
+cJSON *proto_json_message(const char *buf, size_t len, int *version, struct proto_error *err)
 {
     cJSON *o = buf ? cJSON_ParseWithLength(buf, len) : NULL;
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        fail(err, PROTO_BAD_JSON, "want one JSON object");
+        proto_fail(err, PROTO_BAD_JSON, "want one JSON object");
         return NULL;
     }
     long v = json_version(o);
     if (v < 0 || check_version(v, err) < 0) {
         if (v < 0)
-            fail(err, PROTO_BAD_FIELD, "\"v\" is not a whole number");
+            proto_fail(err, PROTO_BAD_FIELD, "\"v\" is not a whole number");
         cJSON_Delete(o);
         return NULL;
     }
@@ -129,20 +130,20 @@ int proto_route_decode(const struct bus_msg *m, struct proto_route *x, struct pr
 {
     struct report_error rerr;
     memset(x, 0, sizeof *x);
-    err_init(err);
+    proto_err_init(err);
     if (bus_msg_parts(m) != 1 || !(x->text = bus_msg_part(m, 0, &x->len)) || !x->len)
-        return fail(err, PROTO_BAD_FRAMES, "a route message is one frame (got %zu)",
+        return proto_fail(err, PROTO_BAD_FRAMES, "a route message is one frame (got %zu)",
                     m->nframes);
     long v = route_version(x->text, x->len);
     if (check_version(v, err) < 0)
         return -1;
     x->version = (int)v;
     if (report_decode_unchecked(x->text, x->len, &x->r, &rerr) < 0)
-        return fail(err, PROTO_BAD_JSON, "%s: %s", report_reason_name(rerr.reason),
+        return proto_fail(err, PROTO_BAD_JSON, "%s: %s", report_reason_name(rerr.reason),
                     rerr.detail);
     if (!x->r->id[0]) {
         proto_route_clear(x);
-        return fail(err, PROTO_MISSING_FIELD, "a routed report has an id");
+        return proto_fail(err, PROTO_MISSING_FIELD, "a routed report has an id");
     }
     return 0;
 }
@@ -207,7 +208,7 @@ static int frame_str(const struct bus_msg *m, size_t k, size_t max, int required
     size_t len = 0;
     const char *f = bus_msg_part(m, k, &len);
     if (!f || len > max || (required && len == 0) || memchr(f, '\0', len))
-        return fail(err, PROTO_BAD_FIELD, "bad %s frame (%zu bytes)", what, len);
+        return proto_fail(err, PROTO_BAD_FIELD, "bad %s frame (%zu bytes)", what, len);
     *out = len || required ? xstrndup(f, len) : NULL;
     return 0;
 }
@@ -219,24 +220,24 @@ int proto_archive_decode(const struct bus_msg *m, struct proto_archive *x,
     const char *f = bus_msg_part(m, 0, &len);
     struct report_error rerr;
     memset(x, 0, sizeof *x);
-    err_init(err);
+    proto_err_init(err);
     for (size_t k = 0; k < m->nkept; k++)
         x->bytes += m->frame[k].size;
     long v = f ? archive_version(f, len) : -1;
     if (v < 0)
-        return fail(err, PROTO_BAD_FRAMES, "the first frame is neither a version nor a report");
+        return proto_fail(err, PROTO_BAD_FRAMES, "the first frame is neither a version nor a report");
     if (check_version(v, err) < 0)
         return -1;
     x->version = (int)v;
     first = v == 1 ? 0 : 1;       /* version 1: the same frames, no version frame */
     if (parts != first + 5)
-        return fail(err, PROTO_BAD_FRAMES, "an archive message of version %ld is %zu frames "
+        return proto_fail(err, PROTO_BAD_FRAMES, "an archive message of version %ld is %zu frames "
                     "(got %zu)", v, first + 5, parts);
     f = bus_msg_part(m, first, &len);
     if (report_decode(f, len, &x->r, &rerr) < 0)
-        return fail(err, PROTO_BAD_JSON, "report: %s", rerr.detail);
+        return proto_fail(err, PROTO_BAD_JSON, "report: %s", rerr.detail);
     if (!x->r->id[0])
-        return fail(err, PROTO_MISSING_FIELD, "the report has no id");
+        return proto_fail(err, PROTO_MISSING_FIELD, "the report has no id");
     free(x->r->committee);
     x->r->committee = NULL;
     if (frame_str(m, first + 1, RULES_ID_MAX, 1, "committee", &x->r->committee, err) < 0 ||
@@ -245,10 +246,10 @@ int proto_archive_decode(const struct bus_msg *m, struct proto_archive *x,
         frame_str(m, first + 4, PROTO_TOPIC_MAX, 0, "category", &x->category, err) < 0)
         return -1;
     if (!rules_id_ok(x->r->committee))
-        return fail(err, PROTO_BAD_FIELD, "committee \"%s\" is not a committee id",
+        return proto_fail(err, PROTO_BAD_FIELD, "committee \"%s\" is not a committee id",
                     x->r->committee);
     if (!x->topic && x->category)
-        return fail(err, PROTO_BAD_FIELD, "a category without a topic");
+        return proto_fail(err, PROTO_BAD_FIELD, "a category without a topic");
     return 0;
 }
 
@@ -265,13 +266,18 @@ void proto_archive_clear(struct proto_archive *x)
 
 /* ---- confirm ---- */
 
-char *proto_confirm_encode(const char *const *ids, size_t n)
+char *proto_confirm_encode(const char *const *ids, size_t n, const struct proto_epoch *e)
 {
     cJSON *o = cJSON_CreateObject(), *a;
     cJSON_AddNumberToObject(o, "v", PROTO_VERSION);
     a = cJSON_AddArrayToObject(o, "confirm");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+    if (e) {
+        cJSON *x = cJSON_AddObjectToObject(o, "archive");
+        cJSON_AddStringToObject(x, "generation", e->generation);
+        cJSON_AddNumberToObject(x, "commits", (double)e->commits);
+    }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
@@ -279,9 +285,10 @@ char *proto_confirm_encode(const char *const *ids, size_t n)
     return s;
 }
 
-int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n)
+int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n,
+                       const struct proto_epoch *e)
 {
-    char *text = proto_confirm_encode(ids, n);
+    char *text = proto_confirm_encode(ids, n, e);
     int rc = bus_send(s, text, strlen(text), 1);
     int saved = errno;
     free(text);
@@ -297,28 +304,49 @@ static int only_members(const cJSON *o, const char *const *names, struct proto_e
         for (size_t i = 0; names[i] && !known; i++)
             known = strcmp(c->string, names[i]) == 0;
         if (!known)
-            return fail(err, PROTO_UNKNOWN_FIELD, "unknown member \"%.64s\"", c->string);
+            return proto_fail(err, PROTO_UNKNOWN_FIELD, "unknown member \"%.64s\"", c->string);
     }
+    return 0;
+}
+
+/* The optional "archive": {"generation": 1-32 lowercase hex digits,
+ * "commits": a whole number >= 0} into c->epoch.  0, or -1 with err. */
+static int confirm_epoch(struct proto_confirm *c, const cJSON *a, struct proto_error *err)
+{
+    static const char *const members[] = {"generation", "commits", NULL};
+    if (!a)
+        return 0;
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(a, "generation");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(a, "commits");
+    size_t len = cJSON_IsString(g) ? strlen(g->valuestring) : 0;
+    if (!cJSON_IsObject(a) || only_members(a, members, err) < 0 || len == 0 || len > 32 ||
+        strspn(g->valuestring, "0123456789abcdef") != len || !cJSON_IsNumber(n) ||
+        n->valuedouble < 0 || n->valuedouble != (double)(long long)n->valuedouble)
+        return err->reason ? -1 : proto_fail(err, PROTO_BAD_FIELD, "\"archive\" is not "
+                                       "{\"generation\": hex, \"commits\": N}");
+    c->epoch.generation = g->valuestring;
+    c->epoch.commits = (long long)n->valuedouble;
+    c->has_epoch = 1;
     return 0;
 }
 
 int proto_confirm_decode(const struct bus_msg *m, struct proto_confirm *c,
                          struct proto_error *err)
 {
-    static const char *const members[] = {"v", "confirm", NULL};
+    static const char *const members[] = {"v", "confirm", "archive", NULL};
     size_t len = 0;
     const char *body = bus_msg_parts(m) == 1 ? bus_msg_part(m, 0, &len) : NULL;
     const cJSON *id;
     memset(c, 0, sizeof *c);
-    err_init(err);
+    proto_err_init(err);
     if (!body)
-        return fail(err, PROTO_BAD_FRAMES, "a confirmation is one frame (got %zu)", m->nframes);
-    if (!(c->tree = json_message(body, len, &c->version, err)))
+        return proto_fail(err, PROTO_BAD_FRAMES, "a confirmation is one frame (got %zu)", m->nframes);
+    if (!(c->tree = proto_json_message(body, len, &c->version, err)))
         return -1;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(c->tree, "confirm");
     if (only_members(c->tree, members, err) < 0 ||
-        (!ids && fail(err, PROTO_MISSING_FIELD, "no \"confirm\"") < 0) ||
-        (!cJSON_IsArray(ids) && fail(err, PROTO_BAD_FIELD, "\"confirm\" is not an array") < 0)) {
+        (!ids && proto_fail(err, PROTO_MISSING_FIELD, "no \"confirm\"") < 0) ||
+        (!cJSON_IsArray(ids) && proto_fail(err, PROTO_BAD_FIELD, "\"confirm\" is not an array") < 0)) {
         proto_confirm_clear(c);
         return -1;
     }
@@ -326,9 +354,13 @@ int proto_confirm_decode(const struct bus_msg *m, struct proto_confirm *c,
     cJSON_ArrayForEach(id, ids) {
         if (!cJSON_IsString(id) || report_id_to_us(id->valuestring) < 0) {
             proto_confirm_clear(c);
-            return fail(err, PROTO_BAD_FIELD, "\"confirm\" holds something not a report id");
+            return proto_fail(err, PROTO_BAD_FIELD, "\"confirm\" holds something not a report id");
         }
         c->ids[c->n++] = id->valuestring;
+    }
+    if (confirm_epoch(c, cJSON_GetObjectItemCaseSensitive(c->tree, "archive"), err) < 0) {
+        proto_confirm_clear(c);
+        return -1;
     }
     return 0;
 }
@@ -367,308 +399,6 @@ char *proto_submit_reply(const char *id, int duplicate, const struct report_erro
     return proto_reply_error(report_reason_name(err->reason), "%s", err->detail);
 }
 
-/* ---- requests ---- */
-
-enum field_type { FIELD_STR, FIELD_NUM, FIELD_ARRAY };
-
-struct field {
-    const char *name;
-    enum field_type type;
-    size_t off;                   /* in struct proto_request */
-};
-
-#define F_STR(n) {#n, FIELD_STR, offsetof(struct proto_request, n)}
-#define F_NUM(n) {#n, FIELD_NUM, offsetof(struct proto_request, n)}
-static const struct field fields[] = {
-    F_STR(committee), F_STR(id), F_STR(outcome), F_STR(note), F_STR(who),
-    F_STR(month), F_STR(since_id), F_NUM(limit), F_NUM(lease),
-    {"reports", FIELD_ARRAY, offsetof(struct proto_request, reports)}, F_STR(member),
-};
-enum { COMMITTEE = 1 << 0, ID = 1 << 1, OUTCOME = 1 << 2, NOTE = 1 << 3, WHO = 1 << 4,
-       MONTH = 1 << 5, SINCE_ID = 1 << 6, LIMIT = 1 << 7, LEASE = 1 << 8, REPORTS = 1 << 9,
-       MEMBER = 1 << 10 };
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-/* Each command: its name, the members it may have, those it must have. */
-static const struct {
-    const char *name;
-    unsigned may, must;
-} commands[PROTO_CMD_COUNT] = {
-    [PROTO_CMD_PULL] = {"pull", COMMITTEE | LIMIT | LEASE | WHO, COMMITTEE},
-    [PROTO_CMD_QUEUE] = {"queue", COMMITTEE | LIMIT | WHO, COMMITTEE},
-    [PROTO_CMD_ACK] = {"ack", ID | OUTCOME | NOTE | WHO, ID | OUTCOME},
-    [PROTO_CMD_RELEASE] = {"release", ID | WHO, ID},
-    [PROTO_CMD_REASSIGN] = {"reassign", ID | COMMITTEE | WHO, ID | COMMITTEE},
-    [PROTO_CMD_SHOW] = {"show", ID | WHO, ID},
-    [PROTO_CMD_AUDIT] = {"audit", MONTH | WHO, 0},
-    [PROTO_CMD_IMPORT] = {"import", REPORTS | WHO, REPORTS},
-    [PROTO_CMD_HISTORY] = {"history", LIMIT | SINCE_ID | WHO, 0},
-    [PROTO_CMD_STATUS] = {"status", WHO, 0},
-    [PROTO_CMD_RELOAD] = {"reload", WHO, 0},
-    [PROTO_CMD_OVERDUE] = {"overdue", COMMITTEE | LIMIT | WHO, 0},
-    [PROTO_CMD_MINE] = {"mine", MEMBER | LIMIT | WHO, MEMBER},
-};
-
-const char *proto_cmd_name(enum proto_cmd cmd)
-{
-    return cmd > PROTO_CMD_NONE && cmd < PROTO_CMD_COUNT ? commands[cmd].name : "?";
-}
-
-static enum proto_cmd cmd_of(const char *name)
-{
-    for (int i = PROTO_CMD_NONE + 1; i < PROTO_CMD_COUNT; i++)
-        if (!strcmp(name, commands[i].name))
-            return (enum proto_cmd)i;
-    return PROTO_CMD_NONE;
-}
-
-#define FIELD_STRP(q, f) ((const char **)(void *)((char *)(q) + (f)->off))
-#define FIELD_NUMP(q, f) ((long *)(void *)((char *)(q) + (f)->off))
-#define FIELD_ARRP(q, f) ((cJSON **)(void *)((char *)(q) + (f)->off))
-
-char *proto_request_encode(const struct proto_request *q)
-{
-    if (q->cmd <= PROTO_CMD_NONE || q->cmd >= PROTO_CMD_COUNT)
-        abort();                  /* a bug: encode only a command */
-    unsigned may = commands[q->cmd].may;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "v", PROTO_VERSION);
-    cJSON_AddStringToObject(o, "cmd", commands[q->cmd].name);
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const struct field *f = &fields[i];
-        if (!(may & (1u << i)))
-            continue;
-        if (f->type == FIELD_STR && *FIELD_STRP(q, f))
-            cJSON_AddStringToObject(o, f->name, *FIELD_STRP(q, f));
-        else if (f->type == FIELD_NUM && *FIELD_NUMP(q, f) > 0)
-            cJSON_AddNumberToObject(o, f->name, (double)*FIELD_NUMP(q, f));
-        else if (f->type == FIELD_ARRAY && *FIELD_ARRP(q, f))
-            cJSON_AddItemReferenceToObject(o, f->name, *FIELD_ARRP(q, f));
-    }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);              /* a reference does not free the borrowed array */
-    if (!s)
-        abort();
-    return s;
-}
-
-/* Set one member c of a request whose command allows `may`. */
-static int request_member(struct proto_request *q, const cJSON *c, unsigned may,
-                          unsigned *seen, struct proto_error *err)
-{
-    size_t i = 0;
-    while (i < NFIELDS && strcmp(fields[i].name, c->string))
-        i++;
-    if (i == NFIELDS || !(may & (1u << i)))
-        return fail(err, PROTO_UNKNOWN_FIELD, "\"%s\" has no member \"%.64s\"",
-                    commands[q->cmd].name, c->string);
-    const struct field *f = &fields[i];
-    *seen |= 1u << i;
-    if (f->type == FIELD_STR && cJSON_IsString(c)) {
-        if (f->off == offsetof(struct proto_request, committee) && c->valuestring[0] &&
-            !rules_id_ok(c->valuestring))
-            return fail(err, PROTO_BAD_FIELD, "\"committee\": an id is 1-%d of a-z, 0-9, "
-                        "_ and -", RULES_ID_MAX);
-        *FIELD_STRP(q, f) = c->valuestring[0] ? c->valuestring : NULL;
-        return 0;
-    }
-    if (f->type == FIELD_NUM && cJSON_IsNumber(c) && c->valuedouble >= 1 &&
-        c->valuedouble <= 2147483647.0 && c->valuedouble == (double)(long)c->valuedouble) {
-        *FIELD_NUMP(q, f) = (long)c->valuedouble;
-        return 0;
-    }
-    if (f->type == FIELD_ARRAY && cJSON_IsArray(c)) {
-        *FIELD_ARRP(q, f) = (cJSON *)c;
-        return 0;
-    }
-    return fail(err, PROTO_BAD_FIELD, "\"%s\" is not %s", f->name,
-                f->type == FIELD_STR   ? "a string"
-                : f->type == FIELD_NUM ? "a whole number from 1"
-                                       : "an array");
-}
-
-/* The members of q->tree beside "v" and "cmd". */
-static int request_members(struct proto_request *q, struct proto_error *err)
-{
-    unsigned may = commands[q->cmd].may, must = commands[q->cmd].must, seen = 0;
-    for (const cJSON *c = q->tree->child; c; c = c->next) {
-        if (!strcmp(c->string, "v") || !strcmp(c->string, "cmd"))
-            continue;
-        if (request_member(q, c, may, &seen, err) < 0)
-            return -1;
-    }
-    for (size_t i = 0; i < NFIELDS; i++) {
-        const struct field *f = &fields[i];
-        int empty = f->type == FIELD_STR && !*FIELD_STRP(q, f);
-        if ((must & (1u << i)) && (!(seen & (1u << i)) || empty))
-            return fail(err, PROTO_MISSING_FIELD, "\"%s\" needs \"%s\"", commands[q->cmd].name,
-                        f->name);
-    }
-    return 0;
-}
-
-int proto_request_decode(const char *buf, size_t len, struct proto_request *q,
-                         struct proto_error *err)
-{
-    memset(q, 0, sizeof *q);
-    err_init(err);
-    if (!(q->tree = json_message(buf, len, &q->version, err)))
-        return -1;
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(q->tree, "cmd");
-    if (!cmd)
-        fail(err, PROTO_MISSING_FIELD, "want a JSON object with \"cmd\"");
-    else if (!cJSON_IsString(cmd) || (q->cmd = cmd_of(cmd->valuestring)) == PROTO_CMD_NONE)
-        fail(err, PROTO_BAD_FIELD, "unknown command \"%.64s\"",
-             cJSON_IsString(cmd) ? cmd->valuestring : "");
-    if (err->reason != PROTO_OK || request_members(q, err) < 0) {
-        proto_request_clear(q);
-        return -1;
-    }
-    return 0;
-}
-
-int proto_request_decode_msg(const struct bus_msg *m, struct proto_request *q,
-                             struct proto_error *err)
-{
-    size_t len = 0;
-    const char *body = bus_msg_body(m, &len);
-    if (!body) {
-        memset(q, 0, sizeof *q);
-        err_init(err);
-        return fail(err, PROTO_BAD_FRAMES, "a request is one frame (got %zu)", m->nframes);
-    }
-    return proto_request_decode(body, len, q, err);
-}
-
-void proto_request_clear(struct proto_request *q)
-{
-    if (!q)
-        return;
-    cJSON_Delete(q->tree);
-    memset(q, 0, sizeof *q);
-}
-
-/* ---- replies ---- */
-
-static char *print_consumed(cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!s)
-        abort();                  /* cJSON fails only when memory does */
-    return s;
-}
-
-char *proto_reply_ok(cJSON *o)
-{
-    cJSON *r = cJSON_CreateObject(), *f;
-    cJSON_AddNumberToObject(r, "v", PROTO_VERSION);
-    cJSON_AddBoolToObject(r, "ok", 1);
-    while (o && (f = o->child) != NULL) {
-        cJSON_DetachItemViaPointer(o, f);
-        if (!strcmp(f->string, "v") || !strcmp(f->string, "ok"))
-            cJSON_Delete(f);      /* a bug upstream; never two "ok" */
-        else
-            cJSON_AddItemToObject(r, f->string, f);
-    }
-    cJSON_Delete(o);
-    return print_consumed(r);
-}
-
-char *proto_reply_error(const char *code, const char *fmt, ...)
-{
-    char detail[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "v", PROTO_VERSION);
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddStringToObject(o, "error", code);
-    cJSON_AddStringToObject(o, "detail", detail);
-    return print_consumed(o);
-}
-
-char *proto_reply_refusal(const struct proto_error *err)
-{
-    return proto_reply_error(proto_reason_code(err->reason), "%s", err->detail);
-}
-
-int proto_reply_send(struct bus_sock *s, const struct bus_msg *req, const char *text)
-{
-    return bus_reply(s, req, text, strlen(text));
-}
-
-int proto_reply_decode(const char *buf, size_t len, struct proto_reply *r,
-                       struct proto_error *err)
-{
-    memset(r, 0, sizeof *r);
-    err_init(err);
-    if (!(r->tree = json_message(buf, len, &r->version, err)))
-        return -1;
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(r->tree, "ok");
-    if (!cJSON_IsBool(ok)) {
-        proto_reply_clear(r);
-        return fail(err, PROTO_MISSING_FIELD, "a reply has \"ok\": true or false");
-    }
-    r->ok = cJSON_IsTrue(ok);
-    if (!r->ok) {
-        r->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->tree, "error"));
-        r->detail = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r->tree, "detail"));
-        if (!r->error || !*r->error) {
-            proto_reply_clear(r);
-            return fail(err, PROTO_MISSING_FIELD, "a refusal has an \"error\" code");
-        }
-        if (!r->detail)
-            r->detail = "";
-    }
-    return 0;
-}
-
-void proto_reply_clear(struct proto_reply *r)
-{
-    if (!r)
-        return;
-    cJSON_Delete(r->tree);
-    memset(r, 0, sizeof *r);
-}
-
-static int call(struct bus *b, const char *endpoint, const char *text, size_t len,
-                long timeout_ms, struct proto_reply *r, struct proto_error *err)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    memset(r, 0, sizeof *r);
-    err_init(err);
-    if (bus_request(b, endpoint, text, len, timeout_ms, &buf, &n) < 0) {
-        errno = ETIMEDOUT;        /* unreachable or silent: the same to a user */
-        return fail(err, PROTO_OK, "no answer in time");
-    }
-    int rc = proto_reply_decode(buf, n, r, err);
-    free(buf);
-    if (rc < 0)
-        errno = EPROTO;
-    return rc;
-}
-
-int proto_call(struct bus *b, const char *endpoint, const struct proto_request *q,
-               long timeout_ms, struct proto_reply *r, struct proto_error *err)
-{
-    char *text = proto_request_encode(q);
-    int rc = call(b, endpoint, text, strlen(text), timeout_ms, r, err);
-    int saved = errno;
-    free(text);
-    errno = saved;
-    return rc;
-}
-
-int proto_submit_call(struct bus *b, const char *endpoint, const char *report, size_t len,
-                      long timeout_ms, struct proto_reply *r, struct proto_error *err)
-{
-    return call(b, endpoint, report, len, timeout_ms, r, err);
-}
-
 int proto_submit_send(struct bus_sock *s, const void *tag, size_t taglen, const char *report,
                       size_t len)
 {
@@ -681,9 +411,9 @@ int proto_submit_reply_decode(const struct bus_msg *m, const void **tag, size_t 
                               struct proto_reply *r, struct proto_error *err)
 {
     memset(r, 0, sizeof *r);
-    err_init(err);
+    proto_err_init(err);
     if (m->nkept != 3 || m->nframes != 3 || m->frame[1].size != 0)
-        return fail(err, PROTO_BAD_FRAMES, "want [tag][\"\"][reply] (got %zu frames)",
+        return proto_fail(err, PROTO_BAD_FRAMES, "want [tag][\"\"][reply] (got %zu frames)",
                     m->nframes);
     *tag = m->frame[0].data;
     *taglen = m->frame[0].size;

@@ -1,5 +1,6 @@
 /* proto: every message between minyi's processes and its clients, and the
- * only code that builds or reads their frames.  docs/protocol.md is its page:
+ * only code that builds or reads their frames (proto.c: the pipes and
+ * submit; proto_request.c: requests and replies).  docs/protocol.md is its page:
  * sockets, frames, fields, replies and error codes, with examples.
  *
  *   route    collector PUSH -> router PULL       one frame: the report's wire
@@ -129,15 +130,27 @@ void proto_archive_clear(struct proto_archive *x);
 
 /* ---- confirm: archiver -> collector ---- */
 
-/* {"v", "confirm": ids} (caller frees). */
-char *proto_confirm_encode(const char *const *ids, size_t n);
-/* Send proto_confirm_encode(ids, n) without blocking.  0 / -1 with errno. */
-int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n);
+/* Which archive confirms: its generation (made when it was created) and
+ * the transactions it has committed -- so that the collector sees an
+ * archive replaced or restored from an older copy (collector_epoch.h). */
+struct proto_epoch {
+    const char *generation;       /* 1-32 lowercase hex digits */
+    long long commits;
+};
+/* {"v", "confirm": ids [, "archive": {"generation", "commits"}]} (e may be
+ * NULL; caller frees).  An empty ids with e tells the collector which
+ * archive it now feeds (the archiver's first message). */
+char *proto_confirm_encode(const char *const *ids, size_t n, const struct proto_epoch *e);
+/* Send proto_confirm_encode(ids, n, e) without blocking.  0 / -1 with errno. */
+int proto_confirm_send(struct bus_sock *s, const char *const *ids, size_t n,
+                       const struct proto_epoch *e);
 
 struct proto_confirm {
     int version;
     size_t n;
     const char **ids;             /* owned array; the strings live in tree */
+    int has_epoch;                /* "archive" was there (not from older archivers) */
+    struct proto_epoch epoch;     /* its generation lives in tree */
     struct cJSON *tree;
 };
 /* Decode a confirmation; every id must be a report id.  0 / -1 with err. */
@@ -175,7 +188,7 @@ enum proto_cmd {
     PROTO_CMD_NONE = 0,
     PROTO_CMD_PULL, PROTO_CMD_QUEUE, PROTO_CMD_ACK, PROTO_CMD_RELEASE,
     PROTO_CMD_REASSIGN, PROTO_CMD_SHOW, PROTO_CMD_AUDIT, PROTO_CMD_IMPORT,
-    PROTO_CMD_HISTORY, PROTO_CMD_STATUS, PROTO_CMD_RELOAD,
+    PROTO_CMD_HISTORY, PROTO_CMD_STATUS, PROTO_CMD_RELOAD, PROTO_CMD_CHECK,
     PROTO_CMD_OVERDUE, PROTO_CMD_MINE,
     PROTO_CMD_COUNT
 };
@@ -185,7 +198,9 @@ enum proto_cmd {
 struct proto_request {
     int version;
     enum proto_cmd cmd;
-    const char *committee, *id, *outcome, *note, *who, *month, *since_id, *member;
+    const char *committee, *id, *outcome, *note, *who, *month, *since_id;
+    const char *after;            /* queue: list after this report (the next page) */
+    const char *member;           /* mine: whose reports */
     long limit, lease;            /* whole numbers >= 1 */
     struct cJSON *reports;        /* import: an array of report objects */
     struct cJSON *tree;           /* decoded: owns all of the above */

@@ -1,6 +1,7 @@
 /* report.c: the report struct, its wire JSON (report_encode/decode), ids,
  * timestamps and duplicate keys.  Member input is checked in report_parse.c. */
 #include "report.h"
+#include "hash.h"
 #include "proto.h"
 #include <ctype.h>
 #include "xmalloc.h"
@@ -515,6 +516,12 @@ void report_stamp(struct report *r, int64_t us)
 
 int64_t report_time_to_us(const char *s)
 {
+    int64_t us;
+    return report_time_parse(s, &us) == 0 ? us : -1;
+}
+
+int report_time_parse(const char *s, int64_t *us)
+{
     struct tm tm = {0};
     int n = 0;
     if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
@@ -542,7 +549,8 @@ int64_t report_time_to_us(const char *s)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    return ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
+    *us = ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
+    return 0;
 }
 
 /* n decimal digits at s, or -1 if one is not a digit. */
@@ -574,19 +582,15 @@ int64_t report_id_to_us(const char *id)
     return (int64_t)timegm(&tm) * 1000000 + micros;
 }
 
+/* One field of a key: its bytes, then a 0xff separator. */
 static uint64_t fnv(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff;                         /* field separator */
-    return h * 0x100000001b3ULL;
+    return hash_fnv1a(hash_fnv1a_str(h, s), "\xff", 1);
 }
 
 uint64_t report_content_key(const struct report *r)
 {
-    uint64_t h = fnv(0xcbf29ce484222325ULL, "content");
+    uint64_t h = fnv(HASH_FNV_OFFSET, "content");
     h = fnv(h, r->member ? r->member : "");
     h = fnv(h, r->title ? r->title : "");
     return fnv(h, r->body ? r->body : "");
@@ -601,7 +605,7 @@ uint64_t report_ref_key(const struct report *r)
 {
     if (!r->ref)
         return 0;
-    uint64_t h = fnv(0xcbf29ce484222325ULL, "ref");
+    uint64_t h = fnv(HASH_FNV_OFFSET, "ref");
     h = fnv(h, r->member ? r->member : "");
     h = fnv(h, r->ref);
     return h ? h : 1;

@@ -170,8 +170,11 @@ char *report_tags_str(struct report *r, const char *s, size_t len);
  * milliseconds in the process's local zone (TZ is set from the config). */
 void report_stamp(struct report *r, int64_t us);
 
-/* Parse an RFC 3339 time ("2026-01-31T23:59:59+08:00", fractions and Z
- * allowed) into µs since the epoch; -1 if it is not one. */
+/* The one RFC 3339 parser: "2026-01-31T23:59:59+08:00" ('T', 't' or a
+ * space between date and time; fractions of any length; "Z" or "±hh:mm").
+ * 0 and *us (µs since the epoch), or -1 if s is not such a time. */
+int report_time_parse(const char *s, int64_t *us);
+/* report_time_parse's µs, or -1 if s is not an RFC 3339 time. */
 int64_t report_time_to_us(const char *s);
 /* Parse an id back into µs since the epoch; -1 if it is not an id. */
 int64_t report_id_to_us(const char *id);
@@ -190,5 +193,10 @@ uint64_t report_ref_key(const struct report *r);
 size_t report_utf8_chars(const char *s, size_t len);
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int report_utf8_valid(const char *s, size_t len);
+/* The one UTF-8 decoder: the character at s (at most `left` bytes; a
+ * NUL-terminated string may pass any left >= 4, decoding stops at the NUL).
+ * Returns its length (1-4) and *cp, or 0 when the bytes there are not valid
+ * UTF-8 by report_utf8_valid's rules. */
+size_t report_utf8_decode(const char *s, size_t left, uint32_t *cp);
 
 #endif

@@ -373,29 +373,6 @@ static int has_control(const char *s, size_t len, const char *allowed)
     return 0;
 }
 
-static int is_rfc3339(const char *s)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19)
-        return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return 1;
-    int oh, om;
-    return (*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-           n == 5 && p[6] == '\0' && oh <= 23 && om <= 59;
-}
-
 static int check_text(const char *name, const char *s, size_t maxchars, const char *allowed,
                       struct report_error *err)
 {
@@ -430,7 +407,7 @@ int report_validate(const struct report *r, struct report_error *err)
         return -1;
     if (r->ref && check_text("ref", r->ref, REPORT_REF_MAX, "", err) < 0)
         return -1;
-    if (r->submitted_at && !is_rfc3339(r->submitted_at))
+    if (r->submitted_at && report_time_parse(r->submitted_at, &(int64_t){0}) < 0)
         return fail(err, REPORT_BAD_FIELD,
                     "field \"submitted_at\" is not an RFC 3339 time (e.g. 2026-03-01T09:30:00+08:00)");
     return 0;

@@ -16,11 +16,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #define RULES_FILE_MAX (16 * 1024 * 1024)
 #define RULES_TITLE_WEIGHT 3.0
 #define RULES_MIN_SCORE 1.0
+#define RULES_TAG_RATIO 0.0          /* keep every tag that reaches min_score */
+#define RULES_MAX_TAGS 0             /* no cap */
 
 const char *const rules_category_names[] = {
     "城乡建设", "党务政务", "国土资源", "环境保护", "纪检监察",
@@ -130,6 +133,35 @@ static double rules_number(struct rules_ctx *x, const cJSON *obj, const char *ke
     return v->valuedouble;
 }
 
+/* An optional pattern weight: any non-zero number (negative lowers the
+ * topic's score); 1.0 when absent. */
+static double rules_weight(struct rules_ctx *x, const cJSON *obj, const char *key,
+                           const char *where)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return 1.0;
+    if (!cJSON_IsNumber(v) || v->valuedouble == 0 || !isfinite(v->valuedouble)) {
+        rules_errors_add(x->errs, "%s: %s%s: must be a non-zero number", x->name, where, key);
+        return 1.0;
+    }
+    return v->valuedouble;
+}
+
+/* An optional number of any sign (a topic's bias); def when absent. */
+static double rules_signed(struct rules_ctx *x, const cJSON *obj, const char *key,
+                           double def, const char *where)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v)
+        return def;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        rules_errors_add(x->errs, "%s: %s%s: must be a number", x->name, where, key);
+        return def;
+    }
+    return v->valuedouble;
+}
+
 static int rules_category_known(const char *name)
 {
     for (size_t i = 0; rules_category_names[i]; i++)
@@ -227,7 +259,7 @@ static int rules_parse_pattern(struct rules_ctx *x, const cJSON *p, const char *
             out->re = xstrdup(re->valuestring);
         else
             rules_errors_add(x->errs, "%s: %s: \"re\" must be a string", x->name, where);
-        out->w = rules_number(x, p, "w", 1.0, 0.0, 1, sub);
+        out->w = rules_weight(x, p, "w", sub);
     } else {
         rules_errors_add(x->errs, "%s: %s: must be a string or {\"re\", \"w\"}", x->name,
                          where);
@@ -292,7 +324,7 @@ static void rules_parse_topic(struct rules_ctx *x, const cJSON *t, size_t i,
                               struct rules *r)
 {
     static const char *const known[] = {"id", "name", "category", "committee", "weight",
-                                        "patterns", "exclude", NULL};
+                                        "bias", "patterns", "exclude", NULL};
     char tname[96], where[128];
     struct rules_topic *tp = &r->topics[r->ntopics++];
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(t, "id");
@@ -313,6 +345,7 @@ static void rules_parse_topic(struct rules_ctx *x, const cJSON *t, size_t i,
                          x->name, tname, tp->category);
     rules_topic_committee(x, t, r, tp, tname);
     tp->weight = rules_number(x, t, "weight", 1.0, 0.0, 1, where);
+    tp->bias = rules_signed(x, t, "bias", 0.0, where);
     if (!cJSON_GetObjectItemCaseSensitive(t, "patterns"))
         rules_errors_add(x->errs, "%s: topic %s: patterns: missing", x->name, tname);
     tp->patterns = rules_parse_patterns(x, t, "patterns", "pattern", tname, &tp->npatterns);
@@ -337,17 +370,26 @@ static void rules_parse_topics(struct rules_ctx *x, const cJSON *root, struct ru
     }
 }
 
-/* version, triage, title_weight, min_score. */
+/* version, triage, title_weight, min_score, tag_ratio, max_tags. */
 static void rules_parse_top(struct rules_ctx *x, const cJSON *root, struct rules *r)
 {
     static const char *const known[] = {"version", "triage", "title_weight", "min_score",
-                                        "committees", "categories", "topics", NULL};
+                                        "tag_ratio", "max_tags", "committees", "categories",
+                                        "topics", NULL};
     rules_check_keys(x, root, "", known);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (v && !(cJSON_IsNumber(v) && v->valuedouble == 1))
         rules_errors_add(x->errs, "%s: version: must be 1", x->name);
     r->title_weight = rules_number(x, root, "title_weight", RULES_TITLE_WEIGHT, 0, 0, "");
     r->min_score = rules_number(x, root, "min_score", RULES_MIN_SCORE, 0, 0, "");
+    r->tag_ratio = rules_number(x, root, "tag_ratio", RULES_TAG_RATIO, 0, 0, "");
+    if (r->tag_ratio > 1)
+        rules_errors_add(x->errs, "%s: tag_ratio: must be a number from 0 to 1", x->name);
+    double max_tags = rules_number(x, root, "max_tags", RULES_MAX_TAGS, 0, 0, "");
+    if (max_tags != (double)(size_t)max_tags || max_tags > 1000)
+        rules_errors_add(x->errs, "%s: max_tags: must be a whole number from 0 to 1000", x->name);
+    else
+        r->max_tags = (size_t)max_tags;
     r->triage = rules_string(x, root, "triage", 1, "");
     if (r->triage && r->ncommittees && !rules_committee(r, r->triage))
         rules_errors_add(x->errs, "%s: triage: unknown committee \"%s\"", x->name,

@@ -7,13 +7,22 @@
  *     "triage": "tian",               committee for reports no topic matches
  *     "title_weight": 3.0,            a title hit counts this many body hits
  *     "min_score": 1.0,               a topic scoring below this is not tagged
+ *     "tag_ratio": 0.5,               optional: a topic scoring below this share
+ *                                     of the best topic's score is not tagged
+ *                                     (default 0: every topic reaching min_score)
+ *     "max_tags": 3,                  optional: at most this many tags, best
+ *                                     first (default 0: no cap)
  *     "committees": [{"id": "tian", "name": "提案委员会"}, ...],
  *     "categories": {"党务政务": "tian", "经济管理": "jingji", ...},
  *     "topics": [
  *       {"id": "bus", "name": "公共交通", "category": "交通运输",
  *        "committee": "chengjian",    optional: defaults to categories[category]
- *        "weight": 1.0,               optional topic multiplier
- *        "patterns": ["公交", {"re": "地铁|轨道交通", "w": 2.5}],
+ *        "weight": 1.0,               optional topic multiplier (> 0)
+ *        "bias": -0.5,                optional: added to the sum of the pattern
+ *                                     contributions of a topic that had a hit
+ *        "patterns": ["公交", {"re": "地铁|轨道交通", "w": 2.5},
+ *                     {"re": "公交化", "w": -1.5}],   w: any non-zero number;
+ *                                     a negative one lowers the score
  *        "exclude": ["公交化"]}       optional: any hit vetoes the topic
  *     ]
  *   }
@@ -43,12 +52,13 @@ void rules_errors_clear(struct rules_errors *e);
 
 struct rules_pattern {
     char *re;                     /* PCRE2 source, UTF + caseless at compile time */
-    double w;                     /* weight, default 1.0 */
+    double w;                     /* weight, default 1.0; never 0, may be < 0 */
 };
 
 struct rules_topic {
     char *id, *name, *committee, *category;
     double weight;                /* default 1.0 */
+    double bias;                  /* default 0.0; added when a pattern hit */
     struct rules_pattern *patterns;
     size_t npatterns;
     struct rules_pattern *excludes;
@@ -68,6 +78,8 @@ struct rules {
     char *path;                   /* as given to rules_load */
     char *triage;                 /* committee id */
     double title_weight, min_score;
+    double tag_ratio;             /* 0..1, default 0 (no relative threshold) */
+    size_t max_tags;              /* 0: no cap */
     struct rules_committee *committees;
     size_t ncommittees;
     struct rules_category *categories;

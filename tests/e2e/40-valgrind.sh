@@ -11,8 +11,8 @@ command -v valgrind >/dev/null || { echo "not ok - valgrind is not installed (sc
 # Under memcheck the router compiles its rules ten times slower (and slower
 # still on a busy machine): a generous bound, not a timing assertion.
 export E2E_READY_SECS=${E2E_READY_SECS:-90}
-# and a reload compiles them again: wait for answers as long
-jq '.limits.request_timeout_ms = 90000' "$CONF" >"$T/c.json" && mv "$T/c.json" "$CONF"
+# and a rules reload answers after the recompilation: minyi waits for it
+E2E_REQUEST_TIMEOUT_MS=60000 write_config
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
 start_pipeline
 

@@ -34,7 +34,7 @@ write_config() {
   "state_dir": "$STATE",
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
-  "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": 5000},
+  "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }

@@ -84,6 +84,28 @@ static const struct {
     {"UCP word boundary", HEAD "\"topics\": [" T1("\"patterns\": [\"\\\\bbus\\\\b\"]") "]}",
      "无关", "take the BUS, not the buses", "c1", "t1", 1, 1},
     {"no topics", HEAD "\"topics\": []}", "公交", "公交", "tri", NULL, 0, 0},
+    {"negative weight lowers the score",
+     HEAD "\"topics\": [" T1("\"patterns\": [\"公交\", {\"re\": \"公交化\", \"w\": -0.5}]") "]}",
+     "无关", "公交公交化", "c1", "t1", 2 - 0.5, 1},
+    {"negative weight can untag", HEAD "\"topics\": [" T1("\"patterns\": [\"公交\", {\"re\": \"演练\", \"w\": -2}]")
+     ", " T2("\"patterns\": [\"法院\"]") "]}", "无关", "公交演练法院", "c2", "t2", 1, 1},
+    {"a negative hit alone is a hit: the bias counts", HEAD "\"min_score\": 0, \"topics\": ["
+     T1("\"bias\": 5, \"patterns\": [\"公交\", {\"re\": \"演练\", \"w\": -1}]") "]}",
+     "无关", "演练", "c1", "t1", 5 - 1, 1},
+    {"bias is added", HEAD "\"topics\": [" T1("\"bias\": -0.5, \"patterns\": [\"公交\"]") ", "
+     T2("\"bias\": 1, \"patterns\": [\"法院\"]") "]}", "公交", "法院", "c1", "t1", 2.5, 2},
+    {"bias needs a hit", HEAD "\"min_score\": 0, \"topics\": [" T1("\"bias\": 3, \"patterns\": [\"公交\"]") "]}",
+     "无关", "无关", "tri", NULL, 0, 0},
+    {"bias times topic weight", HEAD "\"topics\": [" T1("\"weight\": 2, \"bias\": 1, \"patterns\": [\"公交\"]") "]}",
+     "无关", "公交", "c1", "t1", 4, 1},
+    {"negative bias can untag", HEAD "\"topics\": [" T1("\"bias\": -1.5, \"patterns\": [\"公交\"]") "]}",
+     "无关", "公交", "tri", NULL, 0, 0},
+    {"tag_ratio drops the weak", HEAD "\"tag_ratio\": 0.5, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "法院", "公交", "c2", "t2", 3, 1},
+    {"tag_ratio keeps the share", HEAD "\"tag_ratio\": 0.25, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "法院", "公交", "c2", "t2", 3, 2},
+    {"max_tags caps", HEAD "\"max_tags\": 1, \"topics\": [" T1("\"patterns\": [\"公交\"]") ", "
+     T2("\"patterns\": [\"法院\"]") "]}", "无关", "公交和法院", "c1", "t1", 1, 1},
 };
 
 static void test_cases(void)
@@ -247,13 +269,70 @@ static void test_warnings(void)
     rules_free(&rules);
 }
 
+/* A topic of 1,000 patterns and a report that hits every one (the
+ * candidate mark was once a byte counter: past 255 hits of one topic it
+ * wrapped, the topic was scored again and the arrays overran), with and
+ * without the prefilter; a second topic keeps the count of tags honest. */
+static void big_topic_run(int no_prefilter)
+{
+    enum { NPAT = 1000 };
+    size_t cap = NPAT * 64 + 4096, len = 0, blen = 0;
+    char *json = xmalloc(cap), *body = xmalloc(NPAT * 16 + 64);
+    len += (size_t)snprintf(json + len, cap - len, "%s", HEAD "\"topics\": [{\"id\": \"big\", "
+                            "\"name\": \"大\", \"category\": \"民政\", \"committee\": \"c1\", \"patterns\": [");
+    for (int i = 0; i < NPAT; i++) {
+        len += (size_t)snprintf(json + len, cap - len, "%s\"w%04dz\"", i ? ", " : "", i);
+        blen += (size_t)sprintf(body + blen, "w%04dz ", i);
+    }
+    snprintf(json + len, cap - len, "]}, %s]}", T2("\"patterns\": [\"法院\"]"));
+    strcpy(body + blen, "法院");
+    if (no_prefilter)
+        setenv("MINYI_NO_PREFILTER", "1", 1);
+    struct classify *c;
+    struct rules *rules = load(json, &c);
+    unsetenv("MINYI_NO_PREFILTER");
+    struct report *r = c ? classify_text(c, "w0001z", body, NULL) : NULL;
+    CHECK_INT("1,000 hits of one topic: ntags", r ? (long)r->ntags : -1L, 2);
+    CHECK_STR("1,000 hits of one topic: best", r && r->ntags ? r->tags[0].topic : NULL, "big");
+    double want = 3 + NPAT;
+    CHECK(r && r->ntags && r->tags[0].score == want, "1,000 hits: score: got %g, want %g",
+          r && r->ntags ? r->tags[0].score : -1, want);
+    report_free(&r);
+    classify_free(&c);
+    rules_free(&rules);
+    free(json);
+    free(body);
+}
+
+static void test_big_topic(void)
+{
+    big_topic_run(0);
+    big_topic_run(1);
+}
+
+static void test_warnings_negative(void)
+{
+    struct classify *c;
+    struct rules *rules = load(HEAD "\"topics\": [" T1("\"patterns\": [{\"re\": \"演练\", \"w\": -1}]") ", "
+                               T2("\"bias\": 2, \"patterns\": [{\"re\": \"演练\", \"w\": -1}]") "]}", &c);
+    struct rules_errors w = {0};
+    CHECK_INT("negative-only warnings", classify_warnings(c, &w), 1);
+    CHECK_STR("negative-only warning", w.n ? w.v[0] : NULL,
+              "t.json: topic t1: only negative patterns and no positive bias, can never be tagged");
+    rules_errors_clear(&w);
+    classify_free(&c);
+    rules_free(&rules);
+}
+
 int main(void)
 {
+    test_warnings_negative();
     test_cases();
     test_hits();
     test_hits_capped();
     test_catastrophic();
     test_compile_errors();
     test_warnings();
+    test_big_topic();
     return harness_done();
 }

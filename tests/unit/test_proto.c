@@ -190,11 +190,21 @@ static void test_confirm(void)
     struct bus_msg m;
     struct proto_confirm c;
     struct proto_error err;
-    CHECK(proto_confirm_send(push, ids, 2) == 0, "confirm sent");
+    const struct proto_epoch epoch = {"53a3b2fe2b42131c", 238};
+    CHECK(proto_confirm_send(push, ids, 2, &epoch) == 0, "confirm sent");
     CHECK(recv_one(&m) == 0, "confirm received");
     CHECK_INT("confirm decodes", proto_confirm_decode(&m, &c, &err), 0);
     CHECK_INT("confirm ids", c.n, 2);
     CHECK_STR("confirm id 2", c.n == 2 ? c.ids[1] : NULL, ids[1]);
+    CHECK_INT("confirm names the archive", c.has_epoch, 1);
+    CHECK_STR("its generation", c.epoch.generation, epoch.generation);
+    CHECK_INT("its commits", c.epoch.commits, 238);
+    proto_confirm_clear(&c);
+    bus_msg_clear(&m);
+    CHECK(proto_confirm_send(push, NULL, 0, NULL) == 0, "confirm without archive sent");
+    CHECK(recv_one(&m) == 0, "received");
+    CHECK(proto_confirm_decode(&m, &c, &err) == 0 && c.n == 0 && !c.has_epoch,
+          "an older archiver's confirmation (no archive) decodes");
     proto_confirm_clear(&c);
     bus_msg_clear(&m);
     static const struct {
@@ -208,6 +218,12 @@ static void test_confirm(void)
         {"{\"v\":2,\"confirm\":[\"../etc\"]}", PROTO_BAD_FIELD},
         {"{\"v\":2,\"confirm\":[", PROTO_BAD_JSON},
         {"{\"v\":\"2\",\"confirm\":[]}", PROTO_BAD_FIELD},
+        {"{\"v\":2,\"confirm\":[],\"archive\":{\"generation\":\"XY\",\"commits\":1}}",
+         PROTO_BAD_FIELD},
+        {"{\"v\":2,\"confirm\":[],\"archive\":{\"generation\":\"ab\",\"commits\":-1}}",
+         PROTO_BAD_FIELD},
+        {"{\"v\":2,\"confirm\":[],\"archive\":{\"generation\":\"ab\",\"commits\":1,"
+         "\"x\":1}}", PROTO_UNKNOWN_FIELD},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *f[] = {bad[i].body};
@@ -293,6 +309,7 @@ static void request_round_trip(const struct proto_request *q)
     CHECK_STR("who", d.who, q->who);
     CHECK_STR("month", d.month, q->month);
     CHECK_STR("since_id", d.since_id, q->since_id);
+    CHECK_STR("after", d.after, q->after);
     CHECK_INT("limit", d.limit, q->limit);
     CHECK_INT("lease", d.lease, q->lease);
     CHECK_INT("reports", d.reports ? cJSON_GetArraySize(d.reports) : -1,
@@ -307,6 +324,9 @@ static void test_requests(void)
     const struct proto_request reqs[] = {
         {.cmd = PROTO_CMD_PULL, .committee = "jiaoke", .limit = 5, .lease = 60, .who = "li"},
         {.cmd = PROTO_CMD_QUEUE, .committee = "jiaoke", .limit = 100},
+        {.cmd = PROTO_CMD_QUEUE, .committee = "jiaoke", .limit = 1000,
+         .after = "20251203-000000-000001"},
+        {.cmd = PROTO_CMD_CHECK},
         {.cmd = PROTO_CMD_ACK, .id = "20251203-000000-000001", .outcome = "adopted",
          .note = "采用 \"ok\"", .who = "li"},
         {.cmd = PROTO_CMD_RELEASE, .id = "20251203-000000-000001", .who = "li"},
@@ -336,6 +356,8 @@ static void test_requests(void)
         {"{\"v\":2,\"cmd\":\"status\",\"committee\":\"x\"}", PROTO_UNKNOWN_FIELD},
         {"{\"v\":2,\"cmd\":\"pull\",\"committee\":\"x\",\"limt\":3}", PROTO_UNKNOWN_FIELD},
         {"{\"v\":2,\"cmd\":\"pull\"}", PROTO_MISSING_FIELD},
+        {"{\"v\":2,\"cmd\":\"pull\",\"committee\":\"x\",\"after\":\"y\"}",
+         PROTO_UNKNOWN_FIELD},
         {"{\"v\":2,\"cmd\":\"pull\",\"committee\":\"\"}", PROTO_MISSING_FIELD},
         {"{\"v\":2,\"cmd\":\"pull\",\"committee\":1}", PROTO_BAD_FIELD},
         {"{\"v\":2,\"cmd\":\"pull\",\"committee\":\"a\\\"b\"}", PROTO_BAD_FIELD},

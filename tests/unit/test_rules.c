@@ -62,7 +62,23 @@ static const struct {
      "t.json: topic x: pattern 2: must be a string or {\"re\", \"w\"}"},
     {"pattern weight", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
                             " \"patterns\": [{\"re\": \"a\", \"w\": 0}]}]}",
-     "t.json: topic x: pattern 1: w: must be a number > 0"},
+     "t.json: topic x: pattern 1: w: must be a non-zero number"},
+    {"pattern weight type", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
+                            " \"patterns\": [{\"re\": \"a\", \"w\": \"-1\"}]}]}",
+     "t.json: topic x: pattern 1: w: must be a non-zero number"},
+    {"negative weight", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
+                            " \"patterns\": [\"a\", {\"re\": \"b\", \"w\": -1.5}]}]}", NULL},
+    {"bias", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
+                  " \"bias\": -2, \"patterns\": [\"a\"]}]}", NULL},
+    {"bias type", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
+                       " \"bias\": \"low\", \"patterns\": [\"a\"]}]}",
+     "t.json: topic x: bias: must be a number"},
+    {"tag_ratio", HEAD "\"tag_ratio\": 1.5, \"topics\": []}",
+     "t.json: tag_ratio: must be a number from 0 to 1"},
+    {"max_tags", HEAD "\"max_tags\": 2.5, \"topics\": []}",
+     "t.json: max_tags: must be a whole number from 0 to 1000"},
+    {"max_tags negative", HEAD "\"max_tags\": -1, \"topics\": []}",
+     "t.json: max_tags: must be a number >= 0"},
     {"pattern key", HEAD "\"topics\": [{\"id\": \"x\", \"name\": \"X\", \"category\": \"民政\","
                          " \"patterns\": [{\"re\": \"a\", \"weight\": 2}]}]}",
      "t.json: topic x: pattern 1: weight: unknown key"},
@@ -127,6 +143,9 @@ static void test_defaults(void)
     CHECK_STR("triage", r->triage, "a");
     CHECK(r->title_weight == 3.0, "title_weight default: got %g, want 3", r->title_weight);
     CHECK(r->min_score == 1.0, "min_score default: got %g, want 1", r->min_score);
+    CHECK(r->tag_ratio == 0.0, "tag_ratio default: got %g, want 0", r->tag_ratio);
+    CHECK_INT("max_tags default", r->max_tags, 0);
+    CHECK(r->topics[0].bias == 0.0, "bias default: got %g, want 0", r->topics[0].bias);
     CHECK_INT("ntopics", r->ntopics, 1);
     CHECK_STR("committee from category", r->topics[0].committee, "b");
     CHECK(r->topics[0].weight == 1.0, "topic weight default: got %g", r->topics[0].weight);

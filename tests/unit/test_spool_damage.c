@@ -23,7 +23,7 @@ static uint64_t offs[NREC];              /* record i's offset in the segment */
 
 static void make_id(char *id, long n)
 {
-    snprintf(id, SPOOL_ID_MAX + 1, "20250101-000000-%06ld", n);
+    snprintf(id, SPOOL_ID_MAX + 1, "20250101-000000-%06ld", n % 1000000);   /* -O1: fits */
 }
 
 /* A spool of NREC records like the collector's (the wire JSON carries the
@@ -145,6 +145,43 @@ static const struct {
     {"a line of the .ack file", 30, -1, 0},
 };
 
+/* The disk is full (here: corrupt/ cannot be made) when damage is found:
+ * the damaged bytes stay in their segment, which is kept even once every
+ * intact record in it is confirmed, until a later start copies them. */
+static void test_quarantine_fails(void)
+{
+    const char *dir = build();
+    char path[400], err[256];
+    snprintf(path, sizeof path, "%s/corrupt", dir);
+    FILE *f = fopen(path, "w");          /* a file where the folder should be */
+    if (f)
+        fclose(f);
+    snprintf(path, sizeof path, "%s/00000001.seg", dir);
+    flip(path, offs[150] + 100);
+    struct spool *sp = NULL;
+    CHECK_INT("open", spool_open(dir, 0, NULL, NULL, &sp, err, sizeof err), 0);
+    struct spool_rec r;
+    int n = 0;
+    while (sp && spool_next_pending(sp, &r, err, sizeof err) == 1) {
+        spool_confirm(sp, r.seg, r.id, err, sizeof err);
+        n++;
+    }
+    CHECK_INT("the intact ones pending", n, NREC / 2 - 1);
+    spool_close(&sp);
+    spool_open(dir, 0, NULL, NULL, &sp, err, sizeof err);
+    spool_close(&sp);
+    CHECK_INT("the segment is kept", access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/corrupt", dir);
+    unlink(path);
+    spool_open(dir, 0, NULL, NULL, &sp, err, sizeof err);
+    spool_close(&sp);
+    snprintf(path, sizeof path, "%s/corrupt/00000001.seg@%llu", dir,
+             (unsigned long long)offs[150]);
+    CHECK_INT("copied once there is room", access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/00000001.seg", dir);
+    CHECK_INT("and then the segment goes", access(path, F_OK), -1);
+}
+
 int main(void)
 {
     root = mkdtemp(tmpl);
@@ -159,6 +196,7 @@ int main(void)
         account(dir, cases[i].what, cases[i].lost_max);
         account(dir, cases[i].what, cases[i].lost_max);   /* and again: stable */
     }
+    test_quarantine_fails();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)

@@ -243,6 +243,65 @@ static char *pull(struct store *s, const char *committee, int limit, const char 
     return out;
 }
 
+/* A queue of 250 listed in pages: in order, none twice, none left out,
+ * "more" until the last page; a page also stops at max_bytes. */
+static void test_queue_pages(struct store *s)
+{
+    char err[256], after[64] = "", *ids[250];
+    for (int i = 0; i < 250; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "分页 %d", i);
+        ids[i] = put_new(s, "M015", title, "nongye");
+    }
+    int seen = 0, pages = 0, in_order = 1, more = 1;
+    while (more && pages < 10) {
+        cJSON *o = store_queue(s, "nongye", 100, *after ? after : NULL, 1 << 20, clock_us,
+                               err, sizeof err), *r;
+        CHECK(o != NULL, "queue page %d: %s", pages, err);
+        if (!o)
+            break;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(o, "reports")) {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(r, "id"));
+            in_order &= seen < 250 && !strcmp(id, ids[seen]);
+            seen++;
+            snprintf(after, sizeof after, "%s", id);
+        }
+        CHECK_INT("counts on the first page only", cJSON_HasObjectItem(o, "open"), pages == 0);
+        more = cJSON_IsTrue(cJSON_GetObjectItem(o, "more"));
+        pages++;
+        cJSON_Delete(o);
+    }
+    CHECK_INT("every report listed", seen, 250);
+    CHECK_INT("in order, none twice", in_order, 1);
+    CHECK_INT("pages of 100", pages, 3);
+    cJSON *o = store_queue(s, "nongye", 100, NULL, 1, clock_us, err, sizeof err);
+    CHECK_INT("a page stops at max_bytes (one report at least)",
+              cJSON_GetArraySize(cJSON_GetObjectItem(o, "reports")), 1);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "more")), "and says there is more");
+    cJSON_Delete(o);
+    CHECK(store_queue(s, "nongye", 100, "20990101-000000-000000", 1 << 20, clock_us, err,
+                      sizeof err) == NULL && !strncmp(err, "no report", 9),
+          "after an unknown id: %s", err);
+    for (int i = 0; i < 250; i++)
+        free(ids[i]);
+}
+
+/* A sound archive passes its checks; commits are counted (store_epoch). */
+static void test_check(struct store *s)
+{
+    char out[512];
+    const char *gen;
+    int64_t before, after;
+    CHECK_INT("quick_check of a sound archive", store_check(s, 0, out, sizeof out), 0);
+    CHECK_INT("integrity_check of a sound archive", store_check(s, 1, out, sizeof out), 0);
+    CHECK(store_damaged(s) == NULL, "not damaged");
+    store_epoch(s, &gen, &before);
+    CHECK_INT("a generation of 16 hex digits", strspn(gen, "0123456789abcdef"), 16);
+    free(put_new(s, "M016", "计数", "nongye"));
+    store_epoch(s, &gen, &after);
+    CHECK_INT("a commit is counted", after, before + 1);
+}
+
 static void test_queue(struct store *s)
 {
     char err[256];
@@ -433,6 +492,8 @@ int main(void)
     test_once(s);
     test_once_in_batch(s);
     test_queue(s);
+    test_queue_pages(s);
+    test_check(s);
     test_months(s);
     test_tags(s);
     store_close(&s);

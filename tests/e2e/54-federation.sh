@@ -129,6 +129,22 @@ check_eq "the city's outcomes reached it too" "$(lsql c "SELECT count(*) FROM up
 check_eq "mine at the district: the province's adoption" \
     "$(lvl d mine M001 --format json | jq -r '.upstream.further' | sort -u)" adopted
 check "nothing gave up" test ! -e "$T/gaveup.log"
+# the link's own rate (FED_RATE_N reports, default none): queued at the
+# district while its link is down, then delivered across it in one go
+if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
+    ip -n "${NS}d" link set "${NS}dc" down
+    for i in $(seq 1 "$FED_RATE_N"); do
+        printf '{"member":"M002","title":"关于增设公交站点的建议 %d","body":"公交站点太少 %d。"}' "$i" "$i"
+        echo
+    done | split -l 1 - "$T/in/rate." && through lvl d submit "$T/in"/rate.*
+    before=$(lsql d "SELECT count(*) FROM upstream")
+    for id in $(lsql d "SELECT id FROM reports WHERE title LIKE '关于增设公交站点%' ORDER BY id"); do
+        through lvl d ack "$id" --outcome forwarded
+    done
+    ip -n "${NS}d" link set "${NS}dc" up
+    wait_until 120 lsql_is "$((before + FED_RATE_N))" d "SELECT count(*) FROM upstream WHERE state <> 'pending'"
+    echo "# figure: forwarding rate across the namespaces' link: $(lsql d "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE r.title LIKE '关于增设公交站点%'") reports/s ($FED_RATE_N queued while the link was down)"
+fi
 echo "# federation ($MODE): $N reports up two levels, $(wc -l <"$T/faults.log" 2>/dev/null || echo 0) faults: lost $((lost_c + lost_p)), duplicated $((dup_c + dup_p))"
 sed 's/^/# /' "$T/faults.log" 2>/dev/null
 finish

@@ -32,8 +32,10 @@
 #include "archiver_store.h"
 #include "archiver_supervise.h"
 #include "archiver_upstream.h"
+#include "archiver_upkeep.h"
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
@@ -67,6 +69,7 @@ struct archiver {
     struct archiver_stats st;
     struct supervise *sv;         /* deadlines, overdue, notify */
     struct upstream *up;          /* forwarding to the next level, or NULL */
+    struct upkeep upkeep;         /* backups and retention */
 };
 
 static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
@@ -163,7 +166,8 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                             .shared = 1};
     if (archiver_refuse_new(cfg, err, errlen) < 0)
         return -1;
     char *path = config_state_path(cfg, "archive.db");
@@ -301,6 +305,16 @@ static void archiver_confirm(struct archiver *a)
     a->batch_bytes = 0;
 }
 
+/* A committed batch of n reports, for status's batch size histogram. */
+static void archiver_count_batch(struct archiver_stats *st, size_t n)
+{
+    int i = 0;
+    while (i < ARCHIVER_BATCH_BUCKETS - 1 && n > ((size_t)1 << i))
+        i++;
+    st->batch_hist[i]++;
+    st->batch_reports += n;
+}
+
 static void archiver_flush(struct archiver *a, const struct config *cfg)
 {
     unsigned long counts[3] = {0};
@@ -320,6 +334,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
     a->retry_ms = 0;
     a->backoff_ms = 0;
     a->st.batches++;
+    archiver_count_batch(&a->st, a->nbatch);
     a->st.stored += counts[0];
     a->st.already += counts[1];
     a->st.duplicates += counts[2];
@@ -329,7 +344,8 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, a->sv, a->up};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL,
+                          a->sv, a->up};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         struct proto_request req;
@@ -339,7 +355,15 @@ static void archiver_queries(struct daemon *d)
             if (err.reason == PROTO_BAD_VERSION)
                 proto_refused(&a->st.peers, PROTO_CH_QUERY, &err);
             reply = proto_reply_refusal(&err);
+        } else if (req.cmd == PROTO_CMD_BACKUP) {
+            /* the upkeep's: it takes m over and answers when the copy ends */
+            upkeep_backup_request(&a->upkeep, a->store, a->query, &m, req.path);
+            proto_request_clear(&req);
+            bus_msg_clear(&m);    /* a no-op when the upkeep took it */
+            continue;
         } else {
+            q.msg = &m;
+            q.principal = access_of_msg(d->access, &m);
             reply = query_answer(&q, &req);
             proto_request_clear(&req);
         }
@@ -361,14 +385,20 @@ static void archiver_step(struct daemon *d, long timeout_ms)
                                 {.sock = a->pull[0], .fd = -1},
                                 {.sock = a->pull[1], .fd = -1}};
     int only_queries = waiting || a->nbatch || store_damaged(a->store);
+    if (upkeep_busy(&a->upkeep))
+        timeout_ms = 0;           /* a backup goes on at every turn */
     int n = bus_poll(items, only_queries ? 1 : 3, a->nbatch && !waiting && !store_damaged(a->store)
                                                   ? 0 : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
     if (store_damaged(a->store)) {
+        upkeep_cancel(&a->upkeep, a->query, "the archive is damaged");
         archiver_damaged(a);
         return;
     }
+    upkeep_step(&a->upkeep, a->store, a->query, d->cfg);
+    a->st.backups = a->upkeep.backups;
+    a->st.retained = a->upkeep.retained;
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
     if (!a->nbatch)
@@ -394,6 +424,7 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->pull[0]);
     bus_close(&a->pull[1]);
     bus_close(&a->confirm);
+    upkeep_close(&a->upkeep, a->query);
     bus_close(&a->query);
     supervise_free(&a->sv);
     upstream_stop(&a->up);

@@ -3,6 +3,7 @@
  * calls the store, and shapes the reply; the store does the SQL.
  */
 #include "archiver_query.h"
+#include "access.h"
 #include "archiver_audit.h"
 #include "archiver_feedback.h"
 #include "archiver_store.h"
@@ -44,9 +45,20 @@ static long req_num(long v, long def, long lo, long hi)
     return v < lo || v > hi ? -1 : v;
 }
 
-static const char *req_who(const struct proto_request *req)
+/* Who acts: the principal, or the person a staff member, admin or gateway
+ * names in "who" (a clerk's "who" is its own name, whatever it says). */
+static const char *req_who(const struct query_ctx *q, const struct proto_request *req)
 {
-    return req->who ? req->who : "unknown";
+    if (req->who && access_may_act_for(q->principal))
+        return req->who;
+    return access_name(q->principal);
+}
+
+/* A store_actor for req: clerks act only on leases they hold. */
+static struct store_actor req_actor(const struct query_ctx *q, const struct proto_request *req)
+{
+    return (struct store_actor){.who = req_who(q, req),
+                                .must_hold = q->principal && q->principal->role == ACCESS_CLERK};
 }
 
 /* The committee c when the rules file has it, or NULL. */
@@ -78,14 +90,14 @@ static char *q_pull(struct query_ctx *q, const struct proto_request *req)
     if (limit < 0 || lease < 0)
         return proto_reply_error("bad_request", "limit is 1-%d and lease 1-%d seconds",
                            QUERY_LIMIT_MAX, QUERY_LEASE_MAX);
-    cJSON *list = store_pull(q->store, committee, (int)limit, (int)lease, req_who(req),
+    cJSON *list = store_pull(q->store, committee, (int)limit, (int)lease, req_who(q, req),
                              daemon_now_us(), err, sizeof err);
     if (!list)
         return reply_store(STORE_ERROR, err);
     cJSON *id;
     cJSON_ArrayForEach(id, list)
         log_info("%s: leased to %s for %lds", cJSON_GetStringValue(cJSON_GetObjectItem(id, "id")),
-                 req_who(req), lease);
+                 req_who(q, req), lease);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "reports", list);
     return proto_reply_ok(o);
@@ -130,12 +142,12 @@ static char *q_ack(struct query_ctx *q, const struct proto_request *req)
         return proto_reply_error("bad_request", "want \"id\"");
     if (!known_outcome(outcome))
         return proto_reply_error("bad_request", "outcome is adopted, forwarded, filed or declined");
-    struct store_actor by = {.who = req_who(req)};
+    struct store_actor by = req_actor(q, req);
     int rc = store_ack(q->store, id, outcome, req->note, &by, daemon_now_us(), err,
                        sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
-    log_info("%s: closed by %s: %s", id, req_who(req), outcome);
+    log_info("%s: closed by %s: %s", id, req_who(q, req), outcome);
     return q_changed(id, "closed", "outcome", outcome);
 }
 
@@ -145,11 +157,11 @@ static char *q_release(struct query_ctx *q, const struct proto_request *req)
     char err[512];
     if (!id)
         return proto_reply_error("bad_request", "want \"id\"");
-    struct store_actor by = {.who = req_who(req)};
+    struct store_actor by = req_actor(q, req);
     int rc = store_release(q->store, id, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
-    log_info("%s: released by %s", id, req_who(req));
+    log_info("%s: released by %s", id, req_who(q, req));
     return q_changed(id, "open", NULL, NULL);
 }
 
@@ -162,11 +174,11 @@ static char *q_reassign(struct query_ctx *q, const struct proto_request *req)
     if (!committee)
         return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
                            req->committee ? req->committee : "");
-    struct store_actor by = {.who = req_who(req)};
+    struct store_actor by = req_actor(q, req);
     int rc = store_reassign(q->store, id, committee, &by, daemon_now_us(), err, sizeof err);
     if (rc != STORE_OK)
         return reply_store(rc, err);
-    log_info("%s: reassigned to %s by %s", id, committee, req_who(req));
+    log_info("%s: reassigned to %s by %s", id, committee, req_who(q, req));
     return q_changed(id, "open", "committee", committee);
 }
 
@@ -179,8 +191,15 @@ static char *q_show(struct query_ctx *q, const struct proto_request *req)
     cJSON *r = store_show(q->store, id, err, sizeof err);
     if (!r)
         return proto_reply_error(strncmp(err, "no report", 9) ? "busy" : "not_found", "%s", err);
-    const struct roster_member *m =
-        roster_find(q->roster, cJSON_GetStringValue(cJSON_GetObjectItem(r, "member")));
+    const char *member = cJSON_GetStringValue(cJSON_GetObjectItem(r, "member"));
+    char why[256];
+    if (daemon_allow(q->daemon, q->msg, ACCESS_SHOW,
+                     cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")), member, why,
+                     sizeof why) < 0) {
+        cJSON_Delete(r);
+        return proto_reply_error("forbidden", "%s", why);
+    }
+    const struct roster_member *m = roster_find(q->roster, member);
     if (m)
         cJSON_AddStringToObject(r, "name", m->name);
     cJSON *o = cJSON_CreateObject();
@@ -242,7 +261,15 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddNumberToObject(o, "failed_batches", (double)st->failed_batches);
     cJSON_AddNumberToObject(o, "bad", (double)st->bad);
     cJSON_AddNumberToObject(o, "large", (double)st->large);
+    cJSON_AddNumberToObject(o, "batch_reports", (double)st->batch_reports);
+    cJSON_AddNumberToObject(o, "backups", (double)st->backups);
+    cJSON_AddNumberToObject(o, "retained", (double)st->retained);
+    cJSON *h = cJSON_AddArrayToObject(o, "batch_hist_pow2");
+    for (int i = 0; i < ARCHIVER_BATCH_BUCKETS; i++)
+        cJSON_AddItemToArray(h, cJSON_CreateNumber((double)st->batch_hist[i]));
+    cJSON_AddNumberToObject(o, "now_us", (double)daemon_now_us());
     cJSON_AddNumberToObject(o, "proto_refused", (double)st->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(q->daemon->access));
     cJSON_AddStringToObject(o, "archive", store_damaged(q->store) ? "damaged" : "ok");
     if (store_damaged(q->store))
         cJSON_AddStringToObject(o, "damage", store_damaged(q->store));
@@ -337,8 +364,33 @@ static char *q_import(struct query_ctx *q, const struct proto_request *req)
     return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
 }
 
+/* What a command asks to do (show is decided once the report is read). */
+static enum access_act query_act(enum proto_cmd cmd)
+{
+    switch (cmd) {
+    case PROTO_CMD_PULL:
+    case PROTO_CMD_QUEUE:    return ACCESS_QUEUE;
+    case PROTO_CMD_ACK:
+    case PROTO_CMD_RELEASE:
+    case PROTO_CMD_REASSIGN: return ACCESS_CHANGE;
+    case PROTO_CMD_SHOW:     return ACCESS_SHOW;
+    case PROTO_CMD_STATUS:   return ACCESS_STATUS;
+    case PROTO_CMD_AUDIT:
+    case PROTO_CMD_HISTORY:  return ACCESS_AUDIT;
+    case PROTO_CMD_OVERDUE:  return ACCESS_QUEUE;     /* a clerk: its committee's */
+    case PROTO_CMD_MINE:     return ACCESS_SHOW;      /* a member: only its own */
+    default:                 return ACCESS_MANAGE;
+    }
+}
+
 char *query_answer(struct query_ctx *q, const struct proto_request *req)
 {
+    enum access_act act = query_act(req->cmd);
+    char why[256];
+    if ((act != ACCESS_SHOW || req->cmd == PROTO_CMD_MINE) &&
+        daemon_allow(q->daemon, q->msg, act, act == ACCESS_QUEUE ? req->committee : NULL,
+                     req->cmd == PROTO_CMD_MINE ? req->member : NULL, why, sizeof why) < 0)
+        return proto_reply_error("forbidden", "%s", why);
     if (query_writes(req->cmd) && store_damaged(q->store))
         return proto_reply_error("internal", "the archive is damaged (%s): nothing is written "
                                  "until it is restored (README: Recovering the archive)",

@@ -26,10 +26,18 @@ struct store;
 struct supervise;
 struct upstream;
 
+/* Batch sizes by powers of two: bucket i counts batches of at most 2^i
+ * reports (the last one, everything larger). */
+#define ARCHIVER_BATCH_BUCKETS 13
+
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
     unsigned long large;          /* messages received on the large lane */
+    unsigned long batch_reports;  /* reports in committed batches, all told */
+    unsigned long batch_hist[ARCHIVER_BATCH_BUCKETS];
+    unsigned long backups;        /* online copies made (minyi backup) */
+    unsigned long retained;       /* closed reports exported and deleted (retention) */
     struct proto_peers peers;     /* messages of other protocol versions */
 };
 
@@ -39,6 +47,9 @@ struct query_ctx {
     const struct roster *roster;
     const struct rules *rules;    /* committees (and categories) of the rules file */
     const struct archiver_stats *stats;
+    struct daemon *daemon;        /* who may do what (daemon_allow) */
+    const struct bus_msg *msg;    /* the request being answered (its sender) */
+    const struct access_principal *principal;   /* its sender, NULL: nobody */
     const struct supervise *sv;   /* overdue counts as of the last check */
     const struct upstream *up;    /* the upstream sender's counters, or NULL */
 };

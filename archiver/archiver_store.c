@@ -105,7 +105,8 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_HISTORY] = "SELECT id, title, body, committee, routed_committee, topics FROM reports "
                    "WHERE id > ?1 AND (state = 'closed' OR committee <> routed_committee) "
                    "ORDER BY id LIMIT ?2",
-    [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased') "
+    [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased'), "
+                  "min(received_us) "
                   "FROM reports WHERE state <> 'closed' GROUP BY committee",
     [ST_TOTAL] = "SELECT count(*) FROM reports",
     [ST_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'commits'",

@@ -258,4 +258,30 @@ int store_member_reports(struct store *s, const char *member, int limit, store_m
 /* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
 void store_month(int64_t us, char out[8]);
 
+/* ---- upkeep (archiver_store_upkeep.c) ---- */
+
+/* An online copy of the archive at path, made in steps. */
+struct store_backup;
+/* Begin a copy into path.tmp (created anew; an old path.tmp is removed).
+ * 0 and *out (end it with store_backup_finish), or -1 with err. */
+int store_backup_start(struct store *s, const char *path, struct store_backup **out,
+                       char *err, size_t errlen);
+/* Copy up to `pages` more pages; *done and *total say how far it is.
+ * Returns 0 (more to copy), 1 (complete, synced and renamed to path: the
+ * archive as of this call), or -1 with err (the copy is abandoned). */
+int store_backup_step(struct store_backup *b, int pages, long *done, long *total, char *err,
+                      size_t errlen);
+/* Release a copy, finished or not (an unfinished path.tmp is removed);
+ * sets *b = NULL.  NULL-safe. */
+void store_backup_finish(struct store_backup **b);
+
+/* Up to limit closed reports closed before before_us, oldest first, each
+ * the whole record of store_show (history included).  An array (maybe
+ * empty; caller deletes), or NULL with err. */
+struct cJSON *store_expired(struct store *s, int64_t before_us, int limit, char *err,
+                            size_t errlen);
+/* Delete a closed report and its history, inside the caller's transaction;
+ * an open or leased report is never touched.  0 / -1 with err. */
+int store_forget(struct store *s, const char *id, char *err, size_t errlen);
+
 #endif

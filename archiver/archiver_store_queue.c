@@ -456,6 +456,7 @@ cJSON *store_status(struct store *s, char *err, size_t errlen)
         cJSON *c = cJSON_AddObjectToObject(queues, store_col(q, 0));
         cJSON_AddNumberToObject(c, "open", sqlite3_column_double(q, 1));
         cJSON_AddNumberToObject(c, "leased", sqlite3_column_double(q, 2));
+        cJSON_AddNumberToObject(c, "oldest_us", sqlite3_column_double(q, 3));
     }
     sqlite3_reset(q);
     q = store_stmt(s, ST_TOTAL);

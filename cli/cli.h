@@ -178,6 +178,9 @@ int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
 int cli_overdue(struct cli *c, int argc, char **argv);  /* cli_supervise.c */
 int cli_mine(struct cli *c, int argc, char **argv);     /* cli_supervise.c */
 int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
+int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
+int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
+int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -386,7 +387,7 @@ static int up_lock(struct up *u)
     if (config_make_state_dirs(c->cfg, err, sizeof err) < 0)
         return cli_fail(c, "%s", err);
     char *lock = config_state_path(c->cfg, "run/minyi-up.lock");
-    u->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    u->lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
     int saved = errno;
     free(lock);
     if (u->lockfd < 0)
@@ -395,9 +396,15 @@ static int up_lock(struct up *u)
         return errno == EWOULDBLOCK ? cli_fail(c, "already running for %s", c->cfg->state_dir)
                                     : cli_fail(c, "flock: %s", strerror(errno));
     u->pidfile = config_state_path(c->cfg, "run/minyi-up.pid");
-    FILE *f = fopen(u->pidfile, "w");
-    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
-        return cli_fail(c, "%s: %s", u->pidfile, strerror(errno));
+    /* 0640 whatever the caller's umask; never through a planted link */
+    int fd = open(u->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 && fchmod(fd, 0640) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+        int e = errno;
+        if (!f && fd >= 0)
+            close(fd);
+        return cli_fail(c, "%s: %s", u->pidfile, strerror(e));
+    }
     return CLI_EXIT_OK;
 }
 

@@ -23,6 +23,7 @@
 #include "collector_spool.h"
 #include "collector_epoch.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "report.h"
@@ -65,6 +66,32 @@ static void collector_scan(void *arg, const struct spool_rec *rec, int pending)
         flight_hold(c->flight, rec->rel);
     if (us > c->last_us)
         c->last_us = us;
+}
+
+/* Spool hook: a report lost in damage (its id from the damaged bytes),
+ * and the copy filed again since, if any. */
+static void collector_lost(void *arg, const char *id, const char *refiled)
+{
+    struct collector *c = arg;
+    int64_t us = report_id_to_us(id), again = refiled ? report_id_to_us(refiled) : 0;
+    struct collector_lost *l = us < 0 ? NULL : collector_lost_find(c, us);
+    if (l && again > 0)
+        l->repl_us = again;
+    if (us < 0 || l)
+        return;
+    if (c->nlost == c->caplost) {
+        c->caplost = c->caplost ? 2 * c->caplost : 16;
+        c->lost = xrealloc(c->lost, c->caplost * sizeof *c->lost);
+    }
+    c->lost[c->nlost++] = (struct collector_lost){us, again > 0 ? again : 0};
+}
+
+struct collector_lost *collector_lost_find(struct collector *c, int64_t id_us)
+{
+    for (size_t i = 0; i < c->nlost; i++)
+        if (c->lost[i].id_us == id_us)
+            return &c->lost[i];
+    return NULL;
 }
 
 /* Spool guard: a segment about to be deleted takes the only durable copy of
@@ -148,7 +175,8 @@ static int collector_open_files(struct collector *c, char *err, size_t errlen)
     c->flight = flight_new();
     c->last_us = dedup_max_id_us(c->dedup);
     path = config_state_path(cfg, "spool");
-    struct spool_hooks hooks = {.scan = collector_scan, .guard = collector_guard, .arg = c};
+    struct spool_hooks hooks = {.scan = collector_scan, .guard = collector_guard,
+                                .lost = collector_lost, .arg = c};
     rc = spool_open_hooks(path, 0, &hooks, &c->spool, err, errlen);
     free(path);
     if (rc < 0)
@@ -173,8 +201,10 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
      * of the largest reports, 4 MB of the largest messages ZeroMQ lets in);
      * more wait on the member's side. */
     struct bus_opts submit = {.hwm = cfg->limits.hwm, .rcvhwm = COLLECTOR_SUBMIT_HWM,
-                              .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096};
-    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
+                              .maxmsgsize = (long)cfg->limits.max_report_bytes * 2 + 4096,
+                              .shared = 1};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                           .shared = 1};
     c->submit = bus_open(d->bus, BUS_ROUTER, cfg->ep.submit, 1, &submit, err, errlen);
     if (c->submit)
         c->route = bus_open(d->bus, BUS_PUSH, cfg->ep.route, 1, &pipe, err, errlen);
@@ -193,6 +223,7 @@ static int collector_open(struct daemon *d, char *err, size_t errlen)
 {
     struct collector *c = d->state;
     c->cfg = d->cfg;
+    c->daemon = d;
     if (roster_load(d->cfg->members_path, &c->roster, err, errlen) < 0 ||
         collector_open_files(c, err, errlen) < 0 ||
         collector_open_sockets(d, err, errlen) < 0) {
@@ -240,6 +271,7 @@ static void collector_status_sync(cJSON *o, const struct spool_sync_stats *st)
     cJSON_AddNumberToObject(s, "p50_ms", spool_sync_pct(st, 0.5) / 1000.0);
     cJSON_AddNumberToObject(s, "p99_ms", spool_sync_pct(st, 0.99) / 1000.0);
     cJSON_AddNumberToObject(s, "max_ms", (double)st->max_us / 1000.0);
+    cJSON_AddNumberToObject(s, "sum_ms", (double)st->sum_us / 1000.0);
     cJSON *h = cJSON_AddArrayToObject(s, "hist_250us");
     int last = SPOOL_SYNC_BUCKETS;
     while (last > 0 && st->hist[last - 1] == 0)
@@ -264,12 +296,18 @@ static char *collector_status(const struct collector *c)
     cJSON_AddNumberToObject(o, "inflight", (double)flight_count(c->flight));
     cJSON_AddNumberToObject(o, "segments", (double)spool_segments(c->spool));
     cJSON_AddNumberToObject(o, "proto_refused", (double)c->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(c->daemon->access));
     collector_status_sync(o, spool_sync_stats(c->spool));
     const struct spool_damage *dmg = spool_damage(c->spool);
     cJSON *d = cJSON_AddObjectToObject(o, "corrupt");   /* see spool/corrupt/ */
     cJSON_AddNumberToObject(d, "ranges", (double)dmg->ranges);
     cJSON_AddNumberToObject(d, "bytes", (double)dmg->bytes);
     cJSON_AddNumberToObject(d, "records_lost", (double)dmg->records);
+    cJSON *by = cJSON_AddObjectToObject(o, "rejected_by");
+    for (int i = 1; i < COLLECTOR_REASONS; i++)
+        if (c->st.rejected_by[i])
+            cJSON_AddNumberToObject(by, report_reason_name((enum report_reason)i),
+                                    (double)c->st.rejected_by[i]);
     return proto_reply_ok(o);
 }
 
@@ -284,7 +322,10 @@ static char *collector_answer(struct collector *c, const struct bus_msg *m)
             proto_refused(&c->peers, PROTO_CH_CTL, &err);
         return proto_reply_refusal(&err);
     }
-    if (q.cmd == PROTO_CMD_STATUS)
+    char why[256];
+    if (daemon_allow(c->daemon, m, ACCESS_STATUS, NULL, NULL, why, sizeof why) < 0)
+        s = proto_reply_error("forbidden", "%s", why);
+    else if (q.cmd == PROTO_CMD_STATUS)
         s = collector_status(c);
     else
         s = proto_reply_error("bad_request", "the collector answers \"status\", not \"%s\"",
@@ -360,6 +401,8 @@ static void collector_close(struct daemon *d)
     epoch_close(&c->epoch);
     drop_close(&c->drop);
     flight_free(&c->flight);
+    free(c->lost);
+    c->lost = NULL;
     roster_free(&c->roster);
     log_info("accepted %lu, duplicates %lu, rejected %lu, busy %lu, confirmed %lu",
              c->st.accepted, c->st.duplicates, c->st.rejected, c->st.busy,

@@ -36,16 +36,29 @@ struct intake_wait {
     char id[32];                  /* the id to answer with */
     int duplicate;                /* 1: answered as a duplicate of id */
     int error;                    /* enum report_reason, 0 when accepted */
+    size_t lost;                  /* 1 + index in c->lost: it files a lost report again */
     char detail[256];
 };
+
+/* rejected_by is indexed by enum report_reason (room for reasons to come). */
+#define COLLECTOR_REASONS 16
 
 struct collector_stats {
     unsigned long accepted, duplicates, rejected, busy, forwarded, resent, confirmed;
     unsigned long sent_large;     /* sends (and resends) on the large lane */
+    unsigned long rejected_by[COLLECTOR_REASONS];
+};
+
+/* A report lost in spool damage (collector_spool_damage.c) whose keys the
+ * duplicate index still names: sent again, it is taken as new (repl_us:
+ * its replacement, which later copies are answered as duplicates of). */
+struct collector_lost {
+    int64_t id_us, repl_us;
 };
 
 struct collector {
     const struct config *cfg;
+    struct daemon *daemon;        /* its skeleton: who may do what (daemon_allow) */
     struct roster *roster;
     struct spool *spool;
     struct dedup *dedup;
@@ -66,6 +79,8 @@ struct collector {
     int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
     int blocked_warned;           /* and said so */
     struct log_repeat spool_errors;   /* the disk full: logged once, then summarised */
+    struct collector_lost *lost;  /* reports lost in spool damage (few) */
+    size_t nlost, caplost;
     struct collector_stats st;
     struct proto_peers peers;     /* messages of other protocol versions */
 };
@@ -90,6 +105,9 @@ void intake_free(struct collector *c);
  * from an older copy), log it and set the duplicate index aside, so that no
  * duplicate answer names a report the archive may not hold. */
 void collector_archive_seen(struct collector *c, const char *gen, int64_t commits);
+
+/* The entry of c->lost for a report id (µs), or NULL. */
+struct collector_lost *collector_lost_find(struct collector *c, int64_t id_us);
 
 /* ---- collector_forward.c ---- */
 

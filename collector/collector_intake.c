@@ -13,6 +13,7 @@
  * was never accepted, and the log never says it was.
  */
 #include "collector.h"
+#include "access.h"
 #include "collector_dedup.h"
 #include "collector_drop.h"
 #include "collector_flight.h"
@@ -33,6 +34,13 @@
 #define INTAKE_FLUSH_KEYS 8192     /* write the duplicate journal at this many keys */
 
 static void intake_fail_group(struct collector *c, const char *why);
+
+/* One more report refused, counted in all and by its reason. */
+static void collector_count_rejected(struct collector_stats *st, enum report_reason reason)
+{
+    st->rejected++;
+    st->rejected_by[(unsigned)reason < COLLECTOR_REASONS ? reason : REPORT_INTERNAL]++;
+}
 
 /* The next id's time: now, but always after the last one handed out. */
 static int64_t intake_next_us(struct collector *c)
@@ -63,17 +71,24 @@ static struct intake_keys intake_keys_of(const struct report *r)
 }
 
 /* Look for an earlier report with the same keys (socket reports). 1 and
- * its id, or 0. */
+ * its id, or 0.  An earlier report lost in spool damage does not count
+ * (the archive never got it): 0 with *lost set (1 + its c->lost index),
+ * unless it was filed again since -- then that copy is the earlier one. */
 static int intake_duplicate(struct collector *c, const struct intake_keys *k, char *id,
-                            size_t len)
+                            size_t len, size_t *lost)
 {
     int64_t now = daemon_now_us(), first;
-    if (k->ref ? dedup_find(c->dedup, DEDUP_REF, k->ref, now, &first)
-               : dedup_find(c->dedup, DEDUP_CONTENT, k->content, now, &first)) {
-        id_of_us(first, id, len);
-        return 1;
+    *lost = 0;
+    if (k->ref ? !dedup_find(c->dedup, DEDUP_REF, k->ref, now, &first)
+               : !dedup_find(c->dedup, DEDUP_CONTENT, k->content, now, &first))
+        return 0;
+    struct collector_lost *l = collector_lost_find(c, first);
+    if (l && !l->repl_us) {
+        *lost = (size_t)(l - c->lost) + 1;
+        return 0;
     }
-    return 0;
+    id_of_us(l ? l->repl_us : first, id, len);
+    return 1;
 }
 
 /* Stamp r, append it to the spool and remember its keys k.  0, or -1 with
@@ -172,17 +187,22 @@ static void intake_request(struct collector *c, struct intake_wait *w)
     if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
-        if (!roster_find(c->roster, r->member)) {
+        if (daemon_allow(c->daemon, &w->req, ACCESS_SUBMIT, NULL, r->member, err.detail,
+                         sizeof err.detail) < 0) {
+            err.reason = REPORT_FORBIDDEN;      /* logged and counted already */
+        } else if (!roster_find(c->roster, r->member)) {
             err.reason = REPORT_UNKNOWN_MEMBER;
             snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                      r->member);
-        } else if (intake_duplicate(c, &k, w->id, sizeof w->id)) {
+        } else if (intake_duplicate(c, &k, w->id, sizeof w->id, &w->lost)) {
             w->duplicate = 1;
             c->st.duplicates++;
             log_info("%s: duplicate from %s over the socket", w->id, r->member);
         } else if (intake_spool(c, r, &k, NULL, &err) == 0) {
             xstrlcpy(w->id, r->id, sizeof w->id);
-            intake_say(c, "%s: accepted from %s over the socket", r->id, r->member);
+            intake_say(c, "%s: accepted from %s over the socket%s", r->id, r->member,
+                       w->lost ? " (filed again: the first copy was lost in spool damage)"
+                               : "");
         }
     }
     if (err.reason != REPORT_OK) {
@@ -191,8 +211,8 @@ static void intake_request(struct collector *c, struct intake_wait *w)
         if (err.reason == REPORT_BUSY)
             c->st.busy++;
         else
-            c->st.rejected++;
-        if (err.reason != REPORT_BUSY)
+            collector_count_rejected(&c->st, err.reason);
+        if (err.reason != REPORT_BUSY && err.reason != REPORT_FORBIDDEN)
             log_info("-: refused over the socket: %s: %s", report_reason_name(err.reason),
                      err.detail);
     }
@@ -216,6 +236,22 @@ static int intake_busy(void *arg, const char *rel)
     return flight_held(c->flight, rel);
 }
 
+/* A drop file's owner, if the principals file maps its account, must be
+ * allowed to file as the report's member (a member account only as
+ * itself); an account it does not map is let in by the drop group alone.
+ * 0, or -1 with err (forbidden, counted). */
+static int intake_drop_owner(struct collector *c, const struct drop_file *f,
+                             const struct report *r, struct report_error *err)
+{
+    const struct access_principal *p = access_by_uid(c->daemon->access, f->uid);
+    if (!p || access_may(p, ACCESS_SUBMIT, NULL, r->member, err->detail,
+                         sizeof err->detail) == 0)
+        return 0;
+    err->reason = REPORT_FORBIDDEN;
+    access_count_forbidden(c->daemon->access);
+    return -1;
+}
+
 static void intake_take(void *arg, const struct drop_file *f, struct report *r,
                         const struct report_error *perr)
 {
@@ -223,13 +259,15 @@ static void intake_take(void *arg, const struct drop_file *f, struct report *r,
     struct report_error err = {0};
     if (perr)
         err = *perr;
+    else if (intake_drop_owner(c, f, r, &err) < 0)
+        ;                                   /* forbidden: counted, logged below */
     else if (!roster_find(c->roster, r->member)) {
         err.reason = REPORT_UNKNOWN_MEMBER;
         snprintf(err.detail, sizeof err.detail, "member %.64s is not in the roster",
                  r->member);
     }
     if (err.reason != REPORT_OK) {
-        c->st.rejected++;
+        collector_count_rejected(&c->st, err.reason);
         drop_reject(c->drop, f, &err);     /* logs the file and the reason */
         report_free(&r);
         return;
@@ -302,6 +340,23 @@ static void intake_flush_keys(struct collector *c)
         log_warn("%s (the spool has the keys; they are added again at restart)", why);
 }
 
+/* The group is durable: a report lost in spool damage and filed again in
+ * it is from now on the one later copies are duplicates of. */
+static void intake_refiled(struct collector *c)
+{
+    char why[256], lost[32];
+    for (size_t i = 0; i < c->nwait; i++) {
+        struct intake_wait *w = &c->wait[i];
+        if (!w->lost || w->error)
+            continue;
+        struct collector_lost *l = &c->lost[w->lost - 1];
+        l->repl_us = report_id_to_us(w->id);
+        id_of_us(l->id_us, lost, sizeof lost);
+        if (spool_refiled(c->spool, lost, w->id, why, sizeof why) < 0)
+            log_warn("%s: %s (after a restart a copy of it may be taken as new)", w->id, why);
+    }
+}
+
 void intake_commit(struct collector *c)
 {
     char why[256];
@@ -315,6 +370,7 @@ void intake_commit(struct collector *c)
     } else {
         dedup_commit(c->dedup);   /* the spool holds them now; see collector_guard */
         intake_said(c, 1);
+        intake_refiled(c);
         if (appended)
             log_repeat_clear(&c->spool_errors, daemon_mono_ms());
     }

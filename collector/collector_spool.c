@@ -161,6 +161,7 @@ static void spool_sync_took(struct spool *sp, int64_t us)
     int64_t b = us / SPOOL_SYNC_BUCKET_US;
     st->hist[b < SPOOL_SYNC_BUCKETS ? b : SPOOL_SYNC_BUCKETS - 1]++;
     st->count++;
+    st->sum_us += (uint64_t)us;
     if ((uint64_t)us > st->max_us)
         st->max_us = (uint64_t)us;
 }

@@ -68,10 +68,17 @@ typedef void (*spool_scan_fn)(void *arg, const struct spool_rec *rec, int pendin
  * segment (it is tried again at the next open). */
 typedef int (*spool_guard_fn)(void *arg);
 
+/* Called with each id of a damaged record the archive had not confirmed
+ * (a report lost): at open for every note in corrupt/, and whenever damage
+ * is found; refiled is the id of the copy filed again since (see
+ * spool_refiled), else NULL.  The same id may come more than once. */
+typedef void (*spool_lost_fn)(void *arg, const char *id, const char *refiled);
+
 struct spool_hooks {
     spool_scan_fn scan;           /* may be NULL */
     spool_guard_fn guard;         /* may be NULL */
-    void *arg;                    /* passed to both */
+    spool_lost_fn lost;           /* may be NULL */
+    void *arg;                    /* passed to each */
 };
 
 /* Open (creating if needed) the spool in dir and recover it: skip damaged
@@ -128,6 +135,12 @@ int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
  * close.  Returns 0 / -1 with err (the lines are lost: resends). */
 int spool_flush_acks(struct spool *sp, char *err, size_t errlen);
 
+/* Report lost_id, lost in damage, was filed again as new_id (synced):
+ * note it in corrupt/refiled (synced), so that later copies are answered
+ * as duplicates of new_id after a restart too.  0 / -1 with err. */
+int spool_refiled(struct spool *sp, const char *lost_id, const char *new_id, char *err,
+                  size_t errlen);
+
 /* Durable records not yet confirmed. */
 uint64_t spool_pending(const struct spool *sp);
 /* The greatest id ever appended or found on disk, "" if none (borrowed). */
@@ -143,6 +156,7 @@ size_t spool_segments(const struct spool *sp);
 struct spool_sync_stats {
     uint64_t count;
     uint64_t max_us;
+    uint64_t sum_us;              /* all syncs together (metrics' _sum) */
     uint32_t hist[SPOOL_SYNC_BUCKETS];
 };
 /* Borrowed; valid until spool_close. */

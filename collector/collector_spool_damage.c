@@ -22,6 +22,7 @@
 #include "log.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,7 +32,6 @@
 #include <unistd.h>
 
 #define SPOOL_ID_LEN 22            /* YYYYMMDD-HHMMSS-uuuuuu */
-#define SPOOL_LIST_MAX 8           /* ids named in one log line */
 
 int spool_resync(struct spool *sp, uint32_t seq, uint64_t off, uint64_t limit,
                  uint64_t *next)
@@ -226,6 +226,81 @@ static char *spool_slurp(struct spool *sp, uint32_t seq, uint64_t off, uint64_t 
     return buf;
 }
 
+/* Hand every id of the unconfirmed records of recs (a note's "records")
+ * to the lost hook. */
+static void spool_tell_lost(struct spool *sp, const cJSON *recs)
+{
+    const cJSON *r, *e;
+    if (!sp->hooks.lost)
+        return;
+    cJSON_ArrayForEach(r, recs)
+        if (!cJSON_IsTrue(cJSON_GetObjectItem(r, "archived")))
+            cJSON_ArrayForEach(e, r)
+                if (cJSON_IsString(e))
+                    sp->hooks.lost(sp->hooks.arg, e->valuestring, NULL);
+}
+
+int spool_refiled(struct spool *sp, const char *lost_id, const char *new_id, char *err,
+                  size_t errlen)
+{
+    char *path = xasprintf("%s/corrupt/refiled", sp->dir);
+    char *line = xasprintf("%s %s\n", lost_id, new_id);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int rc = fd < 0 || fileio_write_all(fd, line, strlen(line)) < 0 || fdatasync(fd) < 0;
+    if (rc)
+        snprintf(err, errlen, "spool: %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    free(path);
+    return rc ? -1 : 0;
+}
+
+/* corrupt/refiled, "LOST NEW" lines, to the lost hook. */
+static void spool_refiled_load(struct spool *sp, const char *dir)
+{
+    char *path = xasprintf("%s/refiled", dir);
+    FILE *f = fopen(path, "re");
+    char line[2 * SPOOL_ID_MAX + 8], lost[SPOOL_ID_MAX + 1], again[SPOOL_ID_MAX + 1];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%31s %31s", lost, again) == 2)
+            sp->hooks.lost(sp->hooks.arg, lost, again);
+    if (f)
+        fclose(f);
+    free(path);
+}
+
+void spool_notes_load(struct spool *sp)
+{
+    char *dir = xasprintf("%s/corrupt", sp->dir);
+    DIR *d = sp->hooks.lost ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json"))
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "re");
+        char *text = NULL;
+        size_t cap = 0;
+        ssize_t len = f ? getdelim(&text, &cap, '\0', f) : -1;
+        cJSON *o = len > 0 ? cJSON_ParseWithLength(text, (size_t)len) : NULL;
+        if (!o)
+            log_warn("spool: %s: not a note this collector wrote, ignored", path);
+        spool_tell_lost(sp, cJSON_GetObjectItem(o, "records"));
+        cJSON_Delete(o);
+        free(text);
+        if (f)
+            fclose(f);
+        free(path);
+    }
+    if (d) {
+        closedir(d);
+        spool_refiled_load(sp, dir);   /* after the notes: what was filed again */
+    }
+    free(dir);
+}
+
 /* One line per record the archive had not confirmed, starting with its
  * id, so that `grep ID` finds what became of it. */
 static void spool_log_lost(const cJSON *recs, uint32_t seq, uint64_t off, const char *where)
@@ -289,8 +364,10 @@ int spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
         log_error("spool: %08u.seg: %zu damaged bytes at offset %llu skipped: %zu records "
                   "legible in them, %zu of them not yet archived (lost); copied to %s",
                   seq, n, (unsigned long long)off, nrecs, lost, raw);
-    if (!torn)
+    if (!torn) {
         spool_log_lost(recs, seq, off, raw);
+        spool_tell_lost(sp, recs);
+    }
     if (!torn)
         spool_skip_add(sp, seq, off, end);
     if (rc >= 0) {

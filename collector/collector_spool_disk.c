@@ -526,8 +526,10 @@ int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks
     if (hooks)
         sp->hooks = *hooks;
     sp->reaper = reaper_new();
-    if (spool_recover(sp, err, errlen) < 0 ||
-        spool_roll(sp, err, errlen) < 0) {
+    int rc = spool_recover(sp, err, errlen);
+    if (rc == 0)
+        spool_notes_load(sp);     /* reports lost in damage found at earlier starts too */
+    if (rc < 0 || spool_roll(sp, err, errlen) < 0) {
         spool_close(&sp);
         return -1;
     }

@@ -172,6 +172,9 @@ int spool_resync(struct spool *sp, uint32_t seq, uint64_t off, uint64_t limit,
  * (logged) and return 0 with rec; 1 if they are not; -1 on an I/O error. */
 int spool_repair(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
                  struct spool_rec *rec);
+/* Read every note in corrupt/ and hand the ids of its unconfirmed records
+ * to the lost hook (at open: reports lost in damage found before). */
+void spool_notes_load(struct spool *sp);
 /* If bytes at (seq, off) were quarantined since open, the end of them
  * (where reading goes on), else 0. */
 uint64_t spool_skip_known(const struct spool *sp, uint32_t seq, uint64_t off);

@@ -13,7 +13,8 @@
  *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0},
  *     "supervision": {"take_up_days": 5, "close_days": 30,
  *                     "committees": {"jingji": {"take_up_days": 3, "close_days": 20}},
- *                     "notify": ["/usr/local/bin/office-sms", "--to", "office"]}
+ *                     "notify": ["/usr/local/bin/office-sms", "--to", "office"]},
+ *     "retention": {"closed_days": 1825, "export_dir": "retention"}
  *   }
  *
  * Every key is optional; defaults are documented in the README.  "@STATE@" in
@@ -55,6 +56,13 @@ struct config_limits {
     int rescan_ms;                /* drop folder rescan period: 2000 */
     int dedup_days;               /* content duplicates window: 30 */
     int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */
+};
+
+/* Retention: closed reports older than closed_days leave the archive,
+ * exported first to JSON Lines in export_dir (the archiver; README). */
+struct config_retention {
+    int closed_days;              /* 0: keep every report (the default) */
+    char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
 struct config_points {
@@ -101,6 +109,9 @@ struct config {
     char *state_dir;              /* absolute */
     char *rules_path;             /* absolute */
     char *members_path;           /* absolute */
+    char *drop_group;             /* group that may file into drop/, or NULL */
+    char *access_path;            /* the principals file (access.h), absolute */
+    int insecure;                 /* "insecure": true: tcp:// clients are the admin */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;
@@ -110,6 +121,7 @@ struct config {
     struct config_upstream upstream;
     char **router_ctls;           /* endpoints.router_ctl: one control socket per router */
     size_t nrouters;              /* at least 1; ep.router_ctl is router_ctls[0] */
+    struct config_retention retention;
 };
 
 /* Routers side by side at most (endpoints.router_ctl as a list). */
@@ -146,10 +158,16 @@ int config_large_hwm(const struct config *c);
  * beside it).  Returns 0 and *out, or -1 with "FILE: KEY: message" in err. */
 int config_load(const char *path, const char *state_dir, struct config **out,
                 char *err, size_t errlen);
+#define CONFIG_NENDPOINTS 9
+/* The tcp:// endpoints of c into out (borrowed); returns how many. */
+int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS]);
 /* Free *c; sets *c = NULL. NULL-safe. */
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/
- * folders (mode 0750 / drop 0770).  Returns 0, or -1 with err. */
+ * folders, or bring existing ones to their modes (state 0710, drop 2770,
+ * run 2750, the rest 0700; the first three get drop_group if set), and
+ * make the archive and duplicate files private (0600).  Returns 0, or -1
+ * with err (a world-writable folder, a symbolic link, an unknown group). */
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 /* Set TZ for this process from c->timezone (localtime_r then uses it). */
 void config_apply_timezone(const struct config *c);

@@ -1,6 +1,6 @@
 /* log.c: stderr logging, one line per call; whole lines per write(2), at
  * most PIPE_BUF bytes, so that lines from several processes sharing a pipe
- * never interleave.  Buffered mode: see log.h. */
+ * never interleave.  Buffered mode and the two line formats: see log.h. */
 #include "log.h"
 #include "fileio.h"
 #include <errno.h>
@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_program = "minyi";
@@ -21,6 +23,7 @@ static size_t log_len;
 /* The buffer is shared with a daemon's helper threads (the archiver's
  * upstream sender); uncontended nearly always. */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static int log_journal;                /* stderr is the journal: "<N>text" */
 
 static void log_write(const char *s, size_t n)
 {
@@ -59,9 +62,20 @@ void log_buffer(int on)
     log_pid = getpid();
 }
 
+int log_stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *program)
 {
     log_program = program;
+    log_journal = log_stderr_is_journal();
     const char *dbg = getenv("MINYI_DEBUG");
     if (dbg && *dbg && strcmp(dbg, "0") != 0)
         log_min = LOG_LEVEL_DEBUG;
@@ -72,14 +86,31 @@ void log_set_level(enum log_level level)
     log_min = level;
 }
 
-static void log_emit(enum log_level level, const char *fmt, va_list ap)
+/* The line's head: "<N>" for the journal (which adds the time, program
+ * and pid itself), else "TIME LEVEL PROGRAM[PID]: ".  Returns its length. */
+static int log_head(char *line, size_t size, enum log_level level)
 {
     static const char *names[] = {"debug", "info", "warning", "error"};
+    static const int prio[] = {7, 6, 4, 3};       /* syslog's LOG_DEBUG .. LOG_ERR */
+    if (log_journal)
+        return snprintf(line, size, "<%d>", prio[level]);
+    struct timespec ts;
+    struct tm tm;
+    char when[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    return snprintf(line, size, "%s.%06ldZ %s %s[%d]: ", when, ts.tv_nsec / 1000,
+                    names[level], log_program,
+                    log_buffered ? (int)log_pid : (int)getpid());
+}
+
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
+{
     char line[PIPE_BUF];
     if (level < log_min)
         return;
-    int n = snprintf(line, sizeof line, "%s[%d]: %s: ", log_program,
-                     log_buffered ? (int)log_pid : (int)getpid(), names[level]);
+    int n = log_head(line, sizeof line, level);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)

@@ -1,6 +1,15 @@
-/* log: one line per event on stderr, "PROGRAM[PID]: LEVEL: text".
- * Per-report lines start with the report id ("ID: what happened") so that
- * `grep ID` follows a report through every daemon.
+/* log: one line per event on stderr.  Per-report lines start with the
+ * report id ("ID: what happened") so that `grep ID` follows a report
+ * through every daemon; the id is the first field after the program.
+ *
+ *   on a terminal, pipe or file:
+ *     2026-12-03T11:40:00.123456Z info minyi-archiver[42]: ID: stored ...
+ *     (RFC 3339 in UTC, the level, the program and its pid)
+ *   when stderr is the journal (JOURNAL_STREAM names stderr's device and
+ *   inode, as systemd sets it for a unit):
+ *     <6>ID: stored ...
+ *     (a syslog priority, 3 error, 4 warning, 6 info, 7 debug; the journal
+ *     records the time, program and pid itself)
  *
  * Buffered mode (the daemons, log_buffer(1)): info and debug lines gather in
  * a buffer of at most PIPE_BUF bytes, written when full, at log_flush (the
@@ -17,8 +26,11 @@
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
-/* Set the program name shown on every line (borrowed; must outlive logging). */
+/* Set the program name shown on every line (borrowed; must outlive logging)
+ * and pick the line format (journal or not) once, from JOURNAL_STREAM. */
 void log_init(const char *program);
+/* 1 if stderr is the journal's stream (JOURNAL_STREAM = its "DEV:INODE"). */
+int log_stderr_is_journal(void);
 /* Lines below this level are dropped (default INFO; MINYI_DEBUG=1 -> DEBUG). */
 void log_set_level(enum log_level level);
 /* Buffer info and debug lines (1) or write every line at once (0, default). */

@@ -138,7 +138,7 @@ int proto_route_decode(const struct bus_msg *m, struct proto_route *x, struct pr
     if (check_version(v, err) < 0)
         return -1;
     x->version = (int)v;
-    if (report_decode_unchecked(x->text, x->len, &x->r, &rerr) < 0)
+    if (report_decode_wire(x->text, x->len, 0, &x->r, &rerr) < 0)
         return proto_fail(err, PROTO_BAD_JSON, "%s: %s", report_reason_name(rerr.reason),
                     rerr.detail);
     if (!x->r->id[0]) {
@@ -234,7 +234,7 @@ int proto_archive_decode(const struct bus_msg *m, struct proto_archive *x,
         return proto_fail(err, PROTO_BAD_FRAMES, "an archive message of version %ld is %zu frames "
                     "(got %zu)", v, first + 5, parts);
     f = bus_msg_part(m, first, &len);
-    if (report_decode(f, len, &x->r, &rerr) < 0)
+    if (report_decode_wire(f, len, 1, &x->r, &rerr) < 0)
         return proto_fail(err, PROTO_BAD_JSON, "report: %s", rerr.detail);
     if (!x->r->id[0])
         return proto_fail(err, PROTO_MISSING_FIELD, "the report has no id");

@@ -1,7 +1,7 @@
 /* proto: every message between minyi's processes and its clients, and the
  * only code that builds or reads their frames (proto.c: the pipes and
- * submit; proto_request.c: requests and replies).  docs/protocol.md is its page:
- * sockets, frames, fields, replies and error codes, with examples.
+ * submit; proto_request.c: requests and replies).  docs/protocol.md is its
+ * page: sockets, frames, fields, replies and error codes, with examples.
  *
  *   route    collector PUSH -> router PULL       one frame: the report's wire
  *            JSON (report_encode), "v" first
@@ -18,9 +18,9 @@
  *            {"v", "ok": false, "error": CODE, "detail": TEXT}
  *
  * Versions.  Every message but the submit request carries PROTO_VERSION:
- * the "v" member of a JSON message (absent means 1, the format before versions were checked), the
- * first frame of an archive message (an old, version-1 archive message is
- * the same five frames without it).  Encoders write PROTO_VERSION; decoders
+ * the "v" member of a JSON message (absent means 1, the format before
+ * versions were checked), the first frame of an archive message (an old,
+ * version-1 archive message is the same five frames without it).  Encoders write PROTO_VERSION; decoders
  * accept PROTO_VERSION_MIN..PROTO_VERSION, so a daemon of this release and
  * one of the release before it understand each other during a rolling
  * upgrade.  Anything else is refused with PROTO_BAD_VERSION and the peer's
@@ -189,6 +189,7 @@ enum proto_cmd {
     PROTO_CMD_PULL, PROTO_CMD_QUEUE, PROTO_CMD_ACK, PROTO_CMD_RELEASE,
     PROTO_CMD_REASSIGN, PROTO_CMD_SHOW, PROTO_CMD_AUDIT, PROTO_CMD_IMPORT,
     PROTO_CMD_HISTORY, PROTO_CMD_STATUS, PROTO_CMD_RELOAD, PROTO_CMD_CHECK,
+    PROTO_CMD_BACKUP,             /* archiver_upkeep.c answers it when the copy ends */
     PROTO_CMD_OVERDUE, PROTO_CMD_MINE,
     PROTO_CMD_COUNT
 };
@@ -200,6 +201,7 @@ struct proto_request {
     enum proto_cmd cmd;
     const char *committee, *id, *outcome, *note, *who, *month, *since_id;
     const char *after;            /* queue: list after this report (the next page) */
+    const char *path;             /* backup: the copy's absolute path */
     const char *member;           /* mine: whose reports */
     long limit, lease;            /* whole numbers >= 1 */
     struct cJSON *reports;        /* import: an array of report objects */

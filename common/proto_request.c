@@ -29,11 +29,11 @@ static const struct field fields[] = {
     F_STR(committee), F_STR(id), F_STR(outcome), F_STR(note), F_STR(who),
     F_STR(month), F_STR(since_id), F_NUM(limit), F_NUM(lease),
     {"reports", FIELD_ARRAY, offsetof(struct proto_request, reports)},
-    F_STR(after), F_STR(member),
+    F_STR(after), F_STR(path), F_STR(member),
 };
 enum { COMMITTEE = 1 << 0, ID = 1 << 1, OUTCOME = 1 << 2, NOTE = 1 << 3, WHO = 1 << 4,
        MONTH = 1 << 5, SINCE_ID = 1 << 6, LIMIT = 1 << 7, LEASE = 1 << 8, REPORTS = 1 << 9,
-       AFTER = 1 << 10, MEMBER = 1 << 11 };
+       AFTER = 1 << 10, PATH = 1 << 11, MEMBER = 1 << 12 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 /* Each command: its name, the members it may have, those it must have. */
@@ -53,6 +53,7 @@ static const struct {
     [PROTO_CMD_STATUS] = {"status", WHO, 0},
     [PROTO_CMD_RELOAD] = {"reload", WHO, 0},
     [PROTO_CMD_CHECK] = {"check", WHO, 0},
+    [PROTO_CMD_BACKUP] = {"backup", PATH | WHO, PATH},
     [PROTO_CMD_OVERDUE] = {"overdue", COMMITTEE | LIMIT | WHO, 0},
     [PROTO_CMD_MINE] = {"mine", MEMBER | LIMIT | WHO, MEMBER},
 };

@@ -93,6 +93,7 @@ const char *report_reason_name(enum report_reason reason)
         [REPORT_UNKNOWN_MEMBER] = "unknown_member",
         [REPORT_BUSY] = "busy",
         [REPORT_INTERNAL] = "internal",
+        [REPORT_FORBIDDEN] = "forbidden",
     };
     if ((unsigned)reason < sizeof names / sizeof names[0] && names[reason])
         return names[reason];
@@ -460,22 +461,44 @@ static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
     return 0;
 }
 
-static int decode(const char *buf, size_t len, int checked, struct report **out,
+/* The first member of o that report_encode does not write, or NULL. */
+static const char *unknown_wire_member(const cJSON *o)
+{
+    static const char *const wire[] = {"v", "id", "received_at", "source", "ck", "member",
+                                       "title", "body", "ref", "submitted_at", "committee",
+                                       "topics", "extra", NULL};
+    for (const cJSON *c = o->child; c; c = c->next) {
+        int known = 0;
+        for (int i = 0; wire[i] && !known; i++)
+            known = strcmp(c->string, wire[i]) == 0;
+        if (!known)
+            return c->string;
+    }
+    return NULL;
+}
+
+enum { DECODE_CHECKED = 1, DECODE_WIRE = 2 };
+
+static int decode(const char *buf, size_t len, int how, struct report **out,
                   struct report_error *err)
 {
     *out = NULL;
     err->reason = REPORT_BAD_JSON;
     err->detail[0] = '\0';
     cJSON *o = cJSON_ParseWithLength(buf, len);
-    if (!cJSON_IsObject(o)) {
+    const char *unknown = NULL;
+    if (!cJSON_IsObject(o) || ((how & DECODE_WIRE) && (unknown = unknown_wire_member(o)))) {
+        if (unknown)
+            snprintf(err->detail, sizeof err->detail, "unknown member \"%.64s\"", unknown);
+        else
+            snprintf(err->detail, sizeof err->detail, "not a JSON object");
         cJSON_Delete(o);
-        snprintf(err->detail, sizeof err->detail, "not a JSON object");
         return -1;
     }
     struct report *r = report_new();
     int rc = decode_fields(o, r, err);
     cJSON_Delete(o);
-    if (rc == 0 && checked && report_validate(r, err) < 0)
+    if (rc == 0 && (how & DECODE_CHECKED) && report_validate(r, err) < 0)
         rc = -1;
     if (rc < 0) {
         report_free(&r);
@@ -488,7 +511,13 @@ static int decode(const char *buf, size_t len, int checked, struct report **out,
 
 int report_decode(const char *buf, size_t len, struct report **out, struct report_error *err)
 {
-    return decode(buf, len, 1, out, err);
+    return decode(buf, len, DECODE_CHECKED, out, err);
+}
+
+int report_decode_wire(const char *buf, size_t len, int checked, struct report **out,
+                       struct report_error *err)
+{
+    return decode(buf, len, DECODE_WIRE | (checked ? DECODE_CHECKED : 0), out, err);
 }
 
 int report_decode_unchecked(const char *buf, size_t len, struct report **out,

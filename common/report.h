@@ -40,6 +40,7 @@ enum report_reason {
     REPORT_UNKNOWN_MEMBER,
     REPORT_BUSY,
     REPORT_INTERNAL,
+    REPORT_FORBIDDEN,             /* the authenticated sender may not do this */
 };
 
 struct report_error {
@@ -148,6 +149,11 @@ int report_decode(const char *buf, size_t len, struct report **out,
  * else of the report is interpreted.  Same return contract. */
 int report_decode_unchecked(const char *buf, size_t len, struct report **out,
                             struct report_error *err);
+/* The route message's JSON (proto.c): what report_encode writes and
+ * nothing else -- a member it does not write is refused (bad_json, "unknown
+ * member"); checked: also report_validate.  0 and *out, or -1 with err. */
+int report_decode_wire(const char *buf, size_t len, int checked, struct report **out,
+                       struct report_error *err);
 
 /* Just its tags, best first, as JSON text (caller frees):
  * [{topic, category, score, hits: [[field, pattern, offset, text]]}] as in

@@ -16,6 +16,7 @@
  * rules in place. */
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
@@ -31,6 +32,14 @@
 
 #define ROUTER_BATCH 512              /* reports per step before looking at ctl */
 
+/* Reports routed to one committee, for status (committees beyond
+ * ROUTER_COMMITTEES count under the last slot's name "other"). */
+#define ROUTER_COMMITTEES 32
+struct router_count {
+    char committee[64];
+    unsigned long n;
+};
+
 struct router {
     struct rules *rules;
     struct classify *classify;
@@ -38,8 +47,25 @@ struct router {
     struct classify_stats st;
     unsigned long routed, bad;
     unsigned long large_in, large_out;   /* messages on the large lanes */
+    unsigned long reloads, reload_failures;
+    struct router_count by_committee[ROUTER_COMMITTEES];
+    size_t ncommittees;
     struct proto_peers peers;     /* messages of other protocol versions */
 };
+
+/* One more report routed to committee. */
+static void router_count(struct router *rt, const char *committee)
+{
+    size_t i = 0;
+    while (i < rt->ncommittees && strcmp(rt->by_committee[i].committee, committee))
+        i++;
+    if (i == rt->ncommittees && i < ROUTER_COMMITTEES) {
+        snprintf(rt->by_committee[i].committee, sizeof rt->by_committee[i].committee, "%s",
+                 i == ROUTER_COMMITTEES - 1 ? "other" : committee);
+        rt->ncommittees++;
+    }
+    rt->by_committee[i < ROUTER_COMMITTEES ? i : ROUTER_COMMITTEES - 1].n++;
+}
 
 /* Load and compile the rules file.  0 and *r, *c, or -1 with every error
  * logged and "first error (+N more)" in detail. */
@@ -69,6 +95,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     struct classify *c;
     if (router_load(d->cfg->rules_path, &r, &c, detail, len) < 0) {
         log_error("reload: %s has errors, keeping the old rules", d->cfg->rules_path);
+        rt->reload_failures++;
         return -1;
     }
     classify_free(&rt->classify);
@@ -76,6 +103,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     rt->rules = r;
     rt->classify = c;
     log_info("reload: %s: %zu topics", d->cfg->rules_path, r->ntopics);
+    rt->reloads++;
     return 0;
 }
 
@@ -102,7 +130,8 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     const struct config *cfg = d->cfg;
     struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                           .shared = 1};
     if ((size_t)d->instance > cfg->nrouters) {
         snprintf(err, errlen, "--instance %d: endpoints.router_ctl lists %zu router%s",
                  d->instance, cfg->nrouters, cfg->nrouters == 1 ? "" : "s");
@@ -162,6 +191,7 @@ static void router_route(struct router *rt, const struct bus_msg *m)
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {
         rt->routed++;
+        router_count(rt, r->committee);
         if (r->ntags)
             log_info("%s: routed to %s (topic %s score %g)", r->id, r->committee,
                      r->tags[0].topic, r->tags[0].score);
@@ -183,8 +213,14 @@ static char *router_status_json(const struct daemon *d)
     cJSON_AddNumberToObject(o, "large_out", (double)rt->large_out);
     cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
     cJSON_AddNumberToObject(o, "proto_refused", (double)rt->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(d->access));
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
+    cJSON_AddNumberToObject(o, "reloads", (double)rt->reloads);
+    cJSON_AddNumberToObject(o, "reload_failures", (double)rt->reload_failures);
+    cJSON *by = cJSON_AddObjectToObject(o, "routed_by");
+    for (size_t i = 0; i < rt->ncommittees; i++)
+        cJSON_AddNumberToObject(by, rt->by_committee[i].committee, (double)rt->by_committee[i].n);
     return proto_reply_ok(o);
 }
 
@@ -211,7 +247,11 @@ static char *router_answer(struct daemon *d, const struct bus_msg *m)
             proto_refused(&rt->peers, PROTO_CH_CTL, &err);
         return proto_reply_refusal(&err);
     }
-    if (q.cmd == PROTO_CMD_STATUS)
+    char why[256];
+    if (daemon_allow(d, m, q.cmd == PROTO_CMD_RELOAD ? ACCESS_MANAGE : ACCESS_STATUS, NULL,
+                     NULL, why, sizeof why) < 0)
+        s = proto_reply_error("forbidden", "%s", why);
+    else if (q.cmd == PROTO_CMD_STATUS)
         s = router_status_json(d);
     else if (q.cmd == PROTO_CMD_RELOAD)
         s = router_reload_json(d);

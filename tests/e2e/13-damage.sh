@@ -1,7 +1,8 @@
 # The disk damages the spool: one flipped byte in the middle of a segment
 # costs the one report it hit -- named in the log and in spool/corrupt/ --
 # and every acknowledged report after it is still archived; a torn end of
-# the newest segment is cut and said to be what it is.
+# the newest segment is cut and said to be what it is.  Filed again, the
+# lost report is taken as new.
 . "$(dirname "$0")/lib.sh"
 COL=
 collector_alone() {   # the collector without router and archiver: reports stay spooled
@@ -63,6 +64,16 @@ for id in $(cat "$T/acked"); do
     jq -e --arg id "$id" '.ids | index($id)' "$STATE"/spool/corrupt/*.json >/dev/null 2>&1 || gone=$((gone + 1))
 done
 check_eq "silently lost" "$gone" 0
+
+# Filed again, the lost report is taken as new (its duplicate key must not
+# name the lost copy), and later copies name the new one, after a restart too.
+again=$(minyi submit "$T/r80.json" 2>"$T/again.err" | cut -f1)
+check "filed again: not a duplicate of the lost copy" sh -c "[ -n '$again' ] && [ '$again' != '$lost' ] && ! grep -q duplicate '$T/again.err'"
+check "and archived" wait_until 20 sql_is 1 "SELECT count(*) FROM reports WHERE id='$again'"
+check_eq "a further copy is a duplicate of the new one" "$(minyi submit "$T/r80.json" 2>/dev/null | cut -f1)" "$again"
+stop_pipeline
+start_pipeline
+check_eq "after a restart too" "$(minyi submit "$T/r80.json" 2>/dev/null | cut -f1)" "$again"
 stop_pipeline
 
 # A torn end: an append a crash cut short, at the end of the newest segment.

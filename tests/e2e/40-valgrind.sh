@@ -2,6 +2,9 @@
 # by socket and drop folder, refusals, a duplicate, a rules reload, pull, ack,
 # audit and status.  Passes when memcheck saw no invalid access, no use of
 # uninitialised memory and no definite leak in any daemon.
+# memcheck makes a rules reload (the router compiles every pattern again)
+# take longer than the 5 s a request waits by default on a busy machine
+E2E_REQUEST_TIMEOUT_MS=${E2E_REQUEST_TIMEOUT_MS:-60000}
 . "$(dirname "$0")/lib.sh"
 if [ -n "${MINYI_SANITIZED:-}" ]; then
     echo "# built with sanitizers (make check): memcheck cannot run on these binaries; make test runs it"

@@ -91,6 +91,13 @@ static void test_route(void)
               bad[i].what, rc, err.reason, bad[i].want, err.detail);
         free(t);
     }
+    char *extra = strdup(text);                  /* a member report_encode never writes */
+    memcpy(strstr(extra, "\"title\""), "\"tItle\"", 7);
+    const char *fx[] = {extra};
+    m = msg_of(fx, 1);
+    CHECK(proto_route_decode(&m, &x, &err) < 0 && strstr(err.detail, "unknown member \"tItle\""),
+          "route with an unknown member refused: %s", err.detail);
+    free(extra);
     const char *cut[] = {"{\"v\":2,\"id\":\"20251203-000000-1234"};
     m = msg_of(cut, 1);
     CHECK(proto_route_decode(&m, &x, &err) < 0 && err.reason == PROTO_BAD_JSON,
@@ -161,6 +168,8 @@ static void test_archive(void)
         {0, "3", "version 3", PROTO_BAD_VERSION},
         {0, "x", "a version not a number", PROTO_BAD_FRAMES},
         {1, "{\"v\":2,\"title\":", "a truncated report", PROTO_BAD_JSON},
+        {1, "{\"v\":2,\"id\":\"20251203-000000-000001\",\"state\":\"closed\"}",
+         "a report with a member the wire does not have", PROTO_BAD_JSON},
         {2, "", "an empty committee", PROTO_BAD_FIELD},
         {2, "a23456789012345678901234567890123", "a committee too long", PROTO_BAD_FIELD},
         {2, "x\",\"y", "a committee with a quote", PROTO_BAD_FIELD},

@@ -227,6 +227,41 @@ static void test_page_size(void)
     free(cmd);
 }
 
+/* A garbled page: quick_check finds it; and without a check, the first
+ * statement that reads it marks the store damaged (SQLITE_CORRUPT). */
+static void test_damaged(void)
+{
+    char err[256], out[512];
+    char *path = xasprintf("%s/damaged.db", dir);
+    struct store *s = NULL;
+    CHECK_INT("open", store_open(path, &s, err, sizeof err), 0);
+    for (int i = 0; i < 40; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "损坏 %d", i);
+        free(put_new(s, "M017", title, "jiaoke"));
+    }
+    store_close(&s);
+    char *cmd = xasprintf("sqlite3 %s 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null && "
+                          "head -c 32768 /dev/zero | tr '\\000' '\\245' | "
+                          "dd of=%s bs=32768 seek=$(sqlite3 %s \"SELECT "
+                          "rootpage - 1 FROM sqlite_master WHERE name = 'reports_queue'\") "
+                          "count=1 conv=notrunc status=none", path, path, path);
+    CHECK_INT("garble the queue index's page", system(cmd), 0);
+    free(cmd);
+    CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
+    CHECK(s && store_damaged(s) == NULL, "not known to be damaged before a read");
+    cJSON *q = s ? store_queue(s, "jiaoke", 10, NULL, 1 << 20, clock_us, err, sizeof err) : NULL;
+    CHECK(q == NULL && s && store_damaged(s) != NULL, "a read of the page: damaged (%s)",
+          s && store_damaged(s) ? store_damaged(s) : "-");
+    cJSON_Delete(q);
+    store_close(&s);
+    CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
+    CHECK_INT("quick_check finds it", s ? store_check(s, 0, out, sizeof out) : -1, 1);
+    CHECK(s && store_damaged(s) != NULL, "and marks the store damaged");
+    store_close(&s);
+    free(path);
+}
+
 /* ids of a pull, space separated (caller frees). */
 static char *pull(struct store *s, const char *committee, int limit, const char *who,
                   int64_t now)
@@ -505,6 +540,7 @@ int main(void)
     test_audit();
     test_migrate();
     test_page_size();
+    test_damaged();
     char *cmd = xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         perror(cmd);

@@ -45,7 +45,7 @@
 struct up_child {
     const char *name;             /* "minyi-archiver" */
     int instance;                 /* a router's --instance (1..), else 0 */
-    char instance_arg[8];
+    char instance_arg[12];
     char *path;                   /* the program, absolute */
     pid_t pid;                    /* 0: not running */
     int fd;                       /* read end of its stderr, or -1 */

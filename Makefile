@@ -1,5 +1,5 @@
 # minyi: one non-recursive GNU Makefile.
-#   make            build bin/minyi and the three daemons
+#   make            build bin/minyi and the four daemons
 #   make run        build and start the whole pipeline on config/minyi.json
 #   make test       build and run every test (unit + end-to-end)
 #   make check      the same under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -17,7 +17,7 @@ SYSCONFDIR ?= /etc
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 CC      ?= cc
-PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib libsystemd
+PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib libsystemd libmicrohttpd libsodium
 
 # --version: `git describe` of a tag vX.Y.Z, else the base version plus the
 # commit, else (a tarball) the base version; MINYI_VERSION=... overrides it.
@@ -41,10 +41,10 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(if $(filter 1,$(TEST_CLOCK)),-DMINYI_TEST_
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SAN) $(LDFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
 
-PROGS    := minyi-collector minyi-router minyi-archiver minyi
-MAINS    := collector/collector.c router/router.c archiver/archiver.c cli/minyi.c
+PROGS    := minyi-collector minyi-router minyi-archiver minyi-web minyi
+MAINS    := collector/collector.c router/router.c archiver/archiver.c web/web.c cli/minyi.c
 LIB_SRC  := $(filter-out $(MAINS),$(wildcard common/*.c collector/*.c router/*.c \
-                                               archiver/*.c cli/*.c))
+                                               archiver/*.c cli/*.c web/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libminyi.a
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -83,6 +83,22 @@ $(BUILD)/archiver/archiver_schema.h: archiver/archiver_schema.sql
 $(BUILD)/archiver/archiver_store.o: $(BUILD)/archiver/archiver_schema.h
 $(BUILD)/archiver/archiver_store.o: CFLAGS_ALL += -I$(BUILD)/archiver
 
+# The web door's pages are compiled in: web/static/* -> a table of C strings.
+WEB_STATIC := $(sort $(wildcard web/static/*))
+$(BUILD)/web/web_assets.h: $(WEB_STATIC)
+	@mkdir -p $(dir $@)
+	@{ echo 'struct web_asset { const char *name, *type, *body; };'; \
+	   echo 'static const struct web_asset web_assets[] = {'; \
+	   for f in $(WEB_STATIC); do \
+	     case $$f in *.html) t='text/html; charset=utf-8';; *.js) t='text/javascript; charset=utf-8';; \
+	       *.css) t='text/css; charset=utf-8';; *.svg) t='image/svg+xml';; *) t='application/octet-stream';; esac; \
+	     echo "  {\"$$(basename $$f)\", \"$$t\","; \
+	     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $$f; \
+	     echo '  },'; \
+	   done; echo '};'; } > $@
+$(BUILD)/web/web_route.o: $(BUILD)/web/web_assets.h
+$(BUILD)/web/web_route.o: CFLAGS_ALL += -I$(BUILD)/web
+$(BUILD)/web/%.o: CFLAGS_ALL += -Iweb
 # The version is compiled into common/version.c alone; the header is
 # rewritten only when the version changed.
 $(BUILD)/version_gen.h: FORCE
@@ -102,6 +118,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN)/minyi-collector: $(BUILD)/collector/collector.o $(LIB)
 $(BIN)/minyi-router:    $(BUILD)/router/router.o $(LIB)
 $(BIN)/minyi-archiver:  $(BUILD)/archiver/archiver.o $(LIB)
+$(BIN)/minyi-web:       $(BUILD)/web/web.o $(LIB)
 $(BIN)/minyi:           $(BUILD)/cli/minyi.o $(LIB)
 $(BIN)/%:
 	@mkdir -p $(dir $@)
@@ -115,7 +132,7 @@ $(TOOLS):
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -Iweb -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: all
 	$(BIN)/minyi up

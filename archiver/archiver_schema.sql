@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS reports_queue ON reports(committee, received_us, stat
 -- monthly audits (covering: the audit never reads the rows themselves)
 CREATE INDEX IF NOT EXISTS reports_month2
     ON reports(month, member, state, outcome, committee, topic, category);
--- a member's own reports (minyi mine, 反馈)
+-- a member's own reports, newest first (minyi mine, the web door's "my reports")
 CREATE INDEX IF NOT EXISTS reports_member ON reports(member, received_us);
 -- content duplicates
 CREATE INDEX IF NOT EXISTS reports_content ON reports(content_key);

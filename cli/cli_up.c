@@ -1,10 +1,11 @@
-/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router and
- * -collector (found beside the minyi binary) with this config and state
- * directory, relays every line they write on stderr, prints one "minyi:
- * ready: ..." line once all three have logged theirs, restarts a daemon that
- * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running) unless it
- * died within a second of its start 5 times in a row (then it says why and
- * leaves STATE/run/NAME.failed for minyi status), and on
+/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router,
+ * -collector and -web (found beside the minyi binary) with this config and
+ * state directory, relays every line they write on stderr, prints one "minyi:
+ * ready: ..." line (with the web door's URL) once all four have logged
+ * theirs, restarts a daemon that dies (back-off 0.2 s doubling to 5 s, reset
+ * after 30 s of running) unless it died within a second of its start 5 times
+ * in a row (then it says why and leaves STATE/run/NAME.failed for minyi
+ * status), and on
  * SIGINT/SIGTERM stops them all (SIGKILL after 10 s) and exits 0.  One
  * supervisor per state directory: STATE/run/minyi-up.lock is flock()ed.
  * Signals arrive through a signalfd, so the whole loop is one poll().
@@ -34,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UP_MAXCHILD (2 + CONFIG_ROUTERS_MAX)   /* archiver, routers, collector */
+#define UP_MAXCHILD (3 + CONFIG_ROUTERS_MAX)   /* archiver, routers, collector, web */
 #define UP_BACKOFF_MIN_MS 200
 #define UP_BACKOFF_MAX_MS 5000
 #define UP_STABLE_MS 30000        /* a child that ran this long starts afresh */
@@ -61,17 +62,24 @@ struct up_child {
 struct up {
     struct cli *c;
     struct up_child child[UP_MAXCHILD]; /* in start order */
-    int nchild;                   /* 2 + one router per endpoints.router_ctl */
+    int nchild;                   /* 3 + one router per endpoints.router_ctl */
     const char *config;           /* -c for the children */
     int sigfd, lockfd;
     char *pidfile;
     int stopping, killed, announced;
     int64_t stop_ms;              /* when to SIGKILL */
+    char url[128];                /* the web door's, from its "listening on URL" line */
 };
 
 /* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
 {
+    const char *at = memmem(line, len, "listening on ", 13);
+    if (at && !strcmp(ch->name, "minyi-web")) {
+        at += 13;
+        size_t n = strcspn(at, " \n");
+        snprintf(u->url, sizeof u->url, "%.*s", (int)(n < len ? n : 0), at);
+    }
     if (!ch->ready && memmem(line, len, ": ready", 7)) {
         ch->ready = 1;
         int all = 1;
@@ -80,8 +88,8 @@ static void up_line(struct up *u, struct up_child *ch, const char *line, size_t 
         if (all && !u->announced) {
             char *db = config_state_path(u->c->cfg, "archive.db");
             char *drop = config_state_path(u->c->cfg, "drop");
-            printf("minyi: ready: drop folder %s, submit %s, archive %s\n", drop,
-                   u->c->cfg->ep.submit, db);
+            printf("minyi: ready: drop folder %s, submit %s, archive %s, web %s\n", drop,
+                   u->c->cfg->ep.submit, db, u->url[0] ? u->url : "?");
             fflush(stdout);
             u->announced = 1;
             free(db);
@@ -199,7 +207,7 @@ static void up_start(struct up *u, struct up_child *ch)
         sigprocmask(SIG_SETMASK, &none, NULL);
         prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a killed supervisor */
         dup2(p[1], STDERR_FILENO);
-        if (strcmp(ch->name, "minyi-collector") != 0)
+        if (strcmp(ch->name, "minyi-collector") != 0 && strcmp(ch->name, "minyi-web") != 0)
             setpriority(PRIO_PROCESS, 0, UP_BACKEND_NICE);
         if (wrap && *wrap)
             execv(wrapped[0], wrapped);
@@ -411,18 +419,19 @@ static int up_lock(struct up *u)
 /* The daemons live beside this program. */
 static int up_programs(struct up *u)
 {
-    static const char *const names[3] = {"minyi-archiver", "minyi-router",
-                                         "minyi-collector"};
+    static const char *const names[4] = {"minyi-archiver", "minyi-router",
+                                         "minyi-collector", "minyi-web"};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return cli_fail(u->c, "/proc/self/exe: %s", strerror(errno));
     exe[n] = '\0';
     const char *dir = dirname(exe);
-    u->nchild = 2 + (int)u->c->cfg->nrouters;
+    int nr = (int)u->c->cfg->nrouters;
+    u->nchild = 3 + nr;
     for (int i = 0; i < u->nchild; i++) {
         struct up_child *ch = &u->child[i];
-        int k = i == 0 ? 0 : i == u->nchild - 1 ? 2 : 1;
+        int k = i == 0 ? 0 : i <= nr ? 1 : i == nr + 1 ? 2 : 3;
         ch->name = names[k];
         ch->fd = -1;
         ch->path = xasprintf("%s/%s", dir, names[k]);

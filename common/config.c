@@ -354,6 +354,28 @@ static int config_timezone(struct config *c, const cJSON *root, char *err, size_
     return 0;
 }
 
+static int config_web(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "web");
+    struct config_web *w = &c->web;
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: web: must be an object", c->path);
+    w->listen = xstrdup(config_str(o, "listen", "127.0.0.1:8080"));
+    const char *users = config_str(o, "users", NULL), *cert = config_str(o, "tls_cert", NULL),
+               *key = config_str(o, "tls_key", NULL);
+    w->users = users ? config_resolve(c->dir, users) : config_state_path(c, "web-users.json");
+    w->tls_cert = cert ? config_resolve(c->dir, cert) : NULL;
+    w->tls_key = key ? config_resolve(c->dir, key) : NULL;
+    if (!w->tls_cert != !w->tls_key)
+        return config_err(err, errlen, "%s: web: tls_cert and tls_key go together", c->path);
+    if (!strchr(w->listen, ':'))
+        return config_err(err, errlen, "%s: web.listen: want HOST:PORT", c->path);
+    if (config_int(o, "idle_minutes", 30, 1, &w->idle_minutes, c->path, err, errlen) < 0 ||
+        config_int(o, "max_hours", 12, 1, &w->max_hours, c->path, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 /* "retention": {"closed_days": N, "export_dir": DIR (relative: in the state
  * dir, where the archiver may write)}; absent: keep everything. */
 static int config_retention(struct config *c, const cJSON *root, char *err, size_t errlen)
@@ -399,7 +421,7 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0 ||
         config_supervision_parse(c, root, err, errlen) < 0 ||
-        config_upstream_parse(c, root, err, errlen) < 0)
+        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -477,6 +499,10 @@ void config_free(struct config **cp)
     free(c->members_path);
     free(c->drop_group);
     free(c->access_path);
+    free(c->web.listen);
+    free(c->web.users);
+    free(c->web.tls_cert);
+    free(c->web.tls_key);
     free(c);
     *cp = NULL;
 }

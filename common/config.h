@@ -65,6 +65,16 @@ struct config_retention {
     char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
+/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+ * "idle_minutes", "max_hours"}. */
+struct config_web {
+    char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
+    char *users;                  /* the web users file: STATE/web-users.json */
+    char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    int idle_minutes;             /* a session unused this long ends: 30 */
+    int max_hours;                /* a session ends this long after login: 12 */
+};
+
 struct config_points {
     double report, adopted, forwarded, filed, declined;
     double upstream_adopted;      /* 报送: adopted by the next level up: 3 */
@@ -122,6 +132,7 @@ struct config {
     char **router_ctls;           /* endpoints.router_ctl: one control socket per router */
     size_t nrouters;              /* at least 1; ep.router_ctl is router_ctls[0] */
     struct config_retention retention;
+    struct config_web web;
 };
 
 /* Routers side by side at most (endpoints.router_ctl as a list). */

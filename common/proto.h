@@ -190,7 +190,8 @@ enum proto_cmd {
     PROTO_CMD_REASSIGN, PROTO_CMD_SHOW, PROTO_CMD_AUDIT, PROTO_CMD_IMPORT,
     PROTO_CMD_HISTORY, PROTO_CMD_STATUS, PROTO_CMD_RELOAD, PROTO_CMD_CHECK,
     PROTO_CMD_BACKUP,             /* archiver_upkeep.c answers it when the copy ends */
-    PROTO_CMD_OVERDUE, PROTO_CMD_MINE,
+    PROTO_CMD_MINE,               /* a member's own reports (minyi mine, the web door) */
+    PROTO_CMD_OVERDUE,
     PROTO_CMD_COUNT
 };
 
@@ -202,7 +203,7 @@ struct proto_request {
     const char *committee, *id, *outcome, *note, *who, *month, *since_id;
     const char *after;            /* queue: list after this report (the next page) */
     const char *path;             /* backup: the copy's absolute path */
-    const char *member;           /* mine: whose reports */
+    const char *member;           /* mine: the roster id */
     long limit, lease;            /* whole numbers >= 1 */
     struct cJSON *reports;        /* import: an array of report objects */
     struct cJSON *tree;           /* decoded: owns all of the above */

@@ -4,9 +4,9 @@
 # Usage: scripts/deps.sh [build|test|check|bench|html|package]   (default: build)
 set -eu
 what=${1:-build}
-pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev zlib1g-dev libsystemd-dev scdoc"
+pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev zlib1g-dev libsystemd-dev scdoc libmicrohttpd-dev libsodium-dev"
 case "$what" in
-  test)  pkgs="$pkgs sqlite3 jq python3-zmq python3-prometheus-client tzdata valgrind chromium fonts-wqy-zenhei mandoc man-db systemd bash-completion" ;;
+  test)  pkgs="$pkgs sqlite3 jq python3-zmq python3-prometheus-client tzdata valgrind chromium fonts-wqy-zenhei mandoc man-db systemd bash-completion curl openssl chromium-driver python3-selenium" ;;
   check) pkgs="$pkgs sqlite3 jq python3-zmq tzdata clang libclang-rt-14-dev" ;;
   bench) pkgs="$pkgs sqlite3 jq bc python3-zmq tzdata" ;;
   html)  pkgs="$pkgs chromium" ;;

@@ -17,6 +17,7 @@ export E2E_READY_SECS=${E2E_READY_SECS:-90}
 # and a rules reload answers after the recompilation: minyi waits for it
 E2E_REQUEST_TIMEOUT_MS=60000 write_config
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
+printf 'member-pass-1\n' | "$BIN/minyi-web" passwd -c "$CONF" M010 member M010 >/dev/null
 start_pipeline
 
 printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"
@@ -35,6 +36,16 @@ check "pull" minyi pull "$committee" --limit 5
 check "ack" minyi ack "$id" --outcome adopted --note 好
 check "audit" minyi audit --format json
 check "status" minyi status
+# the web door: a login (argon2id), a report filed, my reports, a refusal
+u=$(web_url)
+check "web login" curl -sf -c "$T/jar" -H 'Content-Type: application/json' \
+    -d '{"user":"M010","password":"member-pass-1"}' "${u}api/v1/login"
+csrf=$(curl -s -b "$T/jar" "${u}api/v1/me" | jq -r .csrf)
+check "web submit" curl -sf -b "$T/jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    -d '{"title":"路灯不亮","body":"小区门口路灯坏了很久。","ref":"vg-web-1"}' "${u}api/v1/reports"
+check "web my reports" curl -sf -b "$T/jar" "${u}api/v1/reports"
+check_eq "web refuses another's queue" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/jar" "${u}api/v1/queue/chengjian")" 403
 stop_pipeline
 
 for f in "$T"/vg.*.log; do
@@ -46,5 +57,5 @@ for f in "$T"/vg.*.log; do
         e2e_passed=$((e2e_passed + 1)); echo "ok - memcheck clean ${prog:-$(basename "$f")}"
     fi
 done
-check_eq "a memcheck log per daemon" "$(ls "$T"/vg.*.log 2>/dev/null | wc -l)" 3
+check_eq "a memcheck log per daemon" "$(ls "$T"/vg.*.log 2>/dev/null | wc -l)" 4
 finish

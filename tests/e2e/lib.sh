@@ -35,6 +35,7 @@ write_config() {
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
   "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
+  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }
@@ -73,6 +74,8 @@ wait_until() {
 # The number of ready lines `minyi up` has printed so far.
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
 ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
+# The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
+web_url() { grep 'minyi: ready' "$T/up.log" | tail -n 1 | sed 's/.*, web //'; }
 
 start_pipeline() {
     local before; before=$(ready_count); before=${before:-0}

@@ -319,6 +319,7 @@ static void request_round_trip(const struct proto_request *q)
     CHECK_STR("month", d.month, q->month);
     CHECK_STR("since_id", d.since_id, q->since_id);
     CHECK_STR("after", d.after, q->after);
+    CHECK_STR("member", d.member, q->member);
     CHECK_INT("limit", d.limit, q->limit);
     CHECK_INT("lease", d.lease, q->lease);
     CHECK_INT("reports", d.reports ? cJSON_GetArraySize(d.reports) : -1,
@@ -347,6 +348,7 @@ static void test_requests(void)
         {.cmd = PROTO_CMD_HISTORY, .limit = 500, .since_id = "20251203-000000-000001"},
         {.cmd = PROTO_CMD_STATUS},
         {.cmd = PROTO_CMD_RELOAD},
+        {.cmd = PROTO_CMD_MINE, .member = "M001", .limit = 200, .who = "M001"},
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++)
         request_round_trip(&reqs[i]);
@@ -376,6 +378,8 @@ static void test_requests(void)
         {"{\"v\":2,\"cmd\":\"pull\",\"committee\":\"x\",\"limit\":\"3\"}", PROTO_BAD_FIELD},
         {"{\"v\":2,\"cmd\":\"ack\",\"id\":\"x\"}", PROTO_MISSING_FIELD},
         {"{\"v\":2,\"cmd\":\"import\",\"reports\":{}}", PROTO_BAD_FIELD},
+        {"{\"v\":2,\"cmd\":\"mine\"}", PROTO_MISSING_FIELD},
+        {"{\"v\":2,\"cmd\":\"mine\",\"member\":\"M1\",\"committee\":\"x\"}", PROTO_UNKNOWN_FIELD},
         {"{\"v\":2,\"cmd\":\"status\"", PROTO_BAD_JSON},
         {"[\"status\"]", PROTO_BAD_JSON},
     };

@@ -580,7 +580,7 @@ static double learn_now(void)
 /* Share of rows the compiled rules route to their label. */
 static double learn_accuracy(const struct classify *cl, const struct cli_rules_rows *rows)
 {
-    char **pred = cli_rules_predict(cl, rows);
+    char **pred = cli_rules_predict(cl, rows, NULL);
     size_t ok = 0;
     for (size_t i = 0; i < rows->n; i++)
         ok += strcmp(pred[i], rows->v[i].label) == 0;

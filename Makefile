@@ -1,43 +1,66 @@
 # minyi: one non-recursive GNU Makefile.
-#   make            build bin/minyi and the three daemons
+#   make            build bin/minyi and the four daemons
 #   make run        build and start the whole pipeline on config/minyi.json
 #   make test       build and run every test (unit + end-to-end)
 #   make check      the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (figures printed, written to bench/results/)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR=/etc, UNITDIR, MANDIR)
+#   make package    the Debian package (dpkg-buildpackage) in build/package/
+#   make package-test  build it, lintian it, install it on this machine, check it
 #   make clean
 # Library flags come from pkg-config.  Code that is not a program's main file
 # goes into one static library, so tests link exactly what they use.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 CC      ?= cc
-PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib
+PKGS    := libzmq libcjson libpcre2-8 sqlite3 libhs zlib libsystemd libmicrohttpd libsodium
+
+# --version: `git describe` of a tag vX.Y.Z, else the base version plus the
+# commit, else (a tarball) the base version; MINYI_VERSION=... overrides it.
+VERSION_BASE := 1.0.0
+ifndef MINYI_VERSION
+MINYI_VERSION := $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null) && echo $${v\#v} \
+                   || { h=$$(git rev-parse --short HEAD 2>/dev/null) && echo $(VERSION_BASE)+g$$h; } \
+                   || echo $(VERSION_BASE))
+endif
 
 BUILD   ?= build
 BIN     ?= bin
 OPT     ?= -O2
 SAN     ?=
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+WERROR  ?= -Werror
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -Icommon \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(SAN) $(LDFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
 
-PROGS    := minyi-collector minyi-router minyi-archiver minyi
-MAINS    := collector/collector.c router/router.c archiver/archiver.c cli/minyi.c
+PROGS    := minyi-collector minyi-router minyi-archiver minyi-web minyi
+MAINS    := collector/collector.c router/router.c archiver/archiver.c web/web.c cli/minyi.c
 LIB_SRC  := $(filter-out $(MAINS),$(wildcard common/*.c collector/*.c router/*.c \
-                                               archiver/*.c cli/*.c))
+                                               archiver/*.c cli/*.c web/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libminyi.a
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
+MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi.json.5 minyi-rules.5
+MAN_OUT  := $(MANS:%=$(BUILD)/man/%)
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
             $(BUILD)/bench/minyi-archive-bench
 
-.PHONY: all run test check valgrind bench fault fuzz install clean deps
-all: $(PROGS:%=$(BIN)/%) $(TESTS) $(TOOLS)
+.PHONY: all programs run test check valgrind bench fault fuzz install clean deps package package-test
+all: programs $(TESTS) $(TOOLS)
+programs: $(PROGS:%=$(BIN)/%) $(MAN_OUT)
+
+# Man pages: scdoc sources beside the code's docs.
+$(BUILD)/man/%: docs/man/%.scd | $(DEPS)
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@
 
 deps $(DEPS):
 	@scripts/deps.sh build
@@ -57,6 +80,34 @@ $(BUILD)/archiver/archiver_schema.h: archiver/archiver_schema.sql
 $(BUILD)/archiver/archiver_store.o: $(BUILD)/archiver/archiver_schema.h
 $(BUILD)/archiver/archiver_store.o: CFLAGS_ALL += -I$(BUILD)/archiver
 
+# The web door's pages are compiled in: web/static/* -> a table of C strings.
+WEB_STATIC := $(sort $(wildcard web/static/*))
+$(BUILD)/web/web_assets.h: $(WEB_STATIC)
+	@mkdir -p $(dir $@)
+	@{ echo 'struct web_asset { const char *name, *type, *body; };'; \
+	   echo 'static const struct web_asset web_assets[] = {'; \
+	   for f in $(WEB_STATIC); do \
+	     case $$f in *.html) t='text/html; charset=utf-8';; *.js) t='text/javascript; charset=utf-8';; \
+	       *.css) t='text/css; charset=utf-8';; *.svg) t='image/svg+xml';; *) t='application/octet-stream';; esac; \
+	     echo "  {\"$$(basename $$f)\", \"$$t\","; \
+	     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $$f; \
+	     echo '  },'; \
+	   done; echo '};'; } > $@
+$(BUILD)/web/web_route.o: $(BUILD)/web/web_assets.h
+$(BUILD)/web/web_route.o: CFLAGS_ALL += -I$(BUILD)/web
+$(BUILD)/web/%.o: CFLAGS_ALL += -Iweb
+# The version is compiled into common/version.c alone; the header is
+# rewritten only when the version changed.
+$(BUILD)/version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MINYI_VERSION "$(MINYI_VERSION)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/common/version.o: $(BUILD)/version_gen.h
+$(BUILD)/common/version.o: CFLAGS_ALL += -I$(BUILD)
+# where an installed minyi finds its config without -c
+$(BUILD)/common/config.o: CFLAGS_ALL += -DCONFIG_SYSTEM='"$(SYSCONFDIR)/minyi/minyi.json"'
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -64,6 +115,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN)/minyi-collector: $(BUILD)/collector/collector.o $(LIB)
 $(BIN)/minyi-router:    $(BUILD)/router/router.o $(LIB)
 $(BIN)/minyi-archiver:  $(BUILD)/archiver/archiver.o $(LIB)
+$(BIN)/minyi-web:       $(BUILD)/web/web.o $(LIB)
 $(BIN)/minyi:           $(BUILD)/cli/minyi.o $(LIB)
 $(BIN)/%:
 	@mkdir -p $(dir $@)
@@ -77,7 +129,7 @@ $(TOOLS):
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -Icollector -Iarchiver -Icli -Iweb -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 run: all
 	$(BIN)/minyi up
@@ -99,6 +151,8 @@ fault: all
 	@scripts/deps.sh test
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) FAULT_N=$${FAULT_N:-20000} \
 	    FAULT_KILLS=$${FAULT_KILLS:-10} bash tests/fault/fault.sh
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) DAMAGE_ROUNDS=$${DAMAGE_ROUNDS:-40} \
+	    bash tests/fault/damage.sh
 
 fuzz:
 	@scripts/deps.sh check
@@ -108,10 +162,40 @@ bench: all
 	@scripts/deps.sh bench
 	@BIN=$(abspath $(BIN)) BUILD=$(BUILD) bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/minyi/config
+# The FHS layout: programs in PREFIX/bin, the config in SYSCONFDIR/minyi
+# (an existing file is kept), units, man pages, bash completion, and the
+# state directory /var/lib/minyi (sockets: /run/minyi, made by the units
+# and tmpfiles.d).
+install: programs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/minyi $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	install -d -m 750 $(DESTDIR)/var/lib/minyi
 	install -m 755 $(PROGS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 config/*.json $(DESTDIR)$(PREFIX)/share/minyi/config/
+	@for f in service/minyi.json config/rules.json config/members.json; do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/minyi/$${f##*/}; \
+	    if [ -e $$t ]; then echo "install: keeping $$t"; else install -m 644 $$f $$t; fi; done
+	for u in collector router archiver; do \
+	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	        service/minyi-$$u.service.in >$(DESTDIR)$(UNITDIR)/minyi-$$u.service; \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/minyi-$$u.service; done
+	install -m 644 service/minyi.target $(DESTDIR)$(UNITDIR)/
+	install -m 644 service/minyi.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/minyi.conf
+	install -m 644 service/minyi.bash-completion \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/minyi
+	install -m 644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
+
+# The Debian package, built from a copy of the tree (so nothing lands beside
+# it): build/package/minyi_*.deb.  package-test also lintians and installs it.
+package:
+	@scripts/deps.sh package
+	@tests/package/build.sh $(abspath $(BUILD))/package
+
+package-test:
+	@scripts/deps.sh package
+	@BUILD=$(abspath $(BUILD)) tests/package/run.sh
 
 clean:
 	rm -rf build bin

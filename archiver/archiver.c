@@ -5,13 +5,13 @@
  *           PUSH   connects ep.confirm confirmations to the collector
  *           ROUTER binds ep.query      the minyi command (archiver_query.c)
  *
- * A routed report is five frames: the report as the collector sent it, the
- * committee, the router's tags as JSON text, which is stored as it is
- * (report_encode_tags), and the best tag's topic and category (empty when
- * nothing matched), so that the archive need not read them out of the
- * tags.  Three frames (no best tag: read from the tags) and a single frame
- * with committee and tags inside the report (report_encode) are accepted
- * too.
+ * A routed report is an archive message (proto_archive_decode): the report
+ * as the collector sent it, the committee, the router's tags as JSON text,
+ * which is stored as it is, and the best tag's topic and category, so that
+ * the archive need not read them out of the tags.  One that does not decode
+ * is logged, counted and dropped; one of a protocol version not spoken here
+ * is logged once (proto_refused).  Either way the collector still holds it
+ * and sends it again, so a rolling upgrade loses nothing.
  *
  * Reports are stored in batches: up to limits.batch_max waiting messages
  * (or ARCHIVER_BATCH_BYTES of them, so that memory stays bounded whatever
@@ -22,34 +22,35 @@
  * disk full -- the batch is kept in memory and tried again after a back-off
  * (0.2 s doubling to 5 s); meanwhile nothing more is read, so the pressure
  * goes back to the collector's spool on disk, and queries are still served.
+ *
+ * A damaged archive (PRAGMA quick_check at start, minyi check, or
+ * SQLITE_CORRUPT / SQLITE_NOTADB from any statement) stops all writing for
+ * good: nothing more is read from the routers or confirmed, so the
+ * collector keeps every report; status shows the damage.
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
+#include "archiver_upkeep.h"
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
+#include "proto.h"
 #include "report.h"
 #include "roster.h"
 #include "rules.h"
 #include "xmalloc.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#define ARCHIVER_MSG_MAX (1L << 20)       /* a routed report with its tags */
-#define ARCHIVER_QUERY_MAX (64L << 20)    /* an import batch */
+#define ARCHIVER_QUERY_MAX (4L << 20)     /* an import batch (the CLI sends <= 1 MB) */
 #define ARCHIVER_BATCH_BYTES (8L << 20)   /* a batch's messages, at most */
 #define ARCHIVER_BACKOFF_MIN 200
 #define ARCHIVER_BACKOFF_MAX 5000
-
-struct routed {
-    struct report *r;
-    char *tags;                   /* the tags frame, or NULL: r's own tags */
-    char *topic, *category;       /* the best tag's frames, or NULL */
-};
 
 struct archiver {
     struct store *store;
@@ -57,12 +58,14 @@ struct archiver {
     struct rules *rules;
     struct bus_sock *pull[2], *confirm, *query;   /* pull[1]: the large lane */
     int first_lane;               /* read first for the next batch (alternates) */
-    struct routed *batch;         /* decoded, not yet committed */
+    struct proto_archive *batch;         /* decoded, not yet committed */
     size_t nbatch;
     size_t batch_bytes;           /* their messages' size */
     int64_t retry_ms;             /* 0: not backing off */
     int backoff_ms;
+    int damage_said;              /* the archive's damage has been logged */
     struct archiver_stats st;
+    struct upkeep upkeep;         /* backups and retention */
 };
 
 static int archiver_load(const struct config *cfg, struct roster **ro, struct rules **ru,
@@ -92,26 +95,91 @@ static int archiver_check(struct daemon *d, char *err, size_t errlen)
 }
 
 static void archiver_close(struct daemon *d);
+static void archiver_hello(struct archiver *a);
+
+/* PRAGMA quick_check at start, timed: a damaged archive is found before
+ * anything is written to it (and then nothing is: archiver_step). */
+static void archiver_quick_check(struct archiver *a)
+{
+    char out[1024];
+    int64_t t0 = daemon_mono_ms();
+    int rc = store_check(a->store, 0, out, sizeof out);
+    long long ms = (long long)(daemon_mono_ms() - t0);
+    if (rc == 0)
+        log_info("archive: quick_check ok in %lld ms", ms);
+    else if (rc < 0)
+        log_warn("archive: quick_check could not run (%s) after %lld ms", out, ms);
+}
+
+/* The archive is damaged: say so once, loudly; the caller writes nothing
+ * more, so every report stays unconfirmed in the collector's spool. */
+static void archiver_damaged(struct archiver *a)
+{
+    if (a->damage_said)
+        return;
+    a->damage_said = 1;
+    log_error("archive: DAMAGED: %s -- writing stopped, nothing is confirmed (the "
+              "collector keeps every report in its spool); run `minyi check`, then "
+              "restore the archive (README: Recovering the archive) and restart",
+              store_damaged(a->store));
+}
+
+/* A missing or empty archive.db is created only where no archive was
+ * before: if the collector has been confirmed by one here (it keeps which
+ * in STATE/archive.epoch, see collector_epoch.h), an empty new archive
+ * would silently stand in for the lost one.  0 to go on, -1 with what to
+ * do in err. */
+static int archiver_refuse_new(const struct config *cfg, char *err, size_t errlen)
+{
+    char *db = config_state_path(cfg, "archive.db");
+    char *ep = config_state_path(cfg, "archive.epoch");
+    char seen[128] = "";
+    struct stat st;
+    int gone = stat(db, &st) < 0 ? (errno == ENOENT ? 1 : 0) : st.st_size == 0 ? 2 : 0;
+    FILE *f = gone ? fopen(ep, "re") : NULL;
+    if (f) {
+        if (!fgets(seen, sizeof seen, f))
+            seen[0] = '\0';
+        fclose(f);
+    }
+    char gen[40];
+    long long commits = 0;
+    int refuse = gone && sscanf(seen, "%39s %lld", gen, &commits) >= 1;
+    if (refuse)
+        snprintf(err, errlen, "%s is %s, but the collector was confirmed by an archive here "
+                 "(generation %s after %lld commits, says %s): restore the archive from a "
+                 "backup (README: Recovering the archive); to start a new, empty archive "
+                 "on purpose, remove %s first", db, gone == 1 ? "missing" : "empty", gen,
+                 commits, ep, ep);
+    free(db);
+    free(ep);
+    return refuse ? -1 : 0;
+}
 
 static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
     struct archiver *a = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = ARCHIVER_MSG_MAX};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = ARCHIVER_MSG_MAX};
-    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                             .shared = 1};
+    if (archiver_refuse_new(cfg, err, errlen) < 0)
+        return -1;
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
     free(path);
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
+    archiver_quick_check(a);
     if (!(a->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.archive, 1, &pipe, err, errlen)) ||
         !(a->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.archive_large, 1, &large, err,
                                 errlen)) ||
         !(a->confirm = bus_open(d->bus, BUS_PUSH, cfg->ep.confirm, 0, &pipe, err, errlen)) ||
         !(a->query = bus_open(d->bus, BUS_ROUTER, cfg->ep.query, 1, &query, err, errlen)))
         goto fail;
+    archiver_hello(a);
     return 0;
 fail:
     archiver_close(d);
@@ -135,54 +203,6 @@ static void archiver_reload(struct daemon *d)
     log_info("reload: %zu members, %zu committees", ro->n, ru->ncommittees);
 }
 
-static void routed_clear(struct routed *x)
-{
-    report_free(&x->r);
-    free(x->tags);
-    free(x->topic);
-    free(x->category);
-    x->tags = x->topic = x->category = NULL;
-}
-
-/* Decode a routed message into x: 0, or -1 with why (pointing into err). */
-static int archiver_decode(const struct bus_msg *m, struct routed *x,
-                           struct report_error *err, const char **why)
-{
-    size_t parts = bus_msg_parts(m), len, clen = 0, tlen = 0, blen = 0, glen = 0;
-    const char *body = bus_msg_part(m, 0, &len);
-    const char *committee = parts >= 3 ? bus_msg_part(m, 1, &clen) : NULL;
-    const char *tags = parts >= 3 ? bus_msg_part(m, 2, &tlen) : NULL;
-    const char *best = parts == 5 ? bus_msg_part(m, 3, &blen) : NULL;
-    const char *cat = parts == 5 ? bus_msg_part(m, 4, &glen) : NULL;
-    *why = "not one, three or five frames";
-    if ((parts != 1 && parts != 3 && parts != 5) || !body ||
-        (parts >= 3 && (!committee || !tags)) || (parts == 5 && (!best || !cat)))
-        return -1;
-    if (report_decode(body, len, &x->r, err) < 0) {
-        *why = err->detail;
-        return -1;
-    }
-    *why = "no id";
-    if (!x->r->id[0])
-        return -1;
-    if (parts >= 3) {
-        *why = "bad committee frame";
-        if (clen == 0 || clen > 64 || memchr(committee, '\0', clen))
-            return -1;
-        free(x->r->committee);
-        x->r->committee = xstrndup(committee, clen);
-        x->tags = xstrndup(tags, tlen);
-    }
-    if (parts == 5 && blen > 0) {
-        *why = "bad topic frame";
-        if (blen > 256 || glen > 256 || memchr(best, '\0', blen) || memchr(cat, '\0', glen))
-            return -1;
-        x->topic = xstrndup(best, blen);
-        x->category = glen ? xstrndup(cat, glen) : NULL;
-    }
-    return 0;
-}
-
 /* Read waiting reports of one lane into the batch (up to batch_max, and
  * about ARCHIVER_BATCH_BYTES). */
 static void archiver_read(struct archiver *a, const struct config *cfg, int lane)
@@ -191,19 +211,18 @@ static void archiver_read(struct archiver *a, const struct config *cfg, int lane
     while (a->nbatch < (size_t)cfg->limits.batch_max && a->batch_bytes < ARCHIVER_BATCH_BYTES &&
            bus_recv(a->pull[lane], &m, 1) == 0) {
         a->st.large += lane;
-        for (size_t i = 0; i < bus_msg_parts(&m); i++) {
-            size_t len = 0;
-            bus_msg_part(&m, i, &len);
-            a->batch_bytes += len;
-        }
-        struct routed x = {0};
-        struct report_error err;
-        const char *why;
-        if (archiver_decode(&m, &x, &err, &why) < 0) {
-            log_warn("%s: cannot decode a routed report (%s), dropped",
-                     x.r && x.r->id[0] ? x.r->id : "-", why);
+        struct proto_archive x;
+        struct proto_error err;
+        int rc = proto_archive_decode(&m, &x, &err);
+        a->batch_bytes += x.bytes;
+        if (rc < 0) {
+            if (err.reason == PROTO_BAD_VERSION)
+                proto_refused(&a->st.peers, PROTO_CH_ARCHIVE, &err);
+            else
+                log_warn("%s: cannot decode a routed report (%s), dropped",
+                         x.r && x.r->id[0] ? x.r->id : "-", err.detail);
             a->st.bad++;
-            routed_clear(&x);
+            proto_archive_clear(&x);
         } else {
             a->batch[a->nbatch++] = x;
         }
@@ -222,9 +241,9 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
         return -1;
     for (size_t i = 0; i < a->nbatch; i++) {
         char dup[64];
-        struct routed *x = &a->batch[i];
+        struct proto_archive *x = &a->batch[i];
         struct store_tags tags = {x->tags, x->topic, x->category};
-        int rc = store_put(a->store, x->r, x->tags ? &tags : NULL, "routed", NULL,
+        int rc = store_put(a->store, x->r, &tags, "routed", NULL,
                            window, now, dup, sizeof dup, err, errlen);
         if (rc == STORE_ERROR) {
             store_rollback(a->store);
@@ -237,27 +256,56 @@ static int archiver_store_batch(struct archiver *a, const struct config *cfg,
     return store_commit(a->store, err, errlen);
 }
 
+/* Which archive this is (store_epoch), for every confirmation: the
+ * collector sees from it that the archive was replaced or restored. */
+static struct proto_epoch archiver_epoch(struct archiver *a)
+{
+    struct proto_epoch e;
+    int64_t commits;
+    store_epoch(a->store, &e.generation, &commits);
+    e.commits = (long long)commits;
+    return e;
+}
+
+/* At start, an empty confirmation: the collector learns at once which
+ * archive it now feeds, before its duplicate index answers anyone. */
+static void archiver_hello(struct archiver *a)
+{
+    struct proto_epoch e = archiver_epoch(a);
+    if (proto_confirm_send(a->confirm, NULL, 0, &e) < 0)
+        log_warn("cannot tell the collector which archive this is now (%s)", strerror(errno));
+}
+
 /* Committed: log, confirm every id to the collector, empty the batch. */
 static void archiver_confirm(struct archiver *a)
 {
-    cJSON *o = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(o, "confirm");
-    cJSON_AddNumberToObject(o, "v", 1);
+    struct proto_epoch epoch = archiver_epoch(a);
+    const char **ids = xcalloc(a->nbatch, sizeof *ids);
     for (size_t i = 0; i < a->nbatch; i++) {
         struct report *r = a->batch[i].r;
-        cJSON_AddItemToArray(ids, cJSON_CreateString(r->id));
         char month[8];
+        ids[i] = r->id;
         store_month(r->received_us, month);
         log_info("%s: archived (committee %s, month %s)", r->id, r->committee, month);
-        routed_clear(&a->batch[i]);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    if (bus_send(a->confirm, s, strlen(s), 1) < 0)
+    if (proto_confirm_send(a->confirm, ids, a->nbatch, &epoch) < 0)
         log_warn("cannot confirm %zu reports to the collector now (%s); it will resend",
                  a->nbatch, strerror(errno));
-    free(s);
-    cJSON_Delete(o);
+    free(ids);
+    for (size_t i = 0; i < a->nbatch; i++)
+        proto_archive_clear(&a->batch[i]);
     a->nbatch = 0;
     a->batch_bytes = 0;
+}
+
+/* A committed batch of n reports, for status's batch size histogram. */
+static void archiver_count_batch(struct archiver_stats *st, size_t n)
+{
+    int i = 0;
+    while (i < ARCHIVER_BATCH_BUCKETS - 1 && n > ((size_t)1 << i))
+        i++;
+    st->batch_hist[i]++;
+    st->batch_reports += n;
 }
 
 static void archiver_flush(struct archiver *a, const struct config *cfg)
@@ -279,6 +327,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
     a->retry_ms = 0;
     a->backoff_ms = 0;
     a->st.batches++;
+    archiver_count_batch(&a->st, a->nbatch);
     a->st.stored += counts[0];
     a->st.already += counts[1];
     a->st.duplicates += counts[2];
@@ -288,13 +337,29 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
-        size_t len = 0;
-        const char *body = bus_msg_body(&m, &len);
-        char *reply = query_answer(&q, body, len);
-        if (bus_reply(a->query, &m, reply, strlen(reply)) < 0)
+        struct proto_request req;
+        struct proto_error err;
+        char *reply;
+        if (proto_request_decode_msg(&m, &req, &err) < 0) {
+            if (err.reason == PROTO_BAD_VERSION)
+                proto_refused(&a->st.peers, PROTO_CH_QUERY, &err);
+            reply = proto_reply_refusal(&err);
+        } else if (req.cmd == PROTO_CMD_BACKUP) {
+            /* the upkeep's: it takes m over and answers when the copy ends */
+            upkeep_backup_request(&a->upkeep, a->store, a->query, &m, req.path);
+            proto_request_clear(&req);
+            bus_msg_clear(&m);    /* a no-op when the upkeep took it */
+            continue;
+        } else {
+            q.msg = &m;
+            q.principal = access_of_msg(d->access, &m);
+            reply = query_answer(&q, &req);
+            proto_request_clear(&req);
+        }
+        if (proto_reply_send(a->query, &m, reply) < 0)
             log_warn("query: cannot answer a client: %s", strerror(errno));
         free(reply);
         bus_msg_clear(&m);
@@ -311,10 +376,21 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     struct bus_poll items[3] = {{.sock = a->query, .fd = -1},
                                 {.sock = a->pull[0], .fd = -1},
                                 {.sock = a->pull[1], .fd = -1}};
-    int n = bus_poll(items, waiting || a->nbatch ? 1 : 3, a->nbatch && !waiting ? 0
-                                                                                 : timeout_ms);
+    int only_queries = waiting || a->nbatch || store_damaged(a->store);
+    if (upkeep_busy(&a->upkeep))
+        timeout_ms = 0;           /* a backup goes on at every turn */
+    int n = bus_poll(items, only_queries ? 1 : 3, a->nbatch && !waiting && !store_damaged(a->store)
+                                                  ? 0 : timeout_ms);
     if (n > 0 && items[0].readable)
         archiver_queries(d);
+    if (store_damaged(a->store)) {
+        upkeep_cancel(&a->upkeep, a->query, "the archive is damaged");
+        archiver_damaged(a);
+        return;
+    }
+    upkeep_step(&a->upkeep, a->store, a->query, d->cfg);
+    a->st.backups = a->upkeep.backups;
+    a->st.retained = a->upkeep.retained;
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
     /* the lanes take turns at being read first, so neither waits forever
@@ -330,7 +406,7 @@ static void archiver_close(struct daemon *d)
 {
     struct archiver *a = d->state;
     for (size_t i = 0; i < a->nbatch; i++)
-        routed_clear(&a->batch[i]);
+        proto_archive_clear(&a->batch[i]);
     free(a->batch);
     a->batch = NULL;
     a->nbatch = 0;
@@ -338,6 +414,7 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->pull[0]);
     bus_close(&a->pull[1]);
     bus_close(&a->confirm);
+    upkeep_close(&a->upkeep, a->query);
     bus_close(&a->query);
     store_close(&a->store);
     roster_free(&a->roster);

@@ -1,8 +1,10 @@
 /* archiver_query: the archiver's query protocol (common/proto.h) -- one
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
- * ack, release, reassign, show, audit, import, history, status.
+ * ack, release, reassign, show, audit, import, history, status, check.
+ * While the archive is damaged (store_damaged) the commands that write are
+ * refused with internal; the others are tried.
  *
- * Every reply is {"ok": true, ...} or {"ok": false, "error": CODE,
+ * Every reply is {"v", "ok": true, ...} or {"v", "ok": false, "error": CODE,
  * "detail": TEXT} with CODE bad_request (malformed request, unknown
  * command or field value), not_found, conflict, busy (the archive is
  * locked or failing now; try again) or internal.  Nothing a client sends
@@ -13,6 +15,7 @@
  */
 #ifndef MINYI_ARCHIVER_QUERY_H
 #define MINYI_ARCHIVER_QUERY_H
+#include "proto.h"
 #include <stddef.h>
 
 struct config;
@@ -20,10 +23,19 @@ struct roster;
 struct rules;
 struct store;
 
+/* Batch sizes by powers of two: bucket i counts batches of at most 2^i
+ * reports (the last one, everything larger). */
+#define ARCHIVER_BATCH_BUCKETS 13
+
 /* The daemon's counters, shown by status. */
 struct archiver_stats {
     unsigned long stored, already, duplicates, batches, failed_batches, bad;
     unsigned long large;          /* messages received on the large lane */
+    unsigned long batch_reports;  /* reports in committed batches, all told */
+    unsigned long batch_hist[ARCHIVER_BATCH_BUCKETS];
+    unsigned long backups;        /* online copies made (minyi backup) */
+    unsigned long retained;       /* closed reports exported and deleted (retention) */
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 struct query_ctx {
@@ -32,10 +44,14 @@ struct query_ctx {
     const struct roster *roster;
     const struct rules *rules;    /* committees (and categories) of the rules file */
     const struct archiver_stats *stats;
+    struct daemon *daemon;        /* who may do what (daemon_allow) */
+    const struct bus_msg *msg;    /* the request being answered (its sender) */
+    const struct access_principal *principal;   /* its sender, NULL: nobody */
 };
 
-/* The reply to one request body (NULL: a malformed message).  Never NULL. */
-char *query_answer(struct query_ctx *q, const char *body, size_t len);
+/* The reply to one decoded request (proto_request_decode).  Never NULL;
+ * the caller frees it. */
+char *query_answer(struct query_ctx *q, const struct proto_request *req);
 
 struct cJSON;
 /* archiver_import.c: store historical reports (each with its own

@@ -38,6 +38,8 @@ CREATE INDEX IF NOT EXISTS reports_queue ON reports(committee, received_us, stat
 -- monthly audits (covering: the audit never reads the rows themselves)
 CREATE INDEX IF NOT EXISTS reports_month2
     ON reports(month, member, state, outcome, committee, topic, category);
+-- a member's own reports, newest first (the web door's "my reports")
+CREATE INDEX IF NOT EXISTS reports_member ON reports(member, received_us);
 -- content duplicates
 CREATE INDEX IF NOT EXISTS reports_content ON reports(content_key);
 
@@ -64,3 +66,15 @@ CREATE VIEW IF NOT EXISTS queues AS
     SELECT committee, sum(state = 'open') AS open, sum(state = 'leased') AS leased,
            min(received_us) AS oldest_us
     FROM reports WHERE state <> 'closed' GROUP BY committee;
+
+-- Which archive this is, and how many transactions it has committed.  The
+-- collector remembers both from the archiver's confirmations, so an archive
+-- replaced by another or by an older copy of itself (a restore) is noticed
+-- and the collector's duplicate index, which may name reports the restored
+-- archive lacks, is set aside (README: Recovering the archive).
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,               -- generation | commits
+    value NOT NULL
+);
+INSERT OR IGNORE INTO meta VALUES ('generation', lower(hex(randomblob(8))));
+INSERT OR IGNORE INTO meta VALUES ('commits', 0);

@@ -82,14 +82,22 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_LEASE] = "UPDATE reports SET state = 'leased', lease_until_us = ?2, "
                  "lease_owner = ?3 WHERE id = ?1",
     [ST_QUEUE_LIST] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
-                      "AND state <> 'closed' ORDER BY received_us LIMIT ?2",
+                      "AND state <> 'closed' ORDER BY received_us, id LIMIT ?2",
+    /* the next page: after report ?4, received at ?3 (ties broken by id) */
+    [ST_QUEUE_AFTER] = "SELECT " REPORT_COLS " FROM reports WHERE committee = ?1 "
+                       "AND state <> 'closed' AND received_us >= ?3 "
+                       "AND (received_us > ?3 OR id > ?4) ORDER BY received_us, id LIMIT ?2",
+    [ST_RECEIVED] = "SELECT received_us FROM reports WHERE id = ?1",
+    [ST_MINE] = "SELECT " REPORT_COLS " FROM reports WHERE member = ?1 "
+                "ORDER BY received_us DESC LIMIT ?2",
     [ST_QUEUE_COUNTS] = "SELECT total(state = 'open'), total(state = 'leased'), "
                         "min(received_us) FROM reports WHERE committee = ?1 "
                         "AND state <> 'closed'",
     [ST_GET] = "SELECT " REPORT_COLS " FROM reports WHERE id = ?1",
     [ST_EVENTS] = "SELECT at_us, event, who, detail FROM history WHERE report_id = ?1 "
                   "ORDER BY at_us, rowid",
-    [ST_STATE] = "SELECT state, committee, lease_until_us FROM reports WHERE id = ?1",
+    [ST_STATE] = "SELECT state, committee, lease_until_us, lease_owner FROM reports "
+                 "WHERE id = ?1",
     [ST_CLOSE] = "UPDATE reports SET state = 'closed', outcome = ?2, note = ?3, "
                  "closed_us = ?4, lease_until_us = NULL, lease_owner = NULL WHERE id = ?1",
     [ST_RELEASE] = "UPDATE reports SET state = 'open', lease_until_us = NULL, "
@@ -99,9 +107,11 @@ static const char *const store_sql[ST_COUNT] = {
     [ST_HISTORY] = "SELECT id, title, body, committee, routed_committee, topics FROM reports "
                    "WHERE id > ?1 AND (state = 'closed' OR committee <> routed_committee) "
                    "ORDER BY id LIMIT ?2",
-    [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased') "
+    [ST_STATUS] = "SELECT committee, total(state = 'open'), total(state = 'leased'), "
+                  "min(received_us) "
                   "FROM reports WHERE state <> 'closed' GROUP BY committee",
     [ST_TOTAL] = "SELECT count(*) FROM reports",
+    [ST_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'commits'",
     [ST_BY_MEMBER] = "SELECT member, NULL, count(*), total(outcome = 'adopted'), "
                      "total(outcome = 'forwarded'), total(outcome = 'filed'), "
                      "total(outcome = 'declined') FROM reports WHERE " MONTHS
@@ -128,6 +138,9 @@ void store_err(struct store *s, char *err, size_t errlen, const char *what)
 {
     snprintf(err, errlen, "store: %s: %s", what, s && s->db ? sqlite3_errmsg(s->db)
                                                            : "cannot open");
+    int code = s && s->db ? sqlite3_errcode(s->db) & 0xff : SQLITE_OK;
+    if ((code == SQLITE_CORRUPT || code == SQLITE_NOTADB) && !s->damaged[0])
+        snprintf(s->damaged, sizeof s->damaged, "%s", sqlite3_errmsg(s->db));
 }
 
 sqlite3_stmt *store_stmt(struct store *s, enum st i)
@@ -161,10 +174,12 @@ const char *store_col(sqlite3_stmt *q, int i)
 int store_exec(struct store *s, enum st i, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_step(s->st[i]);
-    sqlite3_reset(s->st[i]);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        sqlite3_reset(s->st[i]);
         return 0;
-    store_err(s, err, errlen, what);
+    }
+    store_err(s, err, errlen, what);   /* before the reset, which keeps no message */
+    sqlite3_reset(s->st[i]);
     return -1;
 }
 
@@ -225,6 +240,23 @@ static int store_migrate(sqlite3 *db, char **msg)
     return 0;
 }
 
+/* The archive's generation and commit count (meta) into s. */
+static void store_read_meta(struct store *s)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta", -1, &q, NULL) != SQLITE_OK)
+        return;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        if (k && !strcmp(k, "generation"))
+            snprintf(s->generation, sizeof s->generation, "%s",
+                     (const char *)sqlite3_column_text(q, 1));
+        else if (k && !strcmp(k, "commits"))
+            s->commits = sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+}
+
 static int store_setup(struct store *s, char *err, size_t errlen)
 {
     char *msg = NULL;
@@ -244,6 +276,7 @@ static int store_setup(struct store *s, char *err, size_t errlen)
     sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
     int page = store_pragma_int(s->db, "PRAGMA page_size", 4096);
     sqlite3_wal_autocheckpoint(s->db, STORE_CHECKPOINT_BYTES / (page > 0 ? page : 4096));
+    store_read_meta(s);
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
                                NULL) != SQLITE_OK) {
@@ -284,6 +317,41 @@ void store_close(struct store **sp)
     *sp = NULL;
 }
 
+/* ---- damage ---- */
+
+int store_check(struct store *s, int full, char *out, size_t outlen)
+{
+    sqlite3_stmt *q;
+    const char *sql = full ? "PRAGMA integrity_check(20)" : "PRAGMA quick_check(20)";
+    int rc, bad = 0;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        store_err(s, out, outlen, full ? "integrity_check" : "quick_check");
+        return s->damaged[0] ? 1 : -1;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(q, 0);
+        if (!line || !strcmp(line, "ok"))
+            continue;
+        size_t n = strlen(out);
+        snprintf(out + n, outlen - n, "%s%s", n ? "; " : "", line);
+        bad = 1;
+    }
+    if (rc != SQLITE_DONE && !bad) {
+        store_err(s, out, outlen, full ? "integrity_check" : "quick_check");
+        bad = s->damaged[0] ? 1 : -1;
+    }
+    sqlite3_finalize(q);
+    if (bad > 0 && !s->damaged[0])
+        snprintf(s->damaged, sizeof s->damaged, "%s", out);
+    return bad;
+}
+
+const char *store_damaged(const struct store *s)
+{
+    return s->damaged[0] ? s->damaged : NULL;
+}
+
 /* ---- batches ---- */
 
 int store_begin(struct store *s, char *err, size_t errlen)
@@ -296,12 +364,20 @@ int store_begin(struct store *s, char *err, size_t errlen)
 
 int store_commit(struct store *s, char *err, size_t errlen)
 {
-    if (store_exec(s, ST_COMMIT, err, errlen, "commit") < 0) {
+    if (store_exec(s, ST_BUMP, err, errlen, "meta") < 0 ||
+        store_exec(s, ST_COMMIT, err, errlen, "commit") < 0) {
         store_rollback(s);
         return -1;
     }
     s->in_tx = 0;
+    s->commits++;
     return 0;
+}
+
+void store_epoch(const struct store *s, const char **generation, int64_t *commits)
+{
+    *generation = s->generation;
+    *commits = s->commits;
 }
 
 void store_rollback(struct store *s)
@@ -413,13 +489,21 @@ static int store_insert(struct store *s, const struct report *r,
     return rc < 0 ? -1 : sqlite3_changes(s->db) > 0;
 }
 
-/* The history event of a stored report: {"committee": C}. */
+/* The history event of a stored report: {"committee": C}, escaped by
+ * cJSON (a committee id is [a-z0-9_-] when it comes through proto or the
+ * rules, but the store does not rely on its callers for valid JSON). */
 static int store_routed_event(struct store *s, const struct report *r, const char *event,
                               int64_t now_us, char *err, size_t errlen)
 {
-    char detail[128];
-    snprintf(detail, sizeof detail, "{\"committee\":\"%s\"}", r->committee ? r->committee : "");
-    return store_event(s, r->id, now_us, event, NULL, detail, err, errlen);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "committee", r->committee ? r->committee : "");
+    char *detail = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!detail)
+        abort();                  /* cJSON fails only when memory does */
+    int rc = store_event(s, r->id, now_us, event, NULL, detail, err, errlen);
+    free(detail);
+    return rc;
 }
 
 /* One statement for a new report: the INSERT decides, by the primary key and

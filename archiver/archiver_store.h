@@ -36,6 +36,7 @@ enum store_rc {
     STORE_DUPLICATE = 2,          /* a copy of another report (same member+ref or content) */
     STORE_NOT_FOUND = 3,          /* no such report */
     STORE_CONFLICT = 4,           /* not in a state that allows it (err says why) */
+    STORE_FORBIDDEN = 5,          /* leased to someone else, or (must_hold) not to who */
 };
 
 /* Open (creating and migrating) the archive at path.  0 and *out, or -1. */
@@ -43,11 +44,31 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 /* Close; sets *s = NULL.  An open transaction is rolled back.  NULL-safe. */
 void store_close(struct store **s);
 
+/* ---- damage ---- */
+
+/* Run PRAGMA quick_check (full: integrity_check), at most 20 problems.
+ * Returns 0 if the archive is sound, 1 if damaged (out: the problems, "; "
+ * between them; the store is then marked damaged), -1 if the check could
+ * not run (out: why, e.g. locked). */
+int store_check(struct store *s, int full, char *out, size_t outlen);
+/* Why the archive is damaged -- a check failed, or SQLite answered
+ * SQLITE_CORRUPT or SQLITE_NOTADB to any statement since open -- or NULL
+ * when it is not known to be (borrowed, valid until store_close).  The
+ * archiver stops writing once it is not NULL. */
+const char *store_damaged(const struct store *s);
+
+/* Which archive this is (a random id made when it was created; borrowed)
+ * and how many transactions it has committed: a restored older copy has
+ * the same generation and fewer commits, another archive another
+ * generation. */
+void store_epoch(const struct store *s, const char **generation, int64_t *commits);
+
 /* ---- storing, in batches ---- */
 
 /* BEGIN IMMEDIATE.  0 / -1 (locked, I/O error). */
 int store_begin(struct store *s, char *err, size_t errlen);
-/* COMMIT.  0, or -1 after rolling back (nothing of the batch is kept). */
+/* COMMIT (counted in meta: store_epoch).  0, or -1 after rolling back
+ * (nothing of the batch is kept). */
 int store_commit(struct store *s, char *err, size_t errlen);
 /* ROLLBACK (no-op outside a transaction). */
 void store_rollback(struct store *s);
@@ -77,21 +98,38 @@ int store_put(struct store *s, const struct report *r, const struct store_tags *
  * (maybe empty), or NULL on error. */
 struct cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s,
                          const char *who, int64_t now_us, char *err, size_t errlen);
-/* The committee's open and leased reports, oldest first (limit <= 0: 100),
- * without leasing, and its counts: {"reports": [...], "open", "leased",
- * "oldest_age_s"}.  NULL on error. */
+/* One page of the committee's open and leased reports, oldest first (by
+ * received time, then id), without leasing: at most limit (<= 0: 100), and
+ * no more once they hold max_bytes (at least one), after report `after`
+ * (NULL: from the start).  {"reports": [...], "more": true when the queue
+ * goes on, and on the first page its counts "open", "leased",
+ * "oldest_age_s"}.  Memory is one page whatever the queue's length.  NULL
+ * on error or when `after` is no report (err says which). */
 struct cJSON *store_queue(struct store *s, const char *committee, int limit,
-                          int64_t now_us, char *err, size_t errlen);
+                          const char *after, size_t max_bytes, int64_t now_us, char *err,
+                          size_t errlen);
+/* Member's reports, newest first, at most limit (<= 0: 100), without
+ * history: [...].  NULL on error. */
+struct cJSON *store_mine(struct store *s, const char *member, int limit, char *err,
+                         size_t errlen);
+/* Who changes a report.  Nobody may change a report leased to someone else
+ * whose lease has not ended; with must_hold (a clerk) who must also hold
+ * the report's lease (ended or not, as long as nobody took it since).
+ * Refusals are STORE_FORBIDDEN with err naming the holder. */
+struct store_actor {
+    const char *who;              /* the principal's name, kept in the history */
+    int must_hold;
+};
 /* Close report id with outcome and note (from open or leased). */
 int store_ack(struct store *s, const char *id, const char *outcome, const char *note,
-              const char *who, int64_t now_us, char *err, size_t errlen);
+              const struct store_actor *by, int64_t now_us, char *err, size_t errlen);
 /* Give a lease back: leased -> open. */
-int store_release(struct store *s, const char *id, const char *who, int64_t now_us,
-                  char *err, size_t errlen);
+int store_release(struct store *s, const char *id, const struct store_actor *by,
+                  int64_t now_us, char *err, size_t errlen);
 /* Move an open or leased report to committee's queue as open; history keeps
  * {"from", "to"} (a routing correction). */
 int store_reassign(struct store *s, const char *id, const char *committee,
-                   const char *who, int64_t now_us, char *err, size_t errlen);
+                   const struct store_actor *by, int64_t now_us, char *err, size_t errlen);
 /* The whole record with history, or NULL (not found or error: err). */
 struct cJSON *store_show(struct store *s, const char *id, char *err, size_t errlen);
 /* Closed or reassigned reports after since_id (NULL: from the start), in id
@@ -123,5 +161,31 @@ int store_count(struct store *s, enum store_agg by, const char *from, const char
 
 /* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
 void store_month(int64_t us, char out[8]);
+
+/* ---- upkeep (archiver_store_upkeep.c) ---- */
+
+/* An online copy of the archive at path, made in steps. */
+struct store_backup;
+/* Begin a copy into path.tmp (created anew; an old path.tmp is removed).
+ * 0 and *out (end it with store_backup_finish), or -1 with err. */
+int store_backup_start(struct store *s, const char *path, struct store_backup **out,
+                       char *err, size_t errlen);
+/* Copy up to `pages` more pages; *done and *total say how far it is.
+ * Returns 0 (more to copy), 1 (complete, synced and renamed to path: the
+ * archive as of this call), or -1 with err (the copy is abandoned). */
+int store_backup_step(struct store_backup *b, int pages, long *done, long *total, char *err,
+                      size_t errlen);
+/* Release a copy, finished or not (an unfinished path.tmp is removed);
+ * sets *b = NULL.  NULL-safe. */
+void store_backup_finish(struct store_backup **b);
+
+/* Up to limit closed reports closed before before_us, oldest first, each
+ * the whole record of store_show (history included).  An array (maybe
+ * empty; caller deletes), or NULL with err. */
+struct cJSON *store_expired(struct store *s, int64_t before_us, int limit, char *err,
+                            size_t errlen);
+/* Delete a closed report and its history, inside the caller's transaction;
+ * an open or leased report is never touched.  0 / -1 with err. */
+int store_forget(struct store *s, const char *id, char *err, size_t errlen);
 
 #endif

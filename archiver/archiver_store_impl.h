@@ -11,9 +11,9 @@
 enum st {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
     ST_HAS_ID, ST_BY_REF, ST_BY_CONTENT, ST_INSERT, ST_INSERT_EVENT,
-    ST_PULL_PICK, ST_LEASE, ST_QUEUE_LIST, ST_QUEUE_COUNTS,
+    ST_PULL_PICK, ST_LEASE, ST_QUEUE_LIST, ST_QUEUE_AFTER, ST_RECEIVED, ST_QUEUE_COUNTS, ST_MINE,
     ST_GET, ST_EVENTS, ST_STATE, ST_CLOSE, ST_RELEASE, ST_REASSIGN,
-    ST_HISTORY, ST_STATUS, ST_TOTAL,
+    ST_HISTORY, ST_STATUS, ST_TOTAL, ST_BUMP,
     ST_BY_MEMBER, ST_BY_COMMITTEE, ST_BY_TOPIC, ST_BY_MONTH, ST_BY_OUTCOME, ST_BY_MONTH_MEMBER,
     ST_COUNT
 };
@@ -22,9 +22,13 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     int in_tx;
+    char damaged[256];            /* "" or why the archive is damaged */
+    char generation[40];          /* meta: which archive this is */
+    int64_t commits;              /* meta: transactions committed so far */
 };
 
-/* "store: WHAT: sqlite's message" into err. */
+/* "store: WHAT: sqlite's message" into err; notes SQLITE_CORRUPT and
+ * SQLITE_NOTADB in s->damaged (store_damaged). */
 void store_err(struct store *s, char *err, size_t errlen, const char *what);
 /* Reset and clear bindings of statement i, and return it. */
 sqlite3_stmt *store_stmt(struct store *s, enum st i);

@@ -4,6 +4,7 @@
  * is one transaction with its history event.  See archiver_store.h.
  */
 #include "archiver_store_impl.h"
+#include "report.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -82,7 +83,9 @@ cJSON *store_row_json(struct store *s, sqlite3_stmt *q, int with_history)
     add_text(o, "lease_who", q, 14);
     while (x && (f = x->child) != NULL) {     /* the member's own extra fields */
         cJSON_DetachItemViaPointer(x, f);
-        if (cJSON_GetObjectItemCaseSensitive(o, f->string))
+        /* never shadow a field minyi writes (archives from before the
+         * submit check, imports) */
+        if (report_field_reserved(f->string) || cJSON_GetObjectItemCaseSensitive(o, f->string))
             cJSON_Delete(f);
         else
             cJSON_AddItemToObject(o, f->string, f);
@@ -170,23 +173,25 @@ cJSON *store_pull(struct store *s, const char *committee, int limit, int lease_s
     return out;
 }
 
-cJSON *store_queue(struct store *s, const char *committee, int limit, int64_t now_us,
-                   char *err, size_t errlen)
+/* The bytes of the row q is on, roughly what its JSON takes. */
+static size_t store_row_bytes(sqlite3_stmt *q)
 {
-    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "reports");
-    sqlite3_stmt *q = store_stmt(s, ST_QUEUE_LIST);
-    store_bind_text(q, 1, committee);
-    sqlite3_bind_int(q, 2, limit > 0 ? limit : 100);
-    while (sqlite3_step(q) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
-    sqlite3_reset(q);
-    q = store_stmt(s, ST_QUEUE_COUNTS);
+    size_t n = 0;
+    for (int i = 0, cols = sqlite3_column_count(q); i < cols; i++)
+        n += (size_t)sqlite3_column_bytes(q, i) + 16;
+    return n;
+}
+
+/* The queue's counts into o (the first page's reply).  0 / -1 with err. */
+static int store_queue_counts(struct store *s, const char *committee, int64_t now_us,
+                              cJSON *o, char *err, size_t errlen)
+{
+    sqlite3_stmt *q = store_stmt(s, ST_QUEUE_COUNTS);
     store_bind_text(q, 1, committee);
     if (sqlite3_step(q) != SQLITE_ROW) {
         store_err(s, err, errlen, "queue");
         sqlite3_reset(q);
-        cJSON_Delete(o);
-        return NULL;
+        return -1;
     }
     cJSON_AddNumberToObject(o, "open", sqlite3_column_double(q, 0));
     cJSON_AddNumberToObject(o, "leased", sqlite3_column_double(q, 1));
@@ -196,20 +201,105 @@ cJSON *store_queue(struct store *s, const char *committee, int limit, int64_t no
     else
         cJSON_AddNullToObject(o, "oldest_age_s");
     sqlite3_reset(q);
+    return 0;
+}
+
+/* The listing statement, bound: from the start, or after report `after`
+ * (by received time, then id).  NULL with err when `after` is unknown. */
+static sqlite3_stmt *store_queue_from(struct store *s, const char *committee,
+                                      const char *after, int limit, char *err,
+                                      size_t errlen)
+{
+    int64_t at = 0;
+    if (after) {
+        sqlite3_stmt *r = store_stmt(s, ST_RECEIVED);
+        store_bind_text(r, 1, after);
+        int rc = sqlite3_step(r);
+        if (rc == SQLITE_ROW)
+            at = sqlite3_column_int64(r, 0);
+        else if (rc == SQLITE_DONE)
+            snprintf(err, errlen, "no report %s to list after", after);
+        else
+            store_err(s, err, errlen, "queue");
+        sqlite3_reset(r);
+        if (rc != SQLITE_ROW)
+            return NULL;
+    }
+    sqlite3_stmt *q = store_stmt(s, after ? ST_QUEUE_AFTER : ST_QUEUE_LIST);
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int(q, 2, limit);
+    if (after) {
+        sqlite3_bind_int64(q, 3, at);
+        store_bind_text(q, 4, after);
+    }
+    return q;
+}
+
+cJSON *store_queue(struct store *s, const char *committee, int limit, const char *after,
+                   size_t max_bytes, int64_t now_us, char *err, size_t errlen)
+{
+    limit = limit > 0 ? limit : 100;
+    sqlite3_stmt *q = store_queue_from(s, committee, after, limit + 1, err, errlen);
+    if (!q)
+        return NULL;
+    cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "reports");
+    size_t bytes = 0;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < limit && (n == 0 || bytes < max_bytes)) {
+        bytes += store_row_bytes(q);
+        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
+        n++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        store_err(s, err, errlen, "queue");
+    sqlite3_reset(q);
+    cJSON_AddBoolToObject(o, "more", rc == SQLITE_ROW);
+    if ((rc != SQLITE_ROW && rc != SQLITE_DONE) ||
+        (!after && store_queue_counts(s, committee, now_us, o, err, errlen) < 0)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 
-/* The state and committee of id into the buffers. STORE_OK, _NOT_FOUND,
- * or _ERROR. */
-static int store_state(struct store *s, const char *id, char state[16], char committee[64],
-                       char *err, size_t errlen)
+cJSON *store_mine(struct store *s, const char *member, int limit, char *err, size_t errlen)
+{
+    cJSON *list = cJSON_CreateArray();
+    sqlite3_stmt *q = store_stmt(s, ST_MINE);
+    store_bind_text(q, 1, member);
+    sqlite3_bind_int(q, 2, limit > 0 ? limit : 100);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
+    if (rc != SQLITE_DONE) {
+        store_err(s, err, errlen, "mine");
+        cJSON_Delete(list);
+        list = NULL;
+    }
+    sqlite3_reset(q);
+    return list;
+}
+
+/* What a change needs to know of a report. */
+struct store_now {
+    char state[16], committee[64], owner[128];
+    int64_t until_us;             /* 0: no lease */
+};
+
+/* The state, committee and lease of id into *n. STORE_OK, _NOT_FOUND, or
+ * _ERROR. */
+static int store_state(struct store *s, const char *id, struct store_now *n, char *err,
+                       size_t errlen)
 {
     sqlite3_stmt *q = store_stmt(s, ST_STATE);
     store_bind_text(q, 1, id);
     int rc = sqlite3_step(q);
+    memset(n, 0, sizeof *n);
     if (rc == SQLITE_ROW) {
-        snprintf(state, 16, "%s", store_col(q, 0));
-        snprintf(committee, 64, "%s", store_col(q, 1));
+        snprintf(n->state, sizeof n->state, "%s", store_col(q, 0));
+        snprintf(n->committee, sizeof n->committee, "%s", store_col(q, 1));
+        n->until_us = sqlite3_column_int64(q, 2);
+        snprintf(n->owner, sizeof n->owner, "%s", store_col(q, 3) ? store_col(q, 3) : "");
     } else if (rc == SQLITE_DONE) {
         snprintf(err, errlen, "no report %s", id);
     } else {
@@ -222,28 +312,52 @@ static int store_state(struct store *s, const char *id, char state[16], char com
 /* One change of one report in its own transaction: check its state with
  * allowed(), run the update statement bound by bind(), log the event. */
 struct store_change {
-    const char *id, *who, *event;
+    const char *id, *event;
+    const struct store_actor *by;
     enum st update;
     char *detail;                 /* JSON object text or NULL */
     const char *outcome, *note, *committee;
     int64_t now_us;
 };
 
-static int store_apply(struct store *s, const struct store_change *c, const char *state,
-                       const char *committee, char *err, size_t errlen)
+/* The lease rule of struct store_actor. STORE_OK or STORE_FORBIDDEN. */
+static int store_may(const struct store_change *c, const struct store_now *n, char *err,
+                     size_t errlen)
 {
-    if (!strcmp(state, "closed")) {
+    int leased = !strcmp(n->state, "leased");
+    int mine = leased && !strcmp(n->owner, c->by->who);
+    if (leased && !mine && n->until_us > c->now_us) {
+        char at[40];
+        store_time(n->until_us, at);
+        snprintf(err, errlen, "report %s is leased to %s until %s", c->id, n->owner, at);
+        return STORE_FORBIDDEN;
+    }
+    if (c->by->must_hold && !mine) {
+        snprintf(err, errlen, "%s holds no lease on report %s (pull it first)", c->by->who,
+                 c->id);
+        return STORE_FORBIDDEN;
+    }
+    return STORE_OK;
+}
+
+static int store_apply(struct store *s, const struct store_change *c,
+                       const struct store_now *n, char *err, size_t errlen)
+{
+    if (!strcmp(n->state, "closed")) {
         snprintf(err, errlen, "report %s is closed already", c->id);
         return STORE_CONFLICT;
     }
-    if (c->update == ST_RELEASE && strcmp(state, "leased") != 0) {
+    if (c->update == ST_RELEASE && strcmp(n->state, "leased") != 0) {
         snprintf(err, errlen, "report %s is not leased", c->id);
         return STORE_CONFLICT;
     }
-    if (c->update == ST_REASSIGN && !strcmp(committee, c->committee)) {
+    if (c->update == ST_REASSIGN && !strcmp(n->committee, c->committee)) {
         snprintf(err, errlen, "report %s is in %s's queue already", c->id, c->committee);
         return STORE_CONFLICT;
     }
+    int rc = store_may(c, n, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
     sqlite3_stmt *q = store_stmt(s, c->update);
     store_bind_text(q, 1, c->id);
     if (c->update == ST_CLOSE) {
@@ -254,7 +368,7 @@ static int store_apply(struct store *s, const struct store_change *c, const char
         store_bind_text(q, 2, c->committee);
     }
     if (store_exec(s, c->update, err, errlen, c->event) < 0 ||
-        store_event(s, c->id, c->now_us, c->event, c->who, c->detail, err, errlen) < 0)
+        store_event(s, c->id, c->now_us, c->event, c->by->who, c->detail, err, errlen) < 0)
         return STORE_ERROR;
     return STORE_OK;
 }
@@ -262,12 +376,12 @@ static int store_apply(struct store *s, const struct store_change *c, const char
 static int store_change(struct store *s, const struct store_change *c, char *err,
                         size_t errlen)
 {
-    char state[16], committee[64];
+    struct store_now n;
     if (store_begin(s, err, errlen) < 0)
         return STORE_ERROR;
-    int rc = store_state(s, c->id, state, committee, err, errlen);
+    int rc = store_state(s, c->id, &n, err, errlen);
     if (rc == STORE_OK)
-        rc = store_apply(s, c, state, committee, err, errlen);
+        rc = store_apply(s, c, &n, err, errlen);
     if (rc == STORE_OK && store_commit(s, err, errlen) < 0)
         rc = STORE_ERROR;
     if (rc != STORE_OK)
@@ -288,9 +402,9 @@ static char *json_detail(const char *k1, const char *v1, const char *k2, const c
 }
 
 int store_ack(struct store *s, const char *id, const char *outcome, const char *note,
-              const char *who, int64_t now_us, char *err, size_t errlen)
+              const struct store_actor *by, int64_t now_us, char *err, size_t errlen)
 {
-    struct store_change c = {.id = id, .who = who, .event = "closed", .update = ST_CLOSE,
+    struct store_change c = {.id = id, .by = by, .event = "closed", .update = ST_CLOSE,
                              .outcome = outcome, .note = note, .now_us = now_us};
     c.detail = json_detail("outcome", outcome, "note", note);
     int rc = store_change(s, &c, err, errlen);
@@ -298,25 +412,25 @@ int store_ack(struct store *s, const char *id, const char *outcome, const char *
     return rc;
 }
 
-int store_release(struct store *s, const char *id, const char *who, int64_t now_us,
-                  char *err, size_t errlen)
+int store_release(struct store *s, const char *id, const struct store_actor *by,
+                  int64_t now_us, char *err, size_t errlen)
 {
-    struct store_change c = {.id = id, .who = who, .event = "released",
+    struct store_change c = {.id = id, .by = by, .event = "released",
                              .update = ST_RELEASE, .now_us = now_us};
     return store_change(s, &c, err, errlen);
 }
 
 int store_reassign(struct store *s, const char *id, const char *committee,
-                   const char *who, int64_t now_us, char *err, size_t errlen)
+                   const struct store_actor *by, int64_t now_us, char *err, size_t errlen)
 {
-    char state[16], from[64];
-    struct store_change c = {.id = id, .who = who, .event = "reassigned",
+    struct store_now n;
+    struct store_change c = {.id = id, .by = by, .event = "reassigned",
                              .update = ST_REASSIGN, .committee = committee,
                              .now_us = now_us};
-    int rc = store_state(s, id, state, from, err, errlen);
+    int rc = store_state(s, id, &n, err, errlen);
     if (rc != STORE_OK)
         return rc;
-    c.detail = json_detail("from", from, "to", committee);
+    c.detail = json_detail("from", n.committee, "to", committee);
     rc = store_change(s, &c, err, errlen);
     free(c.detail);
     return rc;
@@ -360,6 +474,7 @@ cJSON *store_status(struct store *s, char *err, size_t errlen)
         cJSON *c = cJSON_AddObjectToObject(queues, store_col(q, 0));
         cJSON_AddNumberToObject(c, "open", sqlite3_column_double(q, 1));
         cJSON_AddNumberToObject(c, "leased", sqlite3_column_double(q, 2));
+        cJSON_AddNumberToObject(c, "oldest_us", sqlite3_column_double(q, 3));
     }
     sqlite3_reset(q);
     q = store_stmt(s, ST_TOTAL);

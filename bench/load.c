@@ -13,6 +13,7 @@
  * "reports_per_s","ack_p50_ms","ack_p99_ms"}.  --acked writes "REF<TAB>ID"
  * for every acknowledged report. */
 #include "bus.h"
+#include "proto.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -165,9 +166,7 @@ static void load_send(struct load_run *run, long i, int client)
 {
     char *json = load_report(run->o, run->c, i);
     uint64_t seq = (uint64_t)i;
-    bus_send_more(run->sock[client], &seq, sizeof seq);
-    bus_send_more(run->sock[client], "", 0);
-    bus_send(run->sock[client], json, strlen(json), 0);
+    proto_submit_send(run->sock[client], &seq, sizeof seq, json, strlen(json));
     free(json);
     struct load_req *r = &run->req[i];
     r->sent_us = load_now_us();
@@ -193,14 +192,19 @@ static void load_unflight(struct load_run *run, long i)
 static void load_on_reply(struct load_run *run, const struct bus_msg *m)
 {
     uint64_t seq;
-    if (m->nkept < 3 || m->frame[0].size != sizeof seq)
+    const void *tag;
+    size_t taglen;
+    struct proto_reply rep;
+    struct proto_error perr;
+    if (proto_submit_reply_decode(m, &tag, &taglen, &rep, &perr) < 0)
         return;
-    memcpy(&seq, m->frame[0].data, sizeof seq);
+    if (taglen != sizeof seq)
+        goto done;
+    memcpy(&seq, tag, sizeof seq);
     if (seq >= (uint64_t)run->o->n || run->req[seq].state != 1)
-        return;                        /* a late answer to a resent request */
+        goto done;                     /* a late answer to a resent request */
     struct load_req *r = &run->req[seq];
-    cJSON *j = cJSON_Parse(m->frame[m->nkept - 1].data);
-    const cJSON *ok = cJSON_GetObjectItem(j, "ok"), *id = cJSON_GetObjectItem(j, "id");
+    const cJSON *j = rep.tree, *ok = cJSON_GetObjectItem(j, "ok"), *id = cJSON_GetObjectItem(j, "id");
     const cJSON *e = cJSON_GetObjectItem(j, "error");
     load_unflight(run, (long)seq);
     if (cJSON_IsTrue(ok) && cJSON_IsString(id)) {
@@ -212,12 +216,13 @@ static void load_on_reply(struct load_run *run, const struct bus_msg *m)
         r->state = 0;
         run->retry[run->nretry++] = (long)seq;
     } else {
-        fprintf(stderr, "minyi-load: report %llu refused: %s\n", (unsigned long long)seq,
-                m->frame[m->nkept - 1].data ? (char *)m->frame[m->nkept - 1].data : "");
+        fprintf(stderr, "minyi-load: report %llu refused: %s: %s\n", (unsigned long long)seq,
+                rep.error ? rep.error : "?", rep.detail ? rep.detail : "");
         r->state = 2;
         run->failed++;
     }
-    cJSON_Delete(j);
+done:
+    proto_reply_clear(&rep);
 }
 
 /* Requests without an answer after the timeout go out again. */

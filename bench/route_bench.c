@@ -24,6 +24,7 @@
 #include "bench_corpus.h"
 #include "report.h"
 #include "classify.h"
+#include "hash.h"
 #include "prefilter.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -58,10 +59,7 @@ static int bench_han_pair(const unsigned char *p)
 
 static void bench_vocab_add(struct bench_vocab *v, const char *w, unsigned report)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 6; i++)
-        h = (h ^ (unsigned char)w[i]) * 1099511628211ull;
-    size_t i = h & (v->cap - 1);
+    size_t i = hash_fnv1a(HASH_FNV_OFFSET, w, 6) & (v->cap - 1);
     while (v->df[i] && memcmp(v->key[i], w, 6) != 0)
         i = (i + 1) & (v->cap - 1);
     if (!v->df[i]) {

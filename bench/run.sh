@@ -17,6 +17,10 @@
 #   9. the same with BENCH_BACKLOG_LARGE_N (default 20,000) reports of
 #      19,000 characters (~57 KB): memory bounded in bytes, not only in
 #      messages (BENCH_BACKLOG_LARGE_N=0 skips it)
+#  10. the web door (bench/web.sh): BENCH_WEB_N reports (default 10,000)
+#      through POST /api/v1/reports from 16 keep-alive clients, the socket
+#      rate on the same pipeline, a clerk's queue page p50/p99 with that
+#      many open, minyi-web's peak RSS (BENCH_WEB_N=0 skips it)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -153,7 +157,14 @@ PY
     [ -n "$backlog_large" ] || backlog_large='{}'
 fi
 
-jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" --argjson router_learned "$router_learned" \
+web='{}'
+if [ "${BENCH_WEB_N:-10000}" -gt 0 ]; then
+    say "bench: the web door, ${BENCH_WEB_N:-10000} reports from 16 keep-alive clients, then the queue page"
+    web=$(bash bench/web.sh 2>/dev/null) || web='{}'
+    [ -n "$web" ] || web='{}'
+fi
+
+jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" --argjson router_learned "$router_learned" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -176,7 +187,8 @@ jq -n --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --ar
                       archiver: ($ca|tonumber * 1e6 / ($total|tonumber) | round)},
   scale: $scale,
   backlog: $backlog,
-  backlog_large: $backlog_large
+  backlog_large: $backlog_large,
+  web: $web
 }' >bench/results/latest.json
 jq -r '
   "figure                                   value",
@@ -204,6 +216,10 @@ jq -r '
   (.backlog_large | if .reports then
   "backlog of \(.reports) reports of ~57 KB    submit \(.submit_per_s) /s, drain \(.drain_per_s) /s, spool \(.spool_mb) MB on disk",
   "  peak RSS collector / router / archiver  \(.rss_backlog_mb.collector) / \(.rss_backlog_mb.router) / \(.rss_backlog_mb.archiver) MB backlogged, \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB after the drain"
-  else "backlog of large reports                 n/a" end)
+  else "backlog of large reports                 n/a" end),
+  (.web | if .reports then
+  "web door, POST /api/v1/reports (16 keep-alive clients)  \(.reports_per_s) reports/s (socket on the same pipeline: \(.socket_reports_per_s) /s)",
+  "web queue page, \(.queue_open) open reports   p50 / p99 \(.queue_p50_ms) / \(.queue_p99_ms) ms; minyi-web peak RSS \(.web_rss_mb) MB"
+  else "web door                                 n/a" end)
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

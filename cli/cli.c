@@ -8,6 +8,7 @@
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,16 +16,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static const struct cli_opt *cli_find(const struct cli_opt *list, const char *name,
-                                      size_t namelen, char shortname)
-{
-    for (; list && list->name; list++) {
-        if (shortname ? list->shortname == shortname
-                      : strlen(list->name) == namelen && !strncmp(list->name, name, namelen))
-            return list;
-    }
-    return NULL;
-}
+#define CLI_OPTS_MAX 32             /* a subcommand's options and the common ones */
+#define CLI_OPT_FIRST 256           /* getopt_long's value for option k: FIRST + k */
 
 static int cli_args_error(const struct cli *c, const char *fmt, const char *arg)
     __attribute__((format(printf, 2, 0)));
@@ -37,29 +30,59 @@ static int cli_args_error(const struct cli *c, const char *fmt, const char *arg)
     return -1;
 }
 
-/* One option at argv[*i]; may consume the next word.  0, or -1 (printed). */
-static int cli_args_option(struct cli *c, int argc, char **argv, int *i,
-                           const struct cli_opt *const *lists)
+/* getopt_long's tables for the options of lists[0] and lists[1]: every
+ * option's long name gives CLI_OPT_FIRST + its index in all[]; a short
+ * name gives itself.  Returns the number of options. */
+static size_t cli_getopt_tables(const struct cli_opt *const *lists,
+                                const struct cli_opt **all, struct option *longopts,
+                                char *shortopts)
 {
-    const char *a = argv[*i], *name = a[1] == '-' ? a + 2 : a + 1, *eq = NULL;
-    const struct cli_opt *o = NULL;
-    size_t namelen = strlen(name);
-    if (a[1] == '-' && (eq = strchr(name, '=')) != NULL)
-        namelen = (size_t)(eq - name);
-    for (int k = 0; k < 2 && !o; k++)
-        o = a[1] == '-' ? cli_find(lists[k], name, namelen, 0) : cli_find(lists[k], NULL, 0, a[1]);
-    if (!o)
-        return cli_args_error(c, "unknown option %s", a);
-    const char *attached = a[1] == '-' ? (eq ? eq + 1 : NULL) : (a[2] ? a + 2 : NULL);
-    if (!o->has_arg) {
-        if (attached)
-            return cli_args_error(c, "option takes no value: %s", a);
-        *o->value = "1";
-        return 0;
+    size_t n = 0, ns = 0;
+    shortopts[ns++] = ':';          /* a missing value is ':', not '?' */
+    for (int k = 0; k < 2; k++)
+        for (const struct cli_opt *o = lists[k]; o && o->name; o++) {
+            if (n == CLI_OPTS_MAX)
+                abort();            /* a bug: raise CLI_OPTS_MAX */
+            all[n] = o;
+            longopts[n] = (struct option){o->name, o->has_arg ? required_argument : no_argument,
+                                          NULL, CLI_OPT_FIRST + (int)n};
+            n++;
+            if (o->shortname) {
+                shortopts[ns++] = o->shortname;
+                if (o->has_arg)
+                    shortopts[ns++] = ':';
+            }
+        }
+    longopts[n] = (struct option){0};
+    shortopts[ns] = '\0';
+    return n;
+}
+
+/* Run getopt_long over argv, storing each option's value.  0, or -1
+ * (printed).  On return argv[optind..argc) are the operands, in order. */
+static int cli_getopt(struct cli *c, int argc, char **argv, const struct cli_opt *const *lists)
+{
+    const struct cli_opt *all[CLI_OPTS_MAX];
+    struct option longopts[CLI_OPTS_MAX + 1];
+    char shortopts[2 * CLI_OPTS_MAX + 2];
+    size_t n = cli_getopt_tables(lists, all, longopts, shortopts);
+    int ch;
+    optind = 0;                     /* GNU: start afresh (cli_args may run twice) */
+    opterr = 0;                     /* errors are printed our way */
+    while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        const struct cli_opt *o = NULL;
+        if (ch >= CLI_OPT_FIRST && (size_t)(ch - CLI_OPT_FIRST) < n)
+            o = all[ch - CLI_OPT_FIRST];
+        for (size_t k = 0; !o && ch != '?' && ch != ':' && k < n; k++)
+            if (all[k]->shortname == ch)
+                o = all[k];
+        if (ch == ':')
+            return cli_args_error(c, "option %s needs a value", argv[optind - 1]);
+        if (!o)
+            return cli_args_error(c, "unknown option, or a value where none is taken: %s",
+                                  argv[optind - 1]);
+        *o->value = o->has_arg ? optarg : "1";
     }
-    if (!attached && *i + 1 >= argc)
-        return cli_args_error(c, "option %s needs a value", a);
-    *o->value = attached ? attached : argv[++*i];
     return 0;
 }
 
@@ -86,19 +109,13 @@ int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
         {"help", 'h', 0, &help},             {NULL, 0, 0, NULL},
     };
     const struct cli_opt *const lists[2] = {opts, common};
-    int npos = 0, options = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options && !strcmp(a, "--")) {
-            options = 0;
-        } else if (options && a[0] == '-' && a[1] != '\0') {
-            if (cli_args_option(c, argc, argv, &i, lists) < 0)
-                return -1;
-        } else if (npos >= maxpos) {
-            return cli_args_error(c, "unexpected argument \"%s\"", a);
-        } else {
-            pos[npos++] = argv[i];
-        }
+    int npos = 0;
+    if (cli_getopt(c, argc, argv, lists) < 0)
+        return -1;
+    for (int i = optind; i < argc; i++) {
+        if (npos >= maxpos)
+            return cli_args_error(c, "unexpected argument \"%s\"", argv[i]);
+        pos[npos++] = argv[i];
     }
     if (help)
         return CLI_ARGS_HELP;
@@ -182,34 +199,43 @@ int cli_timeout(const struct cli *c, const char *daemon)
     return CLI_EXIT_TIMEOUT;
 }
 
-int cli_call(struct cli *c, const char *endpoint, const char *req, size_t reqlen,
+/* The decoded reply's tree, without its version, handed to the caller. */
+static cJSON *cli_reply_tree(struct proto_reply *r)
+{
+    cJSON *tree = r->tree;
+    cJSON_DeleteItemFromObjectCaseSensitive(tree, "v");
+    r->tree = NULL;
+    return tree;
+}
+
+int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
              long timeout_ms, cJSON **reply)
 {
-    char *buf = NULL;
-    size_t len = 0;
+    struct proto_reply r;
+    struct proto_error err;
     *reply = NULL;
-    if (bus_request(c->bus, endpoint, req, reqlen, timeout_ms, &buf, &len) < 0) {
-        errno = ETIMEDOUT;            /* unreachable or silent: the same to a user */
+    if (proto_call(c->bus, endpoint, q, timeout_ms, &r, &err) < 0)
         return -1;
-    }
-    cJSON *r = cJSON_ParseWithLength(buf, len);
-    free(buf);
-    if (!cJSON_IsObject(r)) {
-        cJSON_Delete(r);
-        errno = EPROTO;
-        return -1;
-    }
-    *reply = r;
+    *reply = cli_reply_tree(&r);
     return 0;
 }
 
-int cli_query(struct cli *c, const cJSON *req, cJSON **reply)
+int cli_call_submit(struct cli *c, const char *report, size_t len, cJSON **reply)
 {
-    char *text = cJSON_PrintUnformatted(req);
-    int rc = cli_call(c, c->cfg->ep.query, text, strlen(text),
-                      c->cfg->limits.request_timeout_ms, reply);
+    struct proto_reply r;
+    struct proto_error err;
+    *reply = NULL;
+    if (proto_submit_call(c->bus, c->cfg->ep.submit, report, len,
+                          c->cfg->limits.request_timeout_ms, &r, &err) < 0)
+        return -1;
+    *reply = cli_reply_tree(&r);
+    return 0;
+}
+
+int cli_query(struct cli *c, const struct proto_request *q, cJSON **reply)
+{
+    int rc = cli_call(c, c->cfg->ep.query, q, c->cfg->limits.request_timeout_ms, reply);
     int saved = errno;
-    free(text);
     if (rc < 0)
         return saved == EPROTO ? cli_fail(c, "archiver: malformed reply") : cli_timeout(c, "archiver");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*reply, "ok")))

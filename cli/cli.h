@@ -14,6 +14,7 @@
  */
 #ifndef MINYI_CLI_H
 #define MINYI_CLI_H
+#include "proto.h"
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -56,8 +57,10 @@ struct cli_opt {
 
 /* Parse argv[1..argc) against `opts` (terminated by a {NULL} entry, may be
  * NULL) plus the common options -c/--config, --state-dir, --format, --who,
- * -h/--help, which are stored in c.  Options and operands may be mixed;
- * "--" ends the options; "-" is an operand.  Operands go to pos[] (borrowed).
+ * -h/--help, which are stored in c, with getopt_long (so "--limit=5",
+ * "--limit 5", "-c FILE", "-cFILE" and unambiguous abbreviations of long
+ * names all work).  Options and operands may be mixed; "--" ends the
+ * options; "-" is an operand.  Operands go to pos[] (borrowed).
  * Returns their number; CLI_ARGS_HELP after -h (nothing printed); -1 after
  * printing "minyi: CMD: WHY" and the usage line (a usage error) -- also when
  * the operands are fewer than minpos or more than maxpos, or --format is not
@@ -85,18 +88,20 @@ int cli_fail(const struct cli *c, const char *fmt, ...)
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Send req[0..len) to `endpoint` and wait up to timeout_ms.  Returns
- * 0 and the reply parsed into *reply (a JSON object; caller deletes), or -1:
- * errno ETIMEDOUT when nobody answered, EPROTO when the answer is not a JSON
- * object. */
-int cli_call(struct cli *c, const char *endpoint, const char *req, size_t len,
+/* Send request q to `endpoint` (proto_call) and wait up to timeout_ms.
+ * Returns 0 and the reply in *reply (a JSON object without "v"; caller
+ * deletes), or -1: errno ETIMEDOUT when nobody answered, EPROTO when the
+ * answer does not decode (proto_reply_decode). */
+int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
              long timeout_ms, struct cJSON **reply);
+/* The same for a submit request: report[0..len) is the member's JSON. */
+int cli_call_submit(struct cli *c, const char *report, size_t len, struct cJSON **reply);
 /* One query to the archiver (c->cfg->ep.query, the configured timeout):
- * serialises req (borrowed).  Returns CLI_EXIT_OK and an {"ok": true} reply in
+ * sends q (borrowed).  Returns CLI_EXIT_OK and an {"ok": true} reply in
  * *reply (caller deletes); otherwise prints "minyi: CMD: CODE: DETAIL" (a
  * refusal, CLI_EXIT_FAIL) or "minyi: CMD: archiver did not answer in time
  * (...)" (CLI_EXIT_TIMEOUT) and sets *reply = NULL. */
-int cli_query(struct cli *c, const struct cJSON *req, struct cJSON **reply);
+int cli_query(struct cli *c, const struct proto_request *q, struct cJSON **reply);
 /* The timeout line for `daemon`; returns CLI_EXIT_TIMEOUT. */
 int cli_timeout(const struct cli *c, const char *daemon);
 
@@ -170,6 +175,10 @@ int cli_reassign(struct cli *c, int argc, char **argv); /* cli_queue.c */
 int cli_show(struct cli *c, int argc, char **argv);     /* cli_queue.c */
 int cli_audit(struct cli *c, int argc, char **argv);    /* cli_audit.c */
 int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
+int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
+int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
+int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
+int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

@@ -243,12 +243,9 @@ int cli_audit(struct cli *c, int argc, char **argv)
         return cli_usage_error(c, "--month: want YYYY-MM, not \"%s\"", month);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *reply, *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "cmd", "audit");
-    if (month)
-        cJSON_AddStringToObject(req, "month", month);
-    rc = cli_query(c, req, &reply);
-    cJSON_Delete(req);
+    struct proto_request req = {.cmd = PROTO_CMD_AUDIT, .month = month};
+    cJSON *reply;
+    rc = cli_query(c, &req, &reply);
     if (rc != CLI_EXIT_OK)
         return rc;
     const cJSON *audit = cJSON_GetObjectItemCaseSensitive(reply, "audit");

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #define QUEUE_TOPICS_SHOWN 3
+#define QUEUE_PAGE 1000           /* reports asked for at a time (the archiver's most) */
 
 /* A positive integer option value, or -1. */
 static long queue_positive(const char *s)
@@ -85,22 +86,6 @@ static void queue_print_reports(const struct cli *c, const cJSON *reply, const c
     cli_table_free(&t);
 }
 
-/* Send req (consumed) and, on success, hand the reply to the caller. */
-static int queue_send(struct cli *c, cJSON *req, cJSON **reply)
-{
-    int rc = cli_query(c, req, reply);
-    cJSON_Delete(req);
-    return rc;
-}
-
-/* A request {"cmd": c->cmd, "id": id, "who": ...} to start from. */
-static cJSON *queue_request(const struct cli *c, const char *key, const char *value)
-{
-    cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "cmd", c->cmd);
-    cJSON_AddStringToObject(req, key, value);
-    return req;
-}
 
 int cli_pull(struct cli *c, int argc, char **argv)
 {
@@ -119,55 +104,82 @@ int cli_pull(struct cli *c, int argc, char **argv)
                                lease_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "committee", pos[0]), *reply;
-    cJSON_AddNumberToObject(req, "limit", (double)limit);
-    cJSON_AddNumberToObject(req, "lease", (double)(lease ? lease : c->cfg->limits.lease_seconds));
-    cJSON_AddStringToObject(req, "who", c->who);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
+    struct proto_request req = {.cmd = PROTO_CMD_PULL, .committee = pos[0], .limit = limit,
+                                .lease = lease ? lease : c->cfg->limits.lease_seconds,
+                                .who = c->who};
+    cJSON *reply;
+    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
         return rc;
     queue_print_reports(c, reply, "no open reports to pull");
     cJSON_Delete(reply);
     return CLI_EXIT_OK;
 }
 
+/* Ask for one page of the queue after report `after` ("" from the start):
+ * at most want reports.  CLI_EXIT_OK and *reply, or the failure. */
+static int queue_page(struct cli *c, const char *committee, long want, const char *after,
+                      cJSON **reply)
+{
+    struct proto_request req = {.cmd = PROTO_CMD_QUEUE, .committee = committee,
+                                .limit = want, .after = *after ? after : NULL};
+    return cli_query(c, &req, reply);
+}
+
+/* Every open report of the committee (or the first `limit`), a page at a
+ * time, so neither the archiver nor this process holds the whole queue. */
 int cli_queue(struct cli *c, int argc, char **argv)
 {
     const char *limit_s = NULL;
     const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
-    char *pos[1];
+    char *pos[1], after[64] = "";
     int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
-    long limit = limit_s ? queue_positive(limit_s) : 0;
+    long limit = limit_s ? queue_positive(limit_s) : 0, shown = 0;
     if (limit < 0)
         return cli_usage_error(c, "--limit: want a positive number, not \"%s\"", limit_s);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "committee", pos[0]), *reply;
-    if (limit > 0)
-        cJSON_AddNumberToObject(req, "limit", (double)limit);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
-        return rc;
-    queue_print_reports(c, reply, "no open reports");
-    const cJSON *open = cJSON_GetObjectItemCaseSensitive(reply, "open");
-    if (strcmp(c->format, "json") && cJSON_IsNumber(open))
-        printf("%d open, %d leased\n", open->valueint, (int)cli_json_num(reply, "leased", 0));
-    cJSON_Delete(reply);
+    double open = -1, leased = 0;
+    for (int more = 1; more && (!limit || shown < limit);) {
+        long want = limit && limit - shown < QUEUE_PAGE ? limit - shown : QUEUE_PAGE;
+        cJSON *reply;
+        if ((rc = queue_page(c, pos[0], want, after, &reply)) != CLI_EXIT_OK)
+            return rc;
+        const cJSON *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
+        int got = cJSON_GetArraySize(reports);
+        if (got || !shown)
+            queue_print_reports(c, reply, "no open reports");
+        if (!*after) {
+            open = cli_json_num(reply, "open", -1);
+            leased = cli_json_num(reply, "leased", 0);
+        }
+        shown += got;
+        more = got && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "more"));
+        if (got)
+            snprintf(after, sizeof after, "%s",
+                     cli_json_str(cJSON_GetArrayItem(reports, got - 1), "id", ""));
+        cJSON_Delete(reply);
+        more &= *after != '\0';
+    }
+    if (strcmp(c->format, "json") && open >= 0)
+        printf("%.0f open, %.0f leased\n", open, leased);
     return CLI_EXIT_OK;
 }
 
 /* The answer to ack/release/reassign: JSON without "ok", or one line. */
-static void queue_print_change(const struct cli *c, cJSON *reply, const cJSON *req)
+static void queue_print_change(const struct cli *c, cJSON *reply,
+                               const struct proto_request *req)
 {
     if (!strcmp(c->format, "json")) {
         cJSON_DeleteItemFromObjectCaseSensitive(reply, "ok");
         cli_print_json(stdout, reply);
         return;
     }
-    const char *id = cli_json_str(reply, "id", cli_json_str(req, "id", "?"));
+    const char *id = cli_json_str(reply, "id", req->id);
     const char *state = cli_json_str(reply, "state", NULL);
-    const char *committee = cli_json_str(reply, "committee", cli_json_str(req, "committee", NULL));
-    const char *outcome = cli_json_str(reply, "outcome", cli_json_str(req, "outcome", NULL));
+    const char *committee = cli_json_str(reply, "committee", req->committee);
+    const char *outcome = cli_json_str(reply, "outcome", req->outcome);
     if (!strcmp(c->cmd, "reassign"))
         printf("%s: moved to %s\n", id, committee ? committee : "?");
     else if (outcome)
@@ -176,16 +188,15 @@ static void queue_print_change(const struct cli *c, cJSON *reply, const cJSON *r
         printf("%s: %s\n", id, state ? state : "done");
 }
 
-/* Send an ack/release/reassign request (consumed) and print the answer. */
-static int queue_change(struct cli *c, cJSON *req)
+/* Send an ack/release/reassign request and print the answer. */
+static int queue_change(struct cli *c, struct proto_request *req)
 {
     cJSON *reply;
-    cJSON_AddStringToObject(req, "who", c->who);
+    req->who = c->who;
     int rc = cli_query(c, req, &reply);
     if (rc == CLI_EXIT_OK)
         queue_print_change(c, reply, req);
     cJSON_Delete(reply);
-    cJSON_Delete(req);
     return rc;
 }
 
@@ -208,11 +219,9 @@ int cli_ack(struct cli *c, int argc, char **argv)
                                outcome);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "id", pos[0]);
-    cJSON_AddStringToObject(req, "outcome", outcome);
-    if (note)
-        cJSON_AddStringToObject(req, "note", note);
-    return queue_change(c, req);
+    struct proto_request req = {.cmd = PROTO_CMD_ACK, .id = pos[0], .outcome = outcome,
+                                .note = note};
+    return queue_change(c, &req);
 }
 
 int cli_release(struct cli *c, int argc, char **argv)
@@ -223,7 +232,8 @@ int cli_release(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    return queue_change(c, queue_request(c, "id", pos[0]));
+    struct proto_request req = {.cmd = PROTO_CMD_RELEASE, .id = pos[0]};
+    return queue_change(c, &req);
 }
 
 int cli_reassign(struct cli *c, int argc, char **argv)
@@ -234,9 +244,8 @@ int cli_reassign(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *req = queue_request(c, "id", pos[0]);
-    cJSON_AddStringToObject(req, "committee", pos[1]);
-    return queue_change(c, req);
+    struct proto_request req = {.cmd = PROTO_CMD_REASSIGN, .id = pos[0], .committee = pos[1]};
+    return queue_change(c, &req);
 }
 
 /* "label       value" lines of the readable record. */
@@ -348,8 +357,9 @@ int cli_show(struct cli *c, int argc, char **argv)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    cJSON *reply, *req = queue_request(c, "id", pos[0]);
-    if ((rc = queue_send(c, req, &reply)) != CLI_EXIT_OK)
+    struct proto_request req = {.cmd = PROTO_CMD_SHOW, .id = pos[0]};
+    cJSON *reply;
+    if ((rc = cli_query(c, &req, &reply)) != CLI_EXIT_OK)
         return rc;
     const cJSON *report = cJSON_GetObjectItemCaseSensitive(reply, "report");
     if (!cJSON_IsObject(report)) {

@@ -383,13 +383,12 @@ static int cli_rules_test(struct cli *c, const struct config *cfg, int argc, cha
 
 static int cli_rules_reload(struct cli *c, const struct config *cfg, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"reload\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_RELOAD};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0);
     if (n < 0)
         return cli_args_done(c, n);
     cJSON *reply = NULL;
-    if (cli_call(c, cfg->ep.router_ctl, req, sizeof req - 1,
-                 cfg->limits.request_timeout_ms, &reply) < 0) {
+    if (cli_call(c, cfg->ep.router_ctl, &req, cfg->limits.request_timeout_ms, &reply) < 0) {
         if (errno == EPROTO)
             return cli_fail(c, "router: malformed reply");
         fprintf(stderr, "minyi: %s: router did not answer\n", c->cmd);

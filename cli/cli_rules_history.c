@@ -54,13 +54,10 @@ static const char *history_label(const struct rules *base, const cJSON *rep)
 static long history_page(struct cli *c, const struct rules *base, FILE *f, char *last,
                          size_t lastlen, size_t *kept, int *rc)
 {
-    cJSON *req = cJSON_CreateObject(), *reply = NULL, *rep;
-    cJSON_AddStringToObject(req, "cmd", "history");
-    cJSON_AddNumberToObject(req, "limit", HISTORY_PAGE);
-    if (*last)
-        cJSON_AddStringToObject(req, "since_id", last);
-    *rc = cli_query(c, req, &reply);
-    cJSON_Delete(req);
+    struct proto_request req = {.cmd = PROTO_CMD_HISTORY, .limit = HISTORY_PAGE,
+                                .since_id = *last ? last : NULL};
+    cJSON *reply = NULL, *rep;
+    *rc = cli_query(c, &req, &reply);
     if (*rc != CLI_EXIT_OK)
         return -1;
     const cJSON *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");

@@ -30,6 +30,7 @@
 #include "cli.h"
 #include "cli_rules_impl.h"
 #include "config.h"
+#include "hash.h"
 #include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -78,10 +79,7 @@ struct learn_cand {
 
 static uint64_t learn_fnv(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return hash_fnv1a(HASH_FNV_OFFSET, s, n);
 }
 
 static void learn_rehash(struct learn *l, size_t hsize)

@@ -1,7 +1,8 @@
 /* cli_status.c: `minyi status` -- asks each daemon {"cmd": "status"} with a
  * short timeout and shows up/down, its counters, and the archiver's queue
  * depths.  Exit 0 when all three answered, 3 when any did not.  What the
- * counters mean is each daemon's business; they are shown as they come. */
+ * counters mean is each daemon's business; they are shown as they come.
+ * Also `minyi check`, the archive's integrity check. */
 #include "cli.h"
 #include "config.h"
 #include "xmalloc.h"
@@ -50,6 +51,9 @@ static void status_row(struct cli_table *t, const char *name, const cJSON *reply
     const char *state = "down";
     if (!reply) {
         counters = xstrdup("no answer in time");
+    } else if (!strcmp(cli_json_str(reply, "error", ""), "failed")) {
+        state = "failed";         /* minyi up gave up restarting it */
+        counters = xstrdup(cli_json_str(reply, "detail", ""));
     } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
         state = "up";
         counters = xasprintf("error %s %s", cli_json_str(reply, "error", "?"),
@@ -93,6 +97,29 @@ static void status_queues(const cJSON *reply)
     cli_table_free(&t);
 }
 
+/* A daemon that did not answer: if minyi up gave up restarting it, its
+ * note (STATE/run/minyi-NAME.failed) as {"ok": false, "error": "failed",
+ * "detail": note}; else NULL. */
+static cJSON *status_failed(const struct cli *c, const char *name)
+{
+    char *rel = xasprintf("run/minyi-%s.failed", name), line[1024];
+    char *path = config_state_path(c->cfg, rel);
+    FILE *f = fopen(path, "re");
+    free(rel);
+    free(path);
+    if (!f)
+        return NULL;
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddStringToObject(o, "error", "failed");
+    cJSON_AddStringToObject(o, "detail", line);
+    return o;
+}
+
 static void status_print(const struct cli *c, cJSON *const *replies)
 {
     static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
@@ -110,13 +137,13 @@ static void status_print(const struct cli *c, cJSON *const *replies)
         status_row(t, status_names[i], replies[i]);
     cli_table_print(t, stdout, 0);
     cli_table_free(&t);
-    if (replies[2])
+    if (replies[2] && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(replies[2], "ok")))
         status_queues(replies[2]);
 }
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
-    static const char req[] = "{\"cmd\":\"status\"}";
+    static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
     cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
@@ -128,10 +155,45 @@ int cli_status(struct cli *c, int argc, char **argv)
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
     for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], req, sizeof req - 1, timeout, &replies[i]) < 0)
+        if (cli_call(c, endpoints[i], &req, timeout, &replies[i]) < 0) {
             down++;
+            replies[i] = status_failed(c, status_names[i]);
+        }
     status_print(c, replies);
     for (int i = 0; i < STATUS_NDAEMONS; i++)
         cJSON_Delete(replies[i]);
     return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
+}
+
+/* `minyi check`: the archiver runs PRAGMA integrity_check on the archive it
+ * holds open.  That reads every page (minutes for a very large archive), so
+ * the wait is CHECK_TIMEOUT_MS, not the usual request timeout.  Exit 0 when
+ * sound, 1 when damaged (the problems on stderr), 3 when no answer. */
+#define CHECK_TIMEOUT_MS (30L * 60 * 1000)
+int cli_check(struct cli *c, int argc, char **argv)
+{
+    static const struct proto_request req = {.cmd = PROTO_CMD_CHECK};
+    cJSON *reply = NULL;
+    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc;
+    if (n < 0)
+        return cli_args_done(c, n);
+    if ((rc = cli_open(c)) != CLI_EXIT_OK)
+        return rc;
+    if (cli_call(c, c->cfg->ep.query, &req, CHECK_TIMEOUT_MS, &reply) < 0)
+        return cli_timeout(c, "archiver");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+        rc = cli_fail(c, "%s: %s", cli_json_str(reply, "error", "internal"),
+                      cli_json_str(reply, "detail", ""));
+    } else if (!strcmp(c->format, "json")) {
+        cli_print_json(stdout, reply);
+        rc = strcmp(cli_json_str(reply, "check", ""), "ok") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    } else if (strcmp(cli_json_str(reply, "check", ""), "ok")) {
+        rc = cli_fail(c, "the archive is damaged: %s (README: Recovering the archive)",
+                      cli_json_str(reply, "problems", "?"));
+    } else {
+        printf("archive ok (integrity_check, %.0f ms)\n", cli_json_num(reply, "ms", 0));
+        rc = CLI_EXIT_OK;
+    }
+    cJSON_Delete(reply);
+    return rc;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define IMPORT_BATCH 200                     /* reports per import request */
-#define IMPORT_BATCH_BYTES (4u << 20)        /* ... or this many bytes of JSON */
+#define IMPORT_BATCH_BYTES (1u << 20)        /* ... or this many bytes of JSON */
 
 /* Read at most max + 1 bytes of path ("-": stdin) into *buf (caller frees).
  * Returns 0, or -1 with errno. */
@@ -69,7 +69,7 @@ static int submit_one(struct cli *c, const char *file)
         free(buf);
         return cli_fail(c, "%s: too_large: more than %zu bytes", file, max);
     }
-    int rc = cli_call(c, c->cfg->ep.submit, buf, len, c->cfg->limits.request_timeout_ms, &reply);
+    int rc = cli_call_submit(c, buf, len, &reply);
     int saved = errno;
     free(buf);
     if (rc < 0)
@@ -138,11 +138,10 @@ static int import_flush(struct cli *c, struct import *im)
 {
     if (im->n == 0)
         return CLI_EXIT_OK;
-    cJSON *reply, *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "cmd", "import");
-    cJSON_AddItemToObject(req, "reports", im->batch);
-    int rc = cli_query(c, req, &reply);
-    cJSON_Delete(req);
+    struct proto_request req = {.cmd = PROTO_CMD_IMPORT, .reports = im->batch};
+    cJSON *reply;
+    int rc = cli_query(c, &req, &reply);
+    cJSON_Delete(im->batch);
     if (rc == CLI_EXIT_OK) {
         im->imported += (long)cli_json_num(reply, "imported", 0);
         im->duplicates += (long)cli_json_num(reply, "duplicates", 0);

@@ -3,6 +3,7 @@
  * escaping, RFC 3339 times and short ages.  No I/O, no global state; the
  * unit tests in tests/unit/test_cli_text.c pin every behaviour. */
 #include "cli.h"
+#include "report.h"
 #include "xmalloc.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -57,30 +58,15 @@ static int cli_text_in(const struct cli_range *r, size_t n, uint32_t cp)
     return 0;
 }
 
-/* Decode one character at s; returns its byte length (>= 1) and *cp.  An
- * invalid sequence is one byte with *cp = 0xFFFD. */
+/* Decode one character at s (NUL-terminated); returns its byte length
+ * (>= 1) and *cp.  An invalid sequence is one byte with *cp = 0xFFFD. */
 static size_t cli_text_decode(const unsigned char *s, uint32_t *cp)
 {
-    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xF0 && s[0] < 0xF5 ? 4
-               : s[0] >= 0xE0 && s[0] < 0xF0 ? 3 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : 0;
-    if (len == 1) {
-        *cp = s[0];
-        return 1;
-    }
-    uint32_t v = len == 2 ? s[0] & 0x1F : len == 3 ? s[0] & 0x0F : s[0] & 0x07;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            len = 0;
-            break;
-        }
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (len == 0 || v < min[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+    size_t len = report_utf8_decode((const char *)s, 4, cp);
+    if (len == 0) {
         *cp = 0xFFFD;
         return 1;
     }
-    *cp = v;
     return len;
 }
 
@@ -177,44 +163,12 @@ char *cli_text_html(const char *s)
 }
 
 /* Parse the zone part: "Z" or "+HH:MM"/"-HH:MM" (also "+HHMM"), then the end. */
-static int cli_text_zone(const char *z, long *offset)
-{
-    if ((z[0] == 'Z' || z[0] == 'z') && z[1] == '\0') {
-        *offset = 0;
-        return 0;
-    }
-    int hh, mm, n = 0;
-    if ((z[0] != '+' && z[0] != '-') ||
-        (sscanf(z + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 &&
-         sscanf(z + 1, "%2d%2d%n", &hh, &mm, &n) != 2) ||
-        z[1 + n] != '\0' || hh > 23 || mm > 59)
-        return -1;
-    *offset = (z[0] == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
-    return 0;
-}
-
 int cli_text_time(const char *s, time_t *t)
 {
-    struct tm tm;
-    int n = 0;
-    long offset;
-    if (!s)
+    int64_t us;
+    if (report_time_parse(s, &us) < 0)
         return -1;
-    memset(&tm, 0, sizeof tm);
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
-        return -1;
-    const char *z = s + n;
-    if (*z == '.' || *z == ',')
-        for (z++; *z >= '0' && *z <= '9'; z++)
-            ;
-    if (cli_text_zone(z, &offset) < 0 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
-        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-        tm.tm_sec > 60)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *t = timegm(&tm) - offset;
+    *t = (time_t)(us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000));
     return 0;
 }
 

@@ -1,8 +1,11 @@
-/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router and
- * -collector (found beside the minyi binary) with this config and state
- * directory, relays every line they write on stderr, prints one "minyi:
- * ready: ..." line once all three have logged theirs, restarts a daemon that
- * dies (back-off 0.2 s doubling to 5 s, reset after 30 s of running), and on
+/* cli_up.c: `minyi up`, the supervisor.  Starts minyi-archiver, -router,
+ * -collector and -web (found beside the minyi binary) with this config and
+ * state directory, relays every line they write on stderr, prints one "minyi:
+ * ready: ..." line (with the web door's URL) once all four have logged
+ * theirs, restarts a daemon that dies (back-off 0.2 s doubling to 5 s, reset
+ * after 30 s of running) unless it died within a second of its start 5 times
+ * in a row (then it says why and leaves STATE/run/NAME.failed for minyi
+ * status), and on
  * SIGINT/SIGTERM stops them all (SIGKILL after 10 s) and exits 0.  One
  * supervisor per state directory: STATE/run/minyi-up.lock is flock()ed.
  * Signals arrive through a signalfd, so the whole loop is one poll().
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -31,11 +35,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UP_NCHILD 3
+#define UP_NCHILD 4
 #define UP_BACKOFF_MIN_MS 200
 #define UP_BACKOFF_MAX_MS 5000
 #define UP_STABLE_MS 30000        /* a child that ran this long starts afresh */
 #define UP_STOP_MS 10000          /* SIGTERM, then SIGKILL after this */
+#define UP_QUICK_MS 1000          /* a child that dies this soon after its start ... */
+#define UP_QUICK_MAX 5            /* ... this many times in a row is not restarted */
 
 struct up_child {
     const char *name;             /* "minyi-archiver" */
@@ -47,6 +53,8 @@ struct up_child {
     int ready;                    /* logged ": ready" since it last started */
     int64_t started_ms, restart_ms;   /* restart_ms > 0: start again then */
     int backoff_ms;
+    int quick;                    /* deaths within UP_QUICK_MS of start, in a row */
+    char last_error[512];         /* its last "error:" line, for the give-up note */
 };
 
 struct up {
@@ -57,11 +65,18 @@ struct up {
     char *pidfile;
     int stopping, killed, announced;
     int64_t stop_ms;              /* when to SIGKILL */
+    char url[128];                /* the web door's, from its "listening on URL" line */
 };
 
 /* Notice a child's ready line. */
 static void up_line(struct up *u, struct up_child *ch, const char *line, size_t len)
 {
+    const char *at = memmem(line, len, "listening on ", 13);
+    if (at && !strcmp(ch->name, "minyi-web")) {
+        at += 13;
+        size_t n = strcspn(at, " \n");
+        snprintf(u->url, sizeof u->url, "%.*s", (int)(n < len ? n : 0), at);
+    }
     if (!ch->ready && memmem(line, len, ": ready", 7)) {
         ch->ready = 1;
         int all = 1;
@@ -70,14 +85,43 @@ static void up_line(struct up *u, struct up_child *ch, const char *line, size_t 
         if (all && !u->announced) {
             char *db = config_state_path(u->c->cfg, "archive.db");
             char *drop = config_state_path(u->c->cfg, "drop");
-            printf("minyi: ready: drop folder %s, submit %s, archive %s\n", drop,
-                   u->c->cfg->ep.submit, db);
+            printf("minyi: ready: drop folder %s, submit %s, archive %s, web %s\n", drop,
+                   u->c->cfg->ep.submit, db, u->url[0] ? u->url : "?");
             fflush(stdout);
             u->announced = 1;
             free(db);
             free(drop);
         }
     }
+}
+
+/* Keep the text of a child's "PROG[PID]: error: TEXT" line, or of the
+ * "PROG: TEXT" line a daemon that cannot start ends with. */
+static void up_note_error(struct up_child *ch, const char *line, size_t len)
+{
+    size_t nlen = strlen(ch->name);
+    const char *e = memmem(line, len, ": error: ", 9);
+    if (e)
+        e += 9;
+    else if (len > nlen + 2 && !memcmp(line, ch->name, nlen) && !memcmp(line + nlen, ": ", 2))
+        e = line + nlen + 2;
+    else
+        return;
+    size_t n = len - (size_t)(e - line);
+    if (n >= sizeof ch->last_error)
+        n = sizeof ch->last_error - 1;
+    memcpy(ch->last_error, e, n);
+    ch->last_error[n] = '\0';
+}
+
+/* STATE/run/NAME.failed: why minyi up stopped restarting a daemon (minyi
+ * status shows it; removed when the daemon is started again). */
+static char *up_failed_path(const struct up *u, const struct up_child *ch)
+{
+    char *rel = xasprintf("run/%s.failed", ch->name);
+    char *path = config_state_path(u->c->cfg, rel);
+    free(rel);
+    return path;
 }
 
 /* Read what the child wrote; relay whole lines.  At EOF close the pipe. */
@@ -105,6 +149,7 @@ static void up_read(struct up *u, struct up_child *ch)
         while ((nl = memchr(start, '\n', ch->len - (size_t)(start - ch->line))) != NULL) {
             if (!ch->ready)
                 up_line(u, ch, start, (size_t)(nl - start) + 1);
+            up_note_error(ch, start, (size_t)(nl - start));
             start = nl + 1;
         }
         log_relay(ch->line, (size_t)(start - ch->line));   /* the whole lines at once */
@@ -137,8 +182,12 @@ static void up_start(struct up *u, struct up_child *ch)
                              "-c", (char *)u->config, "--state-dir", u->c->cfg->state_dir,
                              NULL};
     int p[2];
+    char *failed = up_failed_path(u, ch);
+    unlink(failed);
+    free(failed);
     ch->restart_ms = 0;
     ch->ready = 0;
+    ch->last_error[0] = '\0';
     ch->started_ms = daemon_mono_ms();
     if (pipe2(p, O_CLOEXEC) < 0 || (ch->pid = fork()) < 0) {
         fprintf(stderr, "minyi: up: cannot start %s: %s\n", ch->name, strerror(errno));
@@ -154,7 +203,7 @@ static void up_start(struct up *u, struct up_child *ch)
         sigprocmask(SIG_SETMASK, &none, NULL);
         prctl(PR_SET_PDEATHSIG, SIGTERM);  /* never outlive a killed supervisor */
         dup2(p[1], STDERR_FILENO);
-        if (strcmp(ch->name, "minyi-collector") != 0)
+        if (strcmp(ch->name, "minyi-collector") != 0 && strcmp(ch->name, "minyi-web") != 0)
             setpriority(PRIO_PROCESS, 0, UP_BACKEND_NICE);
         if (wrap && *wrap)
             execv(wrapped[0], wrapped);
@@ -165,6 +214,32 @@ static void up_start(struct up *u, struct up_child *ch)
     close(p[1]);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
     ch->fd = p[0];
+}
+
+/* A child died within a second of its start UP_QUICK_MAX times in a row:
+ * restarting it again would only repeat its last words.  Say so, leave the
+ * note for minyi status, and let the other daemons run on. */
+static void up_give_up(struct up *u, struct up_child *ch, int status)
+{
+    char how[64];
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    char *note = xasprintf("not restarted: it ended within %d ms of starting %d times in a "
+                           "row (%s)%s%s", UP_QUICK_MS, ch->quick, how,
+                           ch->last_error[0] ? ": " : "", ch->last_error);
+    fprintf(stderr, "minyi: %s %s; fix the cause, then stop and start minyi up\n", ch->name,
+            note);
+    char *path = up_failed_path(u, ch);
+    FILE *f = fopen(path, "we");
+    if (f) {
+        fprintf(f, "%s\n", note);
+        fclose(f);
+    }
+    free(path);
+    free(note);
+    ch->restart_ms = 0;
 }
 
 /* A child ended: relay its last words, log, and schedule its restart. */
@@ -182,6 +257,11 @@ static void up_ended(struct up *u, struct up_child *ch, int status)
     ch->ready = 0;
     if (u->stopping)
         return;
+    ch->quick = now - ch->started_ms < UP_QUICK_MS ? ch->quick + 1 : 0;
+    if (ch->quick >= UP_QUICK_MAX) {
+        up_give_up(u, ch, status);
+        return;
+    }
     if (now - ch->started_ms >= UP_STABLE_MS || ch->backoff_ms == 0)
         ch->backoff_ms = UP_BACKOFF_MIN_MS;
     if (WIFSIGNALED(status))
@@ -311,7 +391,7 @@ static int up_lock(struct up *u)
     if (config_make_state_dirs(c->cfg, err, sizeof err) < 0)
         return cli_fail(c, "%s", err);
     char *lock = config_state_path(c->cfg, "run/minyi-up.lock");
-    u->lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    u->lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
     int saved = errno;
     free(lock);
     if (u->lockfd < 0)
@@ -320,9 +400,15 @@ static int up_lock(struct up *u)
         return errno == EWOULDBLOCK ? cli_fail(c, "already running for %s", c->cfg->state_dir)
                                     : cli_fail(c, "flock: %s", strerror(errno));
     u->pidfile = config_state_path(c->cfg, "run/minyi-up.pid");
-    FILE *f = fopen(u->pidfile, "w");
-    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
-        return cli_fail(c, "%s: %s", u->pidfile, strerror(errno));
+    /* 0640 whatever the caller's umask; never through a planted link */
+    int fd = open(u->pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
+    FILE *f = fd >= 0 && fchmod(fd, 0640) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0) {
+        int e = errno;
+        if (!f && fd >= 0)
+            close(fd);
+        return cli_fail(c, "%s: %s", u->pidfile, strerror(e));
+    }
     return CLI_EXIT_OK;
 }
 
@@ -330,7 +416,7 @@ static int up_lock(struct up *u)
 static int up_programs(struct up *u)
 {
     static const char *const names[UP_NCHILD] = {"minyi-archiver", "minyi-router",
-                                                 "minyi-collector"};
+                                                 "minyi-collector", "minyi-web"};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_rules.h"
 #include "log.h"
+#include "version.h"
 #include "xmalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,14 @@ static const struct minyi_cmd minyi_cmds[] = {
      NULL, "check, explain, score, learn or reload the routing rules"},
     {"status", cli_status, "status", "table json",
      "each daemon up or down, its counters, the queue depths"},
+    {"check", cli_check, "check", "table json",
+     "PRAGMA integrity_check of the archive; exit 1 when it is damaged"},
+    {"metrics", cli_metrics, "metrics [-o FILE]", "table",
+     "every status counter as Prometheus text (FILE: written whole, then renamed)"},
+    {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",
+     "a consistent copy of the archive, made by the archiver while reports flow"},
+    {"restore", cli_restore, "restore FILE", "table",
+     "put a backup in place of the archive (the daemons stopped)"},
 };
 #define MINYI_NCMDS (sizeof minyi_cmds / sizeof minyi_cmds[0])
 
@@ -53,6 +62,7 @@ static void minyi_help(FILE *f)
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
           "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "
           "answer in time\n", f);
 }
@@ -143,6 +153,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < at; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             minyi_help(stdout);
+            return CLI_EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            version_print(stdout, "minyi");
             return CLI_EXIT_OK;
         }
     if (!name) {

@@ -17,6 +17,8 @@
 #ifndef MINYI_COLLECTOR_H
 #define MINYI_COLLECTOR_H
 #include "bus.h"
+#include "log.h"
+#include "proto.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +28,7 @@ struct spool;
 struct dedup;
 struct drop;
 struct flight;
+struct epoch;
 
 /* A socket request waiting for the group commit to be answered. */
 struct intake_wait {
@@ -33,33 +36,53 @@ struct intake_wait {
     char id[32];                  /* the id to answer with */
     int duplicate;                /* 1: answered as a duplicate of id */
     int error;                    /* enum report_reason, 0 when accepted */
+    size_t lost;                  /* 1 + index in c->lost: it files a lost report again */
     char detail[256];
 };
+
+/* rejected_by is indexed by enum report_reason (room for reasons to come). */
+#define COLLECTOR_REASONS 16
 
 struct collector_stats {
     unsigned long accepted, duplicates, rejected, busy, forwarded, resent, confirmed;
     unsigned long sent_large;     /* sends (and resends) on the large lane */
+    unsigned long rejected_by[COLLECTOR_REASONS];
+};
+
+/* A report lost in spool damage (collector_spool_damage.c) whose keys the
+ * duplicate index still names: sent again, it is taken as new (repl_us:
+ * its replacement, which later copies are answered as duplicates of). */
+struct collector_lost {
+    int64_t id_us, repl_us;
 };
 
 struct collector {
     const struct config *cfg;
+    struct daemon *daemon;        /* its skeleton: who may do what (daemon_allow) */
     struct roster *roster;
     struct spool *spool;
     struct dedup *dedup;
     struct drop *drop;
     struct flight *flight;
+    struct epoch *epoch;          /* the archive last seen (collector_epoch.h) */
     struct bus_sock *submit, *route, *route_large, *confirm, *ctl;
     struct intake_wait *wait;     /* socket requests of the current group */
     size_t nwait, capwait;
     char **group_rels;            /* drop files spooled in the current group */
     size_t ngroup_rels, capgroup_rels;
+    char **group_said;            /* its "accepted" log lines, written once synced */
+    size_t ngroup_said, capgroup_said;
     int64_t last_us;              /* the last id handed out, in µs */
     int64_t next_rescan_ms;
     int route_blocked;            /* a lane to the routers takes no more now */
     int blocked_lane;             /* which: 1 the large one */
     int64_t blocked_since_ms;     /* blocked, nothing sent, since (0: moving) */
     int blocked_warned;           /* and said so */
+    struct log_repeat spool_errors;   /* the disk full: logged once, then summarised */
+    struct collector_lost *lost;  /* reports lost in spool damage (few) */
+    size_t nlost, caplost;
     struct collector_stats st;
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
 
 /* ---- collector_intake.c ---- */
@@ -74,6 +97,17 @@ int intake_drop(struct collector *c, int full, size_t max);
 void intake_commit(struct collector *c);
 /* Free what the group holds (at close, after intake_commit). */
 void intake_free(struct collector *c);
+
+/* ---- collector.c ---- */
+
+/* A confirmation named the archive: generation gen after `commits`
+ * transactions.  If it is not the archive last seen (replaced, or restored
+ * from an older copy), log it and set the duplicate index aside, so that no
+ * duplicate answer names a report the archive may not hold. */
+void collector_archive_seen(struct collector *c, const char *gen, int64_t commits);
+
+/* The entry of c->lost for a report id (µs), or NULL. */
+struct collector_lost *collector_lost_find(struct collector *c, int64_t id_us);
 
 /* ---- collector_forward.c ---- */
 

@@ -474,7 +474,7 @@ static int drop_take_one(struct drop *d, const char *rel, drop_busy_fn busy,
     }
     if (!slash && S_ISDIR(st.st_mode))
         return 0;                     /* a member folder: listed, not taken */
-    struct drop_file f = {rel, st.st_dev, st.st_ino};
+    struct drop_file f = {rel, st.st_dev, st.st_ino, st.st_uid};
     if (drop_check_kind(&st, slash != NULL, slash ? slash + 1 : rel, &err) < 0) {
         take(arg, &f, NULL, &err);
         return 1;

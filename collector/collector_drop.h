@@ -31,6 +31,7 @@ struct drop_file {
     const char *rel;              /* relative to drop/: "a.json", "M001/b.txt" */
     dev_t dev;
     ino_t ino;
+    uid_t uid;                    /* its owner: a member's account files only as itself */
 };
 
 /* 1 if the file at rel is already in flight (spooled, not yet confirmed) and

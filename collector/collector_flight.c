@@ -4,6 +4,7 @@
  * (insertion walks from the tail: entries are nearly always appended).
  */
 #include "collector_flight.h"
+#include "hash.h"
 #include "xmalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,7 @@ struct flight {
 
 static uint64_t flight_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return hash_fnv1a_str(HASH_FNV_OFFSET, s);
 }
 
 struct flight *flight_new(void)

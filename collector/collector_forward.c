@@ -11,7 +11,7 @@
  * sent again (backing off); the archive stores an id once, so a copy costs
  * only work.
  *
- * A confirmation {"v":1,"confirm":[ID...]} arrives only after the archive's
+ * A confirmation (proto_confirm_decode) arrives only after the archive's
  * transaction committed.  For each id in the window: remove its drop file
  * (if it is still the same file), then mark the spool record done.  In that
  * order: a crash between the two resends a report whose file is gone, which
@@ -24,7 +24,6 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +34,7 @@
 static int forward_send(struct collector *c, const struct spool_rec *rec)
 {
     int large = config_lane_large(rec->len);
-    if (bus_send(large ? c->route_large : c->route, rec->data, rec->len, 1) == 0) {
+    if (proto_route_send(large ? c->route_large : c->route, rec->data, rec->len, 1) == 0) {
         c->st.sent_large += large;
         return 0;
     }
@@ -147,19 +146,20 @@ static void forward_done(struct collector *c, const char *id)
 
 static void forward_confirm_msg(struct collector *c, const struct bus_msg *m)
 {
-    size_t len = 0;
-    const char *body = bus_msg_body(m, &len);
-    cJSON *o = body ? cJSON_ParseWithLength(body, len) : NULL;
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(o, "confirm"), *id;
-    if (!cJSON_IsArray(ids)) {
-        log_warn("-: malformed confirmation (%zu bytes), ignored", len);
-        cJSON_Delete(o);
+    struct proto_confirm cf;
+    struct proto_error err;
+    if (proto_confirm_decode(m, &cf, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&c->peers, PROTO_CH_CONFIRM, &err);
+        else
+            log_warn("-: malformed confirmation: %s, ignored", err.detail);
         return;
     }
-    cJSON_ArrayForEach(id, ids)
-        if (cJSON_IsString(id))
-            forward_done(c, id->valuestring);
-    cJSON_Delete(o);
+    for (size_t i = 0; i < cf.n; i++)
+        forward_done(c, cf.ids[i]);
+    if (cf.has_epoch)             /* after the ids: the archive holds those whichever it is */
+        collector_archive_seen(c, cf.epoch.generation, (int64_t)cf.epoch.commits);
+    proto_confirm_clear(&cf);
 }
 
 void forward_confirms(struct collector *c)

@@ -161,6 +161,7 @@ static void spool_sync_took(struct spool *sp, int64_t us)
     int64_t b = us / SPOOL_SYNC_BUCKET_US;
     st->hist[b < SPOOL_SYNC_BUCKETS ? b : SPOOL_SYNC_BUCKETS - 1]++;
     st->count++;
+    st->sum_us += (uint64_t)us;
     if ((uint64_t)us > st->max_us)
         st->max_us = (uint64_t)us;
 }
@@ -219,6 +220,28 @@ size_t spool_unsynced(const struct spool *sp)
 
 /* ---- the pending cursor and confirmations ---- */
 
+/* The bytes at the cursor are not an intact record (damaged since the
+ * spool was opened): repair the header (0, rec) or quarantine them and move
+ * the cursor to the next intact record (1); -1 on a read error.  The damaged
+ * records stay counted in their segment until the next start, so that a
+ * segment is never deleted early. */
+static int spool_next_damaged(struct spool *sp, uint32_t seq, uint64_t limit,
+                              struct spool_rec *rec)
+{
+    uint64_t next = spool_skip_known(sp, seq, sp->cur_off);
+    if (next) {
+        sp->cur_off = next;       /* found at open: logged and kept then */
+        return 1;
+    }
+    if (spool_resync(sp, seq, sp->cur_off, limit, &next) < 0)
+        return -1;
+    if (spool_repair(sp, seq, sp->cur_off, next, rec) == 0)
+        return 0;
+    spool_quarantine(sp, seq, sp->cur_off, next, &sp->cur_acks, 0);
+    sp->cur_off = next;
+    return 1;
+}
+
 int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
                        size_t errlen)
 {
@@ -249,19 +272,51 @@ int spool_next_pending(struct spool *sp, struct spool_rec *rec, char *err,
             continue;
         }
         int rc = spool_read_at(sp, s->seq, sp->cur_off, limit, rec);
-        if (rc != 0) {
-            if (rc < 0)
-                spool_err(err, errlen, "read");
-            else
-                snprintf(err, errlen, "spool: %08u.seg: torn record at offset %llu",
-                         s->seq, (unsigned long long)sp->cur_off);
+        if (rc > 0)
+            rc = spool_next_damaged(sp, s->seq, limit, rec);
+        if (rc < 0) {
+            spool_err(err, errlen, "read");
             sp->cur_off = limit;   /* skip the rest; a restart retries it */
             return -1;
         }
+        if (rc > 0)
+            continue;              /* quarantined; cur_off is past it */
         sp->cur_off += spool_rec_size(rec);
         if (!spool_acks_has(&sp->cur_acks, rec->id))
             return 1;
     }
+}
+
+int spool_walk_pending(struct spool *sp, spool_scan_fn fn, void *arg, char *err,
+                       size_t errlen)
+{
+    struct spool_acks acks = {0};
+    int rc = 0;
+    for (size_t i = 0; i < sp->nsegs && rc == 0; i++) {
+        struct spool_seg *s = &sp->segs[i];
+        uint64_t limit = s == spool_active(sp) ? sp->synced : s->size, off = 0;
+        if (spool_acks_load(sp, s->seq, &acks) < 0)
+            acks.n = 0;           /* as at open: every record counts as pending */
+        while (off < limit && rc == 0) {
+            struct spool_rec rec;
+            uint64_t next = spool_skip_known(sp, s->seq, off);
+            int got = next ? 1 : spool_read_at(sp, s->seq, off, limit, &rec);
+            if (got > 0 && !next && spool_resync(sp, s->seq, off, limit, &next) < 0)
+                got = -1;
+            if (got < 0) {
+                spool_err(err, errlen, "read");
+                rc = -1;
+            } else if (got > 0) {
+                off = next;       /* damaged: quarantined when the cursor gets there */
+            } else {
+                off += spool_rec_size(&rec);
+                if (!spool_acks_has(&acks, rec.id))
+                    fn(arg, &rec, 1);
+            }
+        }
+    }
+    spool_acks_free(&acks);
+    return rc;
 }
 
 /* Make seg's .ack file the cached one, writing the old one's lines first.
@@ -296,13 +351,14 @@ int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
         return 0;
     int rc = spool_ack_file(sp, seg, err, errlen);
     size_t n = strlen(id);
-    if (sp->alen + n + 1 > sp->acap) {
+    if (sp->alen + n + 10 + 1 > sp->acap) {
         sp->acap = sp->acap ? 2 * sp->acap : 4096;
         sp->abuf = xrealloc(sp->abuf, sp->acap);
     }
-    memcpy(sp->abuf + sp->alen, id, n);
-    sp->abuf[sp->alen + n] = '\n';
-    sp->alen += n + 1;
+    memcpy(sp->abuf + sp->alen, id, n);       /* "ID CRC\n": see spool_ack_line */
+    snprintf(sp->abuf + sp->alen + n, 11, " %08x", (unsigned)spool_crc32(id, n));
+    sp->abuf[sp->alen + n + 9] = '\n';
+    sp->alen += n + 10;
     s->acked++;
     if (sp->pending)
         sp->pending--;

@@ -5,8 +5,9 @@
  * where the payload is a fixed little-endian part (version, source, lengths,
  * the id, the duplicate keys, the drop file's dev and ino) followed by the
  * drop file's relative path and the report's wire JSON.
- * STATE/spool/NNNNNNNN.ack lists, one "ID\n" line each, the records of that
- * segment the archive confirmed; a segment that is sealed (no longer
+ * STATE/spool/NNNNNNNN.ack lists, one "ID CRC\n" line each (CRC: the id's
+ * CRC-32 in hex, so a damaged line is a resend, never another id), the
+ * records of that segment the archive confirmed; a segment that is sealed (no longer
  * appended to) and fully confirmed is deleted.
  *
  * Group commit: spool_append frames a record into a buffer, spool_sync
@@ -14,6 +15,11 @@
  * since the last sync durable with one fdatasync.  Until then a record is
  * invisible to spool_next_pending, so nothing is forwarded that a crash
  * could still lose.
+ *
+ * Damage: a record that is not intact is skipped and the reader goes on at
+ * the next intact one; the bytes go to STATE/spool/corrupt/ (see
+ * collector_spool_damage.c).  Only an incomplete record at the end of the
+ * newest segment is a torn write, cut away.
  *
  * Memory stays bounded whatever the backlog: per segment a few counters; the
  * confirmed ids only of the segment the read cursor is in.
@@ -62,14 +68,21 @@ typedef void (*spool_scan_fn)(void *arg, const struct spool_rec *rec, int pendin
  * segment (it is tried again at the next open). */
 typedef int (*spool_guard_fn)(void *arg);
 
+/* Called with each id of a damaged record the archive had not confirmed
+ * (a report lost): at open for every note in corrupt/, and whenever damage
+ * is found; refiled is the id of the copy filed again since (see
+ * spool_refiled), else NULL.  The same id may come more than once. */
+typedef void (*spool_lost_fn)(void *arg, const char *id, const char *refiled);
+
 struct spool_hooks {
     spool_scan_fn scan;           /* may be NULL */
     spool_guard_fn guard;         /* may be NULL */
-    void *arg;                    /* passed to both */
+    spool_lost_fn lost;           /* may be NULL */
+    void *arg;                    /* passed to each */
 };
 
-/* Open (creating if needed) the spool in dir and recover it: truncate torn
- * tails (logged), delete fully confirmed segments and stray .ack files,
+/* Open (creating if needed) the spool in dir and recover it: skip damaged
+ * records and cut a torn tail (both copied to corrupt/, logged), delete fully confirmed segments and stray .ack files,
  * start a fresh active segment.  seg_bytes: roll-over size (0: default).
  * scan may be NULL.  Returns 0 and *out, or -1 with err. */
 int spool_open(const char *dir, size_t seg_bytes, spool_scan_fn scan, void *arg,
@@ -88,6 +101,12 @@ void spool_close(struct spool **sp);
  * spool_sync is discarded and must be answered as failed.  Most write
  * errors show at spool_sync, with the same effect. */
 int spool_append(struct spool *sp, struct spool_rec *rec, char *err, size_t errlen);
+/* Call fn(arg, rec, 1) for every durable record the archive has not
+ * confirmed, in order, reading the segments from disk (for rare uses: the
+ * collector rebuilding its duplicate index).  Damaged bytes are passed
+ * over.  Returns 0 / -1 with err (a read error). */
+int spool_walk_pending(struct spool *sp, spool_scan_fn fn, void *arg, char *err,
+                       size_t errlen);
 /* Make every record appended since the last sync durable (one fdatasync),
  * then roll over to a new segment if the active one is full.  Returns 0, or
  * -1 with err: every record appended since the last sync is discarded. */
@@ -116,6 +135,12 @@ int spool_confirm(struct spool *sp, uint32_t seg, const char *id, char *err,
  * close.  Returns 0 / -1 with err (the lines are lost: resends). */
 int spool_flush_acks(struct spool *sp, char *err, size_t errlen);
 
+/* Report lost_id, lost in damage, was filed again as new_id (synced):
+ * note it in corrupt/refiled (synced), so that later copies are answered
+ * as duplicates of new_id after a restart too.  0 / -1 with err. */
+int spool_refiled(struct spool *sp, const char *lost_id, const char *new_id, char *err,
+                  size_t errlen);
+
 /* Durable records not yet confirmed. */
 uint64_t spool_pending(const struct spool *sp);
 /* The greatest id ever appended or found on disk, "" if none (borrowed). */
@@ -131,6 +156,7 @@ size_t spool_segments(const struct spool *sp);
 struct spool_sync_stats {
     uint64_t count;
     uint64_t max_us;
+    uint64_t sum_us;              /* all syncs together (metrics' _sum) */
     uint32_t hist[SPOOL_SYNC_BUCKETS];
 };
 /* Borrowed; valid until spool_close. */
@@ -140,6 +166,16 @@ const struct spool_sync_stats *spool_sync_stats(const struct spool *sp);
  * longest sync (which is also the answer in the last, open bucket); 0 when
  * there were none. */
 uint64_t spool_sync_pct(const struct spool_sync_stats *st, double q);
+
+/* Damage found in segments since open (collector_spool_damage.c): ranges
+ * of bytes that were not intact records, copied to STATE/spool/corrupt/;
+ * their size; and the records in them the archive had not confirmed (ids
+ * legible in the bytes, or one when none is), i.e. reports lost. */
+struct spool_damage {
+    uint64_t ranges, bytes, records;
+};
+/* Borrowed; valid until spool_close. */
+const struct spool_damage *spool_damage(const struct spool *sp);
 
 /* CRC-32 (IEEE 802.3) of buf, as the spool's record headers use it. */
 uint32_t spool_crc32(const void *buf, size_t len);

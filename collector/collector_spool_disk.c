@@ -145,6 +145,27 @@ int spool_acks_write(struct spool *sp)
     return rc;
 }
 
+/* Check one .ack line, "ID CRC\n" (CRC: 8 hex digits of the id's CRC-32;
+ * lines of older spools have no CRC), and cut it down to the id.  0, or -1
+ * if it is torn or damaged: a flipped byte must not turn it into the id of
+ * another record, which would then never be sent. */
+static int spool_ack_line(char *line)
+{
+    size_t len = strlen(line);
+    if (len < 2 || line[len - 1] != '\n')
+        return -1;
+    line[--len] = '\0';
+    char *sp = strchr(line, ' ');
+    if (!sp)
+        return 0;
+    *sp = '\0';
+    char *end;
+    unsigned long crc = strtoul(sp + 1, &end, 16);
+    if (end != sp + 9 || *end || crc != spool_crc32(line, (size_t)(sp - line)))
+        return -1;
+    return 0;
+}
+
 /* Load the sorted ids of seq's .ack file into a (emptied first).  A torn
  * last line (no newline) never counts.  Returns 0 / -1 (errno). */
 int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a)
@@ -157,12 +178,10 @@ int spool_acks_load(struct spool *sp, uint32_t seq, struct spool_acks *a)
     a->n = 0;
     if (!f)
         return errno == ENOENT ? 0 : -1;
-    char line[SPOOL_ID_MAX + 8];
+    char line[SPOOL_ID_MAX + 16];
     while (fgets(line, sizeof line, f)) {
-        size_t len = strlen(line);
-        if (len < 2 || line[len - 1] != '\n')
-            continue;              /* torn or overlong: ignore */
-        line[len - 1] = '\0';
+        if (spool_ack_line(line) < 0)
+            continue;              /* torn, damaged or overlong: a resend */
         if (a->n == a->cap) {
             a->cap = a->cap ? a->cap * 2 : 256;
             a->id = xrealloc(a->id, a->cap * sizeof *a->id);
@@ -188,10 +207,7 @@ void spool_acks_free(struct spool_acks *a)
 
 /* ---- reading ---- */
 
-/* Make bytes [off, off+n) of segment seq, not past limit, available.
- * Returns a pointer into the read buffer, or NULL: errno 0 if the file ends
- * before off+n (a torn or short record), else the read error. */
-static const char *spool_fetch(struct spool *sp, uint32_t seq, uint64_t off, size_t n,
+const char *spool_fetch(struct spool *sp, uint32_t seq, uint64_t off, size_t n,
                                uint64_t limit)
 {
     struct spool_buf *b = &sp->rd;
@@ -232,9 +248,7 @@ static const char *spool_fetch(struct spool *sp, uint32_t seq, uint64_t off, siz
     return b->len >= n ? b->p : NULL;
 }
 
-/* Decode a payload into rec (pointers into p).  Returns 0, or -1 if it is
- * not one of ours. */
-static int spool_decode(const char *p, size_t n, struct spool_rec *rec)
+int spool_decode(const char *p, size_t n, struct spool_rec *rec)
 {
     if (n < SPOOL_FIXED + 2 || (unsigned char)p[0] != SPOOL_VERSION)
         return -1;
@@ -365,14 +379,11 @@ static int spool_list(struct spool *sp, uint32_t **out, size_t *n)
     return 0;
 }
 
-/* Cut a segment at its first torn record.  Those bytes were never
- * acknowledged: the fdatasync that would have covered them never returned. */
-static void spool_cut(struct spool *sp, uint32_t seq, uint64_t off, uint64_t size)
+/* Cut the newest segment at a torn record (spool_quarantine kept and
+ * logged the bytes). */
+static void spool_cut(struct spool *sp, uint32_t seq, uint64_t off)
 {
     char *path = spool_path(sp, seq, "seg");
-    log_warn("spool: %08u.seg: torn record at offset %llu, %llu bytes dropped "
-             "(never acknowledged)", seq, (unsigned long long)off,
-             (unsigned long long)(size - off));
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ftruncate(fd, (off_t)off) < 0 || fdatasync(fd) < 0)
         log_error("spool: %s: cannot truncate: %s", path, strerror(errno));
@@ -382,9 +393,52 @@ static void spool_cut(struct spool *sp, uint32_t seq, uint64_t off, uint64_t siz
     spool_rd_forget(sp, seq);
 }
 
+/* 1 if bytes [off, size) look like an append a crash cut short: too short
+ * for a header, a header whose length runs past the end, or zeros (what
+ * some file systems show of blocks never written). */
+static int spool_incomplete(struct spool *sp, uint32_t seq, uint64_t off, uint64_t size)
+{
+    if (size - off < SPOOL_HDR)
+        return 1;
+    const char *h = spool_fetch(sp, seq, off, SPOOL_HDR, size);
+    if (!h)
+        return 0;
+    if (spool_get32(h) == SPOOL_MAGIC && SPOOL_HDR + (uint64_t)spool_get32(h + 4) > size - off)
+        return 1;
+    uint64_t n = size - off > SPOOL_CHUNK ? SPOOL_CHUNK : size - off;
+    const char *p = spool_fetch(sp, seq, off, (size_t)n, size);
+    for (uint64_t i = 0; p && i < n; i++)
+        if (p[i])
+            return 0;
+    return p != NULL;
+}
+
+/* The bytes at off are not an intact record: repair its header, or skip to
+ * the next intact record (quarantining what lies between), or -- at the end
+ * of the newest segment -- cut a torn write.  Returns 0 with *rec repaired,
+ * 1 with *next set (where reading goes on), 2 if cut there, 3 like 1 but
+ * the bytes could not be copied to corrupt/, -1 read error. */
+static int spool_recover_damage(struct spool *sp, uint32_t seq, uint64_t off,
+                                uint64_t size, int newest, const struct spool_acks *acks,
+                                struct spool_rec *rec, uint64_t *next)
+{
+    if (spool_resync(sp, seq, off, size, next) < 0)
+        return -1;
+    if (spool_repair(sp, seq, off, *next, rec) == 0)
+        return 0;
+    int torn = newest && *next == size && spool_incomplete(sp, seq, off, size);
+    if (spool_quarantine(sp, seq, off, *next, acks, torn) < 0)
+        return 3;                 /* not copied: keep them where they are */
+    if (!torn)
+        return 1;
+    spool_cut(sp, seq, off);
+    return 2;
+}
+
 /* Read one segment through: count its records, find which are confirmed,
  * hand each to scan, cut a torn tail.  Returns 0 / -1 with err. */
-static int spool_recover_seg(struct spool *sp, uint32_t seq, char *err, size_t errlen)
+static int spool_recover_seg(struct spool *sp, uint32_t seq, int newest, char *err,
+                             size_t errlen)
 {
     char *path = spool_path(sp, seq, "seg");
     struct stat st;
@@ -399,15 +453,22 @@ static int spool_recover_seg(struct spool *sp, uint32_t seq, char *err, size_t e
     uint32_t count = 0, acked = 0;
     struct spool_rec rec;
     while (off < size) {
+        uint64_t next;
         rc = spool_read_at(sp, seq, off, size, &rec);
+        if (rc > 0)
+            rc = spool_recover_damage(sp, seq, off, size, newest, &acks, &rec, &next);
         if (rc < 0) {
             spool_acks_free(&acks);
             return spool_err(err, errlen, "read segment"), -1;
         }
-        if (rc > 0) {
-            spool_cut(sp, seq, off, size);
+        if (rc == 2) {
             size = off;
             break;
+        }
+        if (rc > 0) {
+            count += rc == 3;     /* never confirmed: the segment stays */
+            off = next;
+            continue;
         }
         int pending = !spool_acks_has(&acks, rec.id);
         count++;
@@ -431,7 +492,7 @@ static int spool_recover(struct spool *sp, char *err, size_t errlen)
     if (spool_list(sp, &seqs, &n) < 0)
         return spool_err(err, errlen, sp->dir), -1;
     for (size_t i = 0; i < n; i++)
-        if (spool_recover_seg(sp, seqs[i], err, errlen) < 0) {
+        if (spool_recover_seg(sp, seqs[i], i + 1 == n, err, errlen) < 0) {
             free(seqs);
             return -1;
         }
@@ -465,8 +526,10 @@ int spool_open_hooks(const char *dir, size_t seg_bytes, const struct spool_hooks
     if (hooks)
         sp->hooks = *hooks;
     sp->reaper = reaper_new();
-    if (spool_recover(sp, err, errlen) < 0 ||
-        spool_roll(sp, err, errlen) < 0) {
+    int rc = spool_recover(sp, err, errlen);
+    if (rc == 0)
+        spool_notes_load(sp);     /* reports lost in damage found at earlier starts too */
+    if (rc < 0 || spool_roll(sp, err, errlen) < 0) {
         spool_close(&sp);
         return -1;
     }
@@ -493,6 +556,7 @@ void spool_close(struct spool **spp)
     free(sp->rd.p);
     free(sp->wbuf);
     free(sp->segs);
+    free(sp->skips);
     reaper_free(&sp->reaper);         /* after the last deletion it may queue */
     free(sp->dir);
     free(sp);

@@ -49,6 +49,11 @@ struct spool_buf {                /* read-ahead window over one segment */
     char *p;
 };
 
+struct spool_skip {               /* bytes [off, end) of segment seq */
+    uint32_t seq;
+    uint64_t off, end;
+};
+
 struct reaper;
 
 struct spool {
@@ -78,6 +83,9 @@ struct spool {
     char last_id[SPOOL_ID_MAX + 1];
     struct reaper *reaper;        /* unlinks dead segments off the loop, or NULL */
     struct spool_sync_stats sync_stats;
+    struct spool_damage damage;
+    struct spool_skip *skips;     /* damaged ranges already quarantined */
+    size_t nskips;
 };
 
 static inline void spool_put32(char *p, uint32_t v)
@@ -143,8 +151,40 @@ void spool_acks_free(struct spool_acks *a);
  * buffers), 1 if the bytes there are not an intact record, -1 read error. */
 int spool_read_at(struct spool *sp, uint32_t seq, uint64_t off, uint64_t limit,
                   struct spool_rec *rec);
+/* Make bytes [off, off+n) of segment seq, not past limit, available.
+ * Returns a pointer into the read buffer (valid until the next read), or
+ * NULL: errno 0 if the file ends first, else the read error. */
+const char *spool_fetch(struct spool *sp, uint32_t seq, uint64_t off, size_t n,
+                        uint64_t limit);
+/* Decode a payload into rec (pointers into p): 0, or -1 if not one of ours. */
+int spool_decode(const char *p, size_t n, struct spool_rec *rec);
 /* Bytes a record takes in its segment file, header included. */
 size_t spool_rec_size(const struct spool_rec *rec);
+
+/* ---- collector_spool_damage.c ---- */
+
+/* The offset of the first intact record after off and before limit in
+ * segment seq, or limit if none: 0 and *next, -1 on a read error. */
+int spool_resync(struct spool *sp, uint32_t seq, uint64_t off, uint64_t limit,
+                 uint64_t *next);
+/* Bytes [off, end) should be one record whose header (magic or length) was
+ * damaged: if the header's checksum matches the payload, rewrite the header
+ * (logged) and return 0 with rec; 1 if they are not; -1 on an I/O error. */
+int spool_repair(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
+                 struct spool_rec *rec);
+/* Read every note in corrupt/ and hand the ids of its unconfirmed records
+ * to the lost hook (at open: reports lost in damage found before). */
+void spool_notes_load(struct spool *sp);
+/* If bytes at (seq, off) were quarantined since open, the end of them
+ * (where reading goes on), else 0. */
+uint64_t spool_skip_known(const struct spool *sp, uint32_t seq, uint64_t off);
+/* Copy bytes [off, end) of segment seq to corrupt/ with a note of the ids
+ * legible in them (marked archived when in acks, which may be NULL), log
+ * it (torn: an interrupted append at the end of the newest segment) and
+ * count it in the spool's damage figures.  0, or -1 if the copy could not
+ * be made (disk full): the caller keeps the segment, bytes and all. */
+int spool_quarantine(struct spool *sp, uint32_t seq, uint64_t off, uint64_t end,
+                     const struct spool_acks *acks, int torn);
 
 /* Seal the active segment and start a new one. 0 / -1 with err. */
 int spool_roll(struct spool *sp, char *err, size_t errlen);

@@ -3,12 +3,15 @@
  * whole (all frames) and copied into NUL-terminated buffers, and ROUTER
  * envelopes are split from bodies the same way for REQ and DEALER clients. */
 #include "bus.h"
+#include "log.h"
 #include "xmalloc.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -20,6 +23,7 @@ struct bus {
 struct bus_sock {
     void *zs;
     enum bus_type type;
+    int ipc;                      /* an ipc:// endpoint: peers have a uid */
 };
 
 struct bus *bus_new(void)
@@ -89,6 +93,19 @@ static int bus_check_endpoint(const char *endpoint, char *err, size_t errlen)
     return 0;
 }
 
+/* After a bind: ipc:// socket files get their mode, a tcp:// endpoint on
+ * every interface a warning (at every start: it is rarely meant). */
+static int bus_bound(const char *endpoint, const struct bus_opts *o)
+{
+    if (strncmp(endpoint, "ipc://", 6) == 0)
+        return chmod(endpoint + 6, o && o->shared ? 0770 : 0700);
+    if (strncmp(endpoint, "tcp://0.0.0.0:", 14) == 0 || strncmp(endpoint, "tcp://*:", 8) == 0 ||
+        strncmp(endpoint, "tcp://[::]:", 11) == 0)
+        log_warn("%s: listening on every interface; name one address, or keep it behind a "
+                 "firewall", endpoint);
+    return 0;
+}
+
 struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoint, int bind,
                           const struct bus_opts *opts, char *err, size_t errlen)
 {
@@ -100,7 +117,8 @@ struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoin
         return NULL;
     }
     if (bus_set_opts(zs, opts) < 0 ||
-        (bind ? zmq_bind(zs, endpoint) : zmq_connect(zs, endpoint)) < 0) {
+        (bind ? zmq_bind(zs, endpoint) : zmq_connect(zs, endpoint)) < 0 ||
+        (bind && bus_bound(endpoint, opts) < 0)) {
         snprintf(err, errlen, "%s: %s", endpoint, zmq_strerror(errno));
         zmq_close(zs);
         return NULL;
@@ -108,6 +126,7 @@ struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoin
     struct bus_sock *s = xcalloc(1, sizeof *s);
     s->zs = zs;
     s->type = type;
+    s->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     return s;
 }
 
@@ -135,6 +154,7 @@ void bus_msg_clear(struct bus_msg *m)
     for (size_t i = 0; i < m->nkept; i++)
         free(m->frame[i].data);
     memset(m, 0, sizeof *m);
+    m->peer_uid = -1;                  /* nobody, never uid 0 */
 }
 
 /* The body starts after the last empty frame (REQ) or after the identity. */
@@ -148,10 +168,29 @@ static size_t bus_body_index(const struct bus_sock *s, const struct bus_msg *m)
     return 1;
 }
 
+/* Who sent zm: the ZAP user id (CURVE), and for ipc:// the peer's uid from
+ * SO_PEERCRED on the connection the message came in on (ZeroMQ's own
+ * "Peer-Address" credentials are the listening socket's, i.e. our own).
+ * A ROUTER's identity frame is made here, not received: look at the last. */
+static void bus_msg_peer(const struct bus_sock *s, struct bus_msg *m, zmq_msg_t *zm)
+{
+    const char *user = zmq_msg_gets(zm, "User-Id");
+    if (user)
+        snprintf(m->user_id, sizeof m->user_id, "%s", user);
+    if (!s->ipc)
+        return;
+    int fd = zmq_msg_get(zm, ZMQ_SRCFD);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+        m->peer_uid = (long)cred.uid;
+}
+
 int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait)
 {
     int more = 1;
     memset(m, 0, sizeof *m);
+    m->peer_uid = -1;
     while (more) {
         zmq_msg_t zm;
         zmq_msg_init(&zm);
@@ -162,6 +201,9 @@ int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait)
             errno = e;
             return -1;
         }
+        more = zmq_msg_more(&zm);
+        if (!more)
+            bus_msg_peer(s, m, &zm);
         if (m->nkept < BUS_MAX_FRAMES) {
             size_t n = zmq_msg_size(&zm);
             char *copy = xmalloc(n + 1);
@@ -172,7 +214,6 @@ int bus_recv(struct bus_sock *s, struct bus_msg *m, int dontwait)
             m->nkept++;
         }
         m->nframes++;
-        more = zmq_msg_more(&zm);
         zmq_msg_close(&zm);
     }
     m->body = bus_body_index(s, m);

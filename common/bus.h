@@ -30,6 +30,8 @@ struct bus_opts {
     int rcvhwm;                   /* the receive one instead, if > 0 */
     long maxmsgsize;              /* ZMQ_MAXMSGSIZE; 0 = unlimited */
     int linger_ms;                /* on close; default 0 */
+    int shared;                   /* ipc:// bind: socket file 0770 (run/'s group may
+                                     connect), else 0700 (the daemons' user only) */
 };
 
 #define BUS_MAX_FRAMES 8
@@ -38,6 +40,8 @@ struct bus_msg {
     size_t nkept;                 /* frames kept in frame[] */
     size_t body;                  /* index of the first body frame in frame[] */
     struct { void *data; size_t size; } frame[BUS_MAX_FRAMES];
+    long peer_uid;                /* ipc:// peer's Unix uid, -1 if not known */
+    char user_id[64];             /* CURVE: the name bus_zap's lookup gave, or "" */
 };
 
 /* A ZeroMQ context; never NULL (aborts if ZeroMQ cannot start). */
@@ -46,7 +50,8 @@ struct bus *bus_new(void);
 void bus_destroy(struct bus **b);
 
 /* Open a socket and bind (bind != 0) or connect it.  For ipc:// endpoints a
- * stale socket file is replaced on bind.  Returns NULL with "endpoint:
+ * stale socket file is replaced on bind and the file's mode set (shared).
+ * Binding tcp:// on every interface (0.0.0.0, *, [::]) logs a warning.  Returns NULL with "endpoint:
  * reason" in err. */
 struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoint,
                           int bind, const struct bus_opts *opts, char *err,

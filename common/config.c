@@ -4,6 +4,7 @@
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -15,6 +16,9 @@
 #include <unistd.h>
 
 #define CONFIG_DEFAULT "config/minyi.json"
+#ifndef CONFIG_SYSTEM                  /* the Makefile's SYSCONFDIR */
+#define CONFIG_SYSTEM "/etc/minyi/minyi.json"
+#endif
 
 static int config_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -48,8 +52,10 @@ static char *config_slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, or
- * the one shipped beside the program (BIN/../config, BIN/../share/minyi). */
+/* The config file to use: explicit, $MINYI_CONFIG, ./config/minyi.json, the
+ * source tree's beside the program (BIN/../config), the installed system's
+ * (CONFIG_SYSTEM, /etc/minyi/minyi.json: `make install`, the package), or
+ * one shipped under BIN/../share/minyi. */
 static char *config_find(const char *path)
 {
     if (path)
@@ -64,8 +70,9 @@ static char *config_find(const char *path)
     if (n > 0) {
         exe[n] = '\0';
         char *dir = dirname(exe);
-        const char *tries[] = {"%s/../config/minyi.json", "%s/../share/minyi/config/minyi.json"};
-        for (size_t i = 0; i < 2; i++) {
+        const char *tries[] = {"%s/../config/minyi.json", CONFIG_SYSTEM,
+                               "%s/../share/minyi/config/minyi.json"};
+        for (size_t i = 0; i < 3; i++) {
             char *p = xasprintf(tries[i], dir);
             if (access(p, F_OK) == 0)
                 return p;
@@ -125,7 +132,7 @@ static const char *config_str(const cJSON *o, const char *key, const char *def)
 static int config_check_types(const char *file, const cJSON *root, char *err, size_t errlen)
 {
     static const char *const strings[] = {"organisation", "timezone", "state_dir", "rules",
-                                          "members", NULL};
+                                          "members", "drop_group", "access", NULL};
     for (int i = 0; strings[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, strings[i]);
         if (v && !cJSON_IsString(v))
@@ -171,7 +178,28 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
                               "%s: endpoints: %s and %s must be set together (the ordinary "
                               "and the large lane of one pipe)",
                               c->path, lanes[i][0], lanes[i][1]);
+    const cJSON *insecure = cJSON_GetObjectItemCaseSensitive(root, "insecure");
+    c->insecure = cJSON_IsTrue(insecure);
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0] && !c->insecure; i++)
+        if (strncmp(*(char **)((char *)&c->ep + eps[i].off), "tcp://", 6) == 0)
+            return config_err(err, errlen,
+                              "%s: endpoints: %s: tcp:// has no peer account to check and "
+                              "this version has no CURVE keys yet; set \"insecure\": true "
+                              "to accept every tcp:// client as the admin (warned at every "
+                              "start), or use ipc://", c->path, eps[i].key);
     return 0;
+}
+
+int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS])
+{
+    const char *const all[CONFIG_NENDPOINTS] = {
+        c->ep.submit, c->ep.route, c->ep.route_large, c->ep.archive, c->ep.archive_large,
+        c->ep.confirm, c->ep.query, c->ep.collector_ctl, c->ep.router_ctl};
+    int n = 0;
+    for (int i = 0; i < CONFIG_NENDPOINTS; i++)
+        if (all[i] && strncmp(all[i], "tcp://", 6) == 0)
+            out[n++] = all[i];
+    return n;
 }
 
 static int config_int(const cJSON *o, const char *key, int def, int min, int *out,
@@ -291,6 +319,48 @@ static int config_timezone(struct config *c, const cJSON *root, char *err, size_
     return 0;
 }
 
+static int config_web(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "web");
+    struct config_web *w = &c->web;
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: web: must be an object", c->path);
+    w->listen = xstrdup(config_str(o, "listen", "127.0.0.1:8080"));
+    const char *users = config_str(o, "users", NULL), *cert = config_str(o, "tls_cert", NULL),
+               *key = config_str(o, "tls_key", NULL);
+    w->users = users ? config_resolve(c->dir, users) : config_state_path(c, "web-users.json");
+    w->tls_cert = cert ? config_resolve(c->dir, cert) : NULL;
+    w->tls_key = key ? config_resolve(c->dir, key) : NULL;
+    if (!w->tls_cert != !w->tls_key)
+        return config_err(err, errlen, "%s: web: tls_cert and tls_key go together", c->path);
+    if (!strchr(w->listen, ':'))
+        return config_err(err, errlen, "%s: web.listen: want HOST:PORT", c->path);
+    if (config_int(o, "idle_minutes", 30, 1, &w->idle_minutes, c->path, err, errlen) < 0 ||
+        config_int(o, "max_hours", 12, 1, &w->max_hours, c->path, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* "retention": {"closed_days": N, "export_dir": DIR (relative: in the state
+ * dir, where the archiver may write)}; absent: keep everything. */
+static int config_retention(struct config *c, const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "retention");
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(o, "closed_days");
+    const cJSON *dir = cJSON_GetObjectItemCaseSensitive(o, "export_dir");
+    if (o && !cJSON_IsObject(o))
+        return config_err(err, errlen, "%s: retention: must be an object", c->path);
+    if (days && (!cJSON_IsNumber(days) || days->valuedouble < 1 || days->valuedouble > 36500))
+        return config_err(err, errlen, "%s: retention.closed_days: must be a number of days, "
+                          "1 to 36500", c->path);
+    if (dir && (!cJSON_IsString(dir) || !*dir->valuestring))
+        return config_err(err, errlen, "%s: retention.export_dir: must be a folder", c->path);
+    const char *d = dir ? dir->valuestring : "retention";
+    c->retention.closed_days = days ? (int)days->valuedouble : 0;
+    c->retention.export_dir = d[0] == '/' ? xstrdup(d) : xasprintf("%s/%s", c->state_dir, d);
+    return 0;
+}
+
 static int config_parse(struct config *c, const char *buf, size_t len, const char *state_dir,
                         char *err, size_t errlen)
 {
@@ -310,9 +380,12 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->state_dir = state_dir[0] == '/' ? xstrdup(state_dir) : config_resolve(c->dir, state_dir);
     c->rules_path = config_resolve(c->dir, config_str(root, "rules", "rules.json"));
     c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
+    c->drop_group = xstrdup(config_str(root, "drop_group", NULL));
+    c->access_path = config_resolve(c->dir, config_str(root, "access", "access.json"));
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
-        config_points(c, root, err, errlen) < 0)
+        config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0 ||
+        config_web(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -375,6 +448,7 @@ void config_free(struct config **cp)
     for (size_t i = 0; i < c->nquotas; i++)
         free(c->quotas[i].id);
     free(c->quotas);
+    free(c->retention.export_dir);
     free(c->path);
     free(c->dir);
     free(c->organisation);
@@ -382,25 +456,77 @@ void config_free(struct config **cp)
     free(c->state_dir);
     free(c->rules_path);
     free(c->members_path);
+    free(c->drop_group);
+    free(c->access_path);
+    free(c->web.listen);
+    free(c->web.users);
+    free(c->web.tls_cert);
+    free(c->web.tls_key);
     free(c);
     *cp = NULL;
 }
 
-static int config_mkdir(const char *path, mode_t mode, char *err, size_t errlen)
+/* A folder of the state directory and the mode the daemons keep it at:
+ * the state directory is only searchable by its group (to reach drop/ and
+ * run/), drop/ is setgid and group-writable (Postfix's maildrop), run/
+ * lets the group reach the sockets, the rest is the daemons' own. */
+struct config_dir {
+    const char *rel;
+    mode_t mode;
+    int group;                    /* gets drop_group, if configured */
+};
+
+static const struct config_dir config_dirs[] = {
+    {"", 0710, 1},        {"drop", 02770, 1}, {"drop/rejected", 0700, 0},
+    {"spool", 0700, 0},   {"run", 02750, 1},
+};
+
+/* Files the daemons keep private whatever mode an older version gave them. */
+static const char *const config_private_files[] = {
+    "archive.db", "archive.db-wal", "archive.db-shm", "dedup.log", "dedup.idx", NULL};
+
+/* Make path a folder of mode d->mode (and group gid unless -1); refuse a
+ * symbolic link, a non-folder and a world-writable folder, which anyone
+ * could fill or rename things in (e.g. move run/submit.sock aside). */
+static int config_mkdir(const char *path, const struct config_dir *d, gid_t gid, char *err,
+                        size_t errlen)
 {
-    if (mkdir(path, mode) < 0 && errno != EEXIST)
-        return config_err(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (mkdir(path, d->mode & 0777) < 0 && errno != EEXIST)
+        return config_err(err, errlen, "%s: %s", path, strerror(errno));
+    if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
         return config_err(err, errlen, "%s: not a folder", path);
+    if (st.st_mode & S_IWOTH)
+        return config_err(err, errlen, "%s: world-writable, refusing to use it (chmod o-w)",
+                          path);
+    if (gid != (gid_t)-1 && st.st_gid != gid && chown(path, (uid_t)-1, gid) < 0)
+        return config_err(err, errlen, "%s: cannot give it group %u: %s", path,
+                          (unsigned)gid, strerror(errno));
+    if ((st.st_mode & 07777) != d->mode && chmod(path, d->mode) < 0)
+        return config_err(err, errlen, "%s: cannot set mode %04o: %s", path,
+                          (unsigned)d->mode, strerror(errno));
+    return 0;
+}
+
+/* The gid of drop_group, (gid_t)-1 if none is configured, or -1 with err. */
+static int config_drop_gid(const struct config *c, gid_t *gid, char *err, size_t errlen)
+{
+    *gid = (gid_t)-1;
+    if (!c->drop_group)
+        return 0;
+    struct group *g = getgrnam(c->drop_group);
+    if (!g)
+        return config_err(err, errlen, "%s: drop_group: no group \"%s\"", c->path,
+                          c->drop_group);
+    *gid = g->gr_gid;
     return 0;
 }
 
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen)
 {
-    static const struct { const char *rel; mode_t mode; } dirs[] = {
-        {"", 0750}, {"drop", 02770}, {"drop/rejected", 0750}, {"spool", 0700}, {"run", 0750},
-    };
+    gid_t gid;
+    if (config_drop_gid(c, &gid, err, errlen) < 0)
+        return -1;
     /* mkdir -p for the state directory's parents */
     char *p = xstrdup(c->state_dir);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
@@ -409,12 +535,20 @@ int config_make_state_dirs(const struct config *c, char *err, size_t errlen)
         *s = '/';
     }
     free(p);
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        char *path = config_state_path(c, dirs[i].rel);
-        int rc = config_mkdir(path, dirs[i].mode, err, errlen);
+    for (size_t i = 0; i < sizeof config_dirs / sizeof config_dirs[0]; i++) {
+        const struct config_dir *d = &config_dirs[i];
+        char *path = config_state_path(c, d->rel);
+        int rc = config_mkdir(path, d, d->group ? gid : (gid_t)-1, err, errlen);
         free(path);
         if (rc < 0)
             return -1;
+    }
+    for (size_t i = 0; config_private_files[i]; i++) {
+        char *path = config_state_path(c, config_private_files[i]);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+            chmod(path, st.st_mode & 0700);
+        free(path);
     }
     return 0;
 }

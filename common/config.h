@@ -10,7 +10,8 @@
  *     "limits": {"max_report_bytes": 65536, "lease_seconds": 1800, ...},
  *     "quotas": [{"scope": "member", "period": "year", "min": 1},
  *                {"scope": "org", "period": "month", "min": 5}],
- *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0}
+ *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0},
+ *     "retention": {"closed_days": 1825, "export_dir": "retention"}
  *   }
  *
  * Every key is optional; defaults are documented in the README.  "@STATE@" in
@@ -53,6 +54,23 @@ struct config_limits {
     int request_timeout_ms;       /* minyi waits this long for a daemon: 5000 */
 };
 
+/* Retention: closed reports older than closed_days leave the archive,
+ * exported first to JSON Lines in export_dir (the archiver; README). */
+struct config_retention {
+    int closed_days;              /* 0: keep every report (the default) */
+    char *export_dir;             /* absolute; relative names are in the state dir */
+};
+
+/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+ * "idle_minutes", "max_hours"}. */
+struct config_web {
+    char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
+    char *users;                  /* the web users file: STATE/web-users.json */
+    char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    int idle_minutes;             /* a session unused this long ends: 30 */
+    int max_hours;                /* a session ends this long after login: 12 */
+};
+
 struct config_points {
     double report, adopted, forwarded, filed, declined;
 };
@@ -65,11 +83,16 @@ struct config {
     char *state_dir;              /* absolute */
     char *rules_path;             /* absolute */
     char *members_path;           /* absolute */
+    char *drop_group;             /* group that may file into drop/, or NULL */
+    char *access_path;            /* the principals file (access.h), absolute */
+    int insecure;                 /* "insecure": true: tcp:// clients are the admin */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;
     size_t nquotas;
     struct config_points points;
+    struct config_retention retention;
+    struct config_web web;
 };
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:
@@ -82,6 +105,15 @@ struct config {
  * reports keep deep queues (and large archive batches).  A pipe's two
  * endpoints are set together or not at all (config_load checks). */
 #define CONFIG_LANE_SMALL 8192
+/* Every socket caps what one message and one connection may hold, so no
+ * client can make a daemon grow: a message between daemons (a report and
+ * its tags) is at most CONFIG_PIPE_MSG_MAX; a control request (status,
+ * reload) CONFIG_CTL_MSG_MAX; and a ROUTER socket queues at most
+ * CONFIG_CTL_HWM requests of one connection (more wait on its side, or,
+ * for a larger message, ZeroMQ drops the connection unread). */
+#define CONFIG_PIPE_MSG_MAX (1L << 20)
+#define CONFIG_CTL_MSG_MAX 65536L
+#define CONFIG_CTL_HWM 4
 #define CONFIG_LANE_LARGE_BYTES (8L << 20)
 /* 1 if a message of len bytes goes on the large lane. */
 static inline int config_lane_large(size_t len) { return len > CONFIG_LANE_SMALL; }
@@ -94,10 +126,16 @@ int config_large_hwm(const struct config *c);
  * beside it).  Returns 0 and *out, or -1 with "FILE: KEY: message" in err. */
 int config_load(const char *path, const char *state_dir, struct config **out,
                 char *err, size_t errlen);
+#define CONFIG_NENDPOINTS 9
+/* The tcp:// endpoints of c into out (borrowed); returns how many. */
+int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS]);
 /* Free *c; sets *c = NULL. NULL-safe. */
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/
- * folders (mode 0750 / drop 0770).  Returns 0, or -1 with err. */
+ * folders, or bring existing ones to their modes (state 0710, drop 2770,
+ * run 2750, the rest 0700; the first three get drop_group if set), and
+ * make the archive and duplicate files private (0600).  Returns 0, or -1
+ * with err (a world-writable folder, a symbolic link, an unknown group). */
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 /* Set TZ for this process from c->timezone (localtime_r then uses it). */
 void config_apply_timezone(const struct config *c);

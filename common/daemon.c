@@ -1,9 +1,12 @@
 /* daemon.c: the skeleton every minyi daemon runs on -- options, config,
  * signals, the ready line, the loop.  What a daemon does lives in its ops. */
 #include "daemon.h"
+#include "access.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
+#include "version.h"
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -65,7 +68,8 @@ static void daemon_usage(const char *program, FILE *f)
             "usage: %s [-c FILE] [--state-dir DIR] [-n]\n"
             "  -c FILE          config file (default $MINYI_CONFIG or config/minyi.json)\n"
             "  --state-dir DIR  state directory (default $MINYI_STATE_DIR or the config's)\n"
-            "  -n               check the config and exit\n",
+            "  -n               check the config and exit\n"
+            "  --version        print the version and exit\n",
             program);
 }
 
@@ -81,6 +85,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         {"config", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -90,6 +95,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         case 'S': a->state_dir = optarg; break;
         case 'n': a->check = 1; break;
         case 'h': daemon_usage(program, stdout); return 1;
+        case 'V': version_print(stdout, program); return 1;
         default: daemon_usage(program, stderr); return 3;
         }
     }
@@ -100,16 +106,47 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
     return 0;
 }
 
+int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
+                 const char *member, char *why, size_t whylen)
+{
+    const struct access_principal *p = access_of_msg(d->access, m);
+    if (!p && d->cfg->insecure && m->peer_uid < 0 && !m->user_id[0])
+        p = access_by_name(d->access, "local");        /* tcp://, "insecure": true */
+    if (access_may(p, (enum access_act)act, committee, member, why, whylen) == 0)
+        return 0;
+    access_count_forbidden(d->access);
+    if (!p && m->user_id[0])
+        snprintf(why, whylen, "key of %s is no longer valid", m->user_id);
+    else if (!p && m->peer_uid >= 0)
+        snprintf(why, whylen, "uid %ld is not a known principal", m->peer_uid);
+    log_info("-: forbidden: %s", why);
+    return -1;
+}
+
+/* The principals file changed: take it (a bad one is logged, the old kept). */
+static void daemon_access_refresh(struct daemon *d)
+{
+    char err[1024];
+    int rc = access_refresh(d->access, daemon_mono_ms(), err, sizeof err);
+    if (rc > 0)
+        log_info("principals read again from %s", d->cfg->access_path);
+    else if (rc < 0)
+        log_error("%s; keeping the principals read before", err);
+}
+
 static void daemon_loop(struct daemon *d)
 {
     while (!daemon_stop_flag) {
         d->ops->step(d, 250);
+        daemon_access_refresh(d);
         log_flush();
         if (daemon_hup_flag) {
             daemon_hup_flag = 0;
             log_info("SIGHUP: reloading");
+            notify_reloading(0);
             if (d->ops->reload)
                 d->ops->reload(d);
+            notify_reloading(1);
         }
     }
 }
@@ -134,18 +171,25 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         return 1;
     }
     config_apply_timezone(d.cfg);
-    umask(007);                        /* sockets and files: never world-writable */
+    if (!(d.access = access_load(d.cfg->access_path, err, sizeof err))) {
+        fprintf(stderr, "%s: access: %s\n", program, err);
+        config_free(&d.cfg);
+        return 1;
+    }
+    umask(077);                        /* files private; bus_open opens the shared sockets */
     if (args.check) {
         rc = ops->check ? ops->check(&d, err, sizeof err) : 0;
         if (rc < 0)
             fprintf(stderr, "%s: %s\n", program, err);
         else
             printf("%s: %s: ok\n", program, d.cfg->path);
+        access_free(&d.access);
         config_free(&d.cfg);
         return rc < 0 ? 1 : 0;
     }
     if (config_make_state_dirs(d.cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s: state: %s\n", program, err);
+        access_free(&d.access);
         config_free(&d.cfg);
         return 1;
     }
@@ -154,17 +198,24 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     if (ops->open(&d, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", program, err);
         bus_destroy(&d.bus);
+        access_free(&d.access);
         config_free(&d.cfg);
         return 1;
     }
+    const char *tcp[CONFIG_NENDPOINTS];
+    for (int i = 0, n = config_tcp_endpoints(d.cfg, tcp); i < n; i++)
+        log_warn("%s: insecure: no CURVE, every client that reaches it is the admin", tcp[i]);
     log_info("ready (state %s)", d.cfg->state_dir);
     log_flush();
+    notify_ready("ready");
     log_buffer(1);                     /* per-report lines: one write per step */
     daemon_loop(&d);
+    notify_stopping();
     ops->close(&d);
     bus_destroy(&d.bus);
     log_info("stopped");
     log_buffer(0);
+    access_free(&d.access);
     config_free(&d.cfg);
     return 0;
 }

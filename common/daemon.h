@@ -19,7 +19,9 @@
 
 struct config;
 struct bus;
+struct bus_msg;
 struct daemon;
+struct access;
 
 struct daemon_ops {
     const char *name;             /* "collector" -> program "minyi-collector" */
@@ -41,7 +43,14 @@ struct daemon {
     struct bus *bus;              /* owned by the skeleton */
     void *state;                  /* the daemon's own, borrowed */
     const char *program;          /* "minyi-collector" */
+    struct access *access;        /* the principals (access.h), owned by the skeleton,
+                                     read again when the file changes */
 };
+
+/* May the sender of m do act (access.h)?  0, or -1: the refusal is
+ * counted, logged as "-: forbidden: WHY" and its detail left in why. */
+int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
+                 const char *member, char *why, size_t whylen);
 
 /* Run a daemon. `state` is stored in d->state. Returns the exit status. */
 int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state);

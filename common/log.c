@@ -1,6 +1,6 @@
 /* log.c: stderr logging, one line per call; whole lines per write(2), at
  * most PIPE_BUF bytes, so that lines from several processes sharing a pipe
- * never interleave.  Buffered mode: see log.h. */
+ * never interleave.  Buffered mode and the two line formats: see log.h. */
 #include "log.h"
 #include "fileio.h"
 #include <errno.h>
@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_program = "minyi";
@@ -17,6 +19,7 @@ static int log_buffered;
 static pid_t log_pid;                  /* buffered mode: a daemon, which never forks */
 static char log_buf[PIPE_BUF];
 static size_t log_len;
+static int log_journal;                /* stderr is the journal: "<N>text" */
 
 static void log_write(const char *s, size_t n)
 {
@@ -46,9 +49,20 @@ void log_buffer(int on)
     log_pid = getpid();
 }
 
+int log_stderr_is_journal(void)
+{
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!env || sscanf(env, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_init(const char *program)
 {
     log_program = program;
+    log_journal = log_stderr_is_journal();
     const char *dbg = getenv("MINYI_DEBUG");
     if (dbg && *dbg && strcmp(dbg, "0") != 0)
         log_min = LOG_LEVEL_DEBUG;
@@ -59,14 +73,31 @@ void log_set_level(enum log_level level)
     log_min = level;
 }
 
-static void log_emit(enum log_level level, const char *fmt, va_list ap)
+/* The line's head: "<N>" for the journal (which adds the time, program
+ * and pid itself), else "TIME LEVEL PROGRAM[PID]: ".  Returns its length. */
+static int log_head(char *line, size_t size, enum log_level level)
 {
     static const char *names[] = {"debug", "info", "warning", "error"};
+    static const int prio[] = {7, 6, 4, 3};       /* syslog's LOG_DEBUG .. LOG_ERR */
+    if (log_journal)
+        return snprintf(line, size, "<%d>", prio[level]);
+    struct timespec ts;
+    struct tm tm;
+    char when[32];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    return snprintf(line, size, "%s.%06ldZ %s %s[%d]: ", when, ts.tv_nsec / 1000,
+                    names[level], log_program,
+                    log_buffered ? (int)log_pid : (int)getpid());
+}
+
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
+{
     char line[PIPE_BUF];
     if (level < log_min)
         return;
-    int n = snprintf(line, sizeof line, "%s[%d]: %s: ", log_program,
-                     log_buffered ? (int)log_pid : (int)getpid(), names[level]);
+    int n = log_head(line, sizeof line, level);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
@@ -100,3 +131,37 @@ LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_warn, LOG_LEVEL_WARN)
 LOG_FN(log_error, LOG_LEVEL_ERROR)
+
+/* ---- repeated errors ---- */
+
+/* "… N more like it in the last S s", then start counting again. */
+static void log_repeat_summary(struct log_repeat *r, int64_t now_ms)
+{
+    if (r->more)
+        log_error("%s: … %lu more in the last %lld s", r->what ? r->what : "the same error",
+                  r->more,
+                  (long long)((now_ms - r->since_ms + 999) / 1000));
+    r->more = 0;
+    r->since_ms = now_ms;
+}
+
+void log_repeat(struct log_repeat *r, int64_t now_ms, const char *fmt, ...)
+{
+    if (r->since_ms && now_ms - r->since_ms < LOG_REPEAT_MS) {
+        r->more++;
+        return;
+    }
+    log_repeat_summary(r, now_ms);
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(LOG_LEVEL_ERROR, fmt, ap);
+    va_end(ap);
+}
+
+void log_repeat_clear(struct log_repeat *r, int64_t now_ms)
+{
+    if (!r->since_ms)
+        return;
+    log_repeat_summary(r, now_ms);
+    r->since_ms = 0;
+}

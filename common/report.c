@@ -1,6 +1,8 @@
 /* report.c: the report struct, its wire JSON (report_encode/decode), ids,
  * timestamps and duplicate keys.  Member input is checked in report_parse.c. */
 #include "report.h"
+#include "hash.h"
+#include "proto.h"
 #include <ctype.h>
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
@@ -91,6 +93,7 @@ const char *report_reason_name(enum report_reason reason)
         [REPORT_UNKNOWN_MEMBER] = "unknown_member",
         [REPORT_BUSY] = "busy",
         [REPORT_INTERNAL] = "internal",
+        [REPORT_FORBIDDEN] = "forbidden",
     };
     if ((unsigned)reason < sizeof names / sizeof names[0] && names[reason])
         return names[reason];
@@ -300,7 +303,7 @@ char *report_encode(const struct report *r)
 {
     struct tagbuf b = {0};
     TB_LIT(&b, "{\"v\":");
-    tb_int(&b, REPORT_VERSION);
+    tb_int(&b, PROTO_VERSION);
     tb_field(&b, "id", r->id[0] ? r->id : NULL);
     tb_field(&b, "received_at", r->received_at[0] ? r->received_at : NULL);
     tb_field(&b, "source", source_names[r->source]);
@@ -413,8 +416,9 @@ static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "topics"), *t;
-    if (v && (!cJSON_IsNumber(v) || v->valueint != REPORT_VERSION)) {
-        snprintf(err->detail, sizeof err->detail, "unsupported report version");
+    if (v && (!cJSON_IsNumber(v) || v->valueint < PROTO_VERSION_MIN ||
+              v->valueint > PROTO_VERSION)) {
+        snprintf(err->detail, sizeof err->detail, "unsupported protocol version");
         return -1;
     }
     if (cJSON_IsString(id)) {
@@ -457,22 +461,44 @@ static int decode_fields(cJSON *o, struct report *r, struct report_error *err)
     return 0;
 }
 
-static int decode(const char *buf, size_t len, int checked, struct report **out,
+/* The first member of o that report_encode does not write, or NULL. */
+static const char *unknown_wire_member(const cJSON *o)
+{
+    static const char *const wire[] = {"v", "id", "received_at", "source", "ck", "member",
+                                       "title", "body", "ref", "submitted_at", "committee",
+                                       "topics", "extra", NULL};
+    for (const cJSON *c = o->child; c; c = c->next) {
+        int known = 0;
+        for (int i = 0; wire[i] && !known; i++)
+            known = strcmp(c->string, wire[i]) == 0;
+        if (!known)
+            return c->string;
+    }
+    return NULL;
+}
+
+enum { DECODE_CHECKED = 1, DECODE_WIRE = 2 };
+
+static int decode(const char *buf, size_t len, int how, struct report **out,
                   struct report_error *err)
 {
     *out = NULL;
     err->reason = REPORT_BAD_JSON;
     err->detail[0] = '\0';
     cJSON *o = cJSON_ParseWithLength(buf, len);
-    if (!cJSON_IsObject(o)) {
+    const char *unknown = NULL;
+    if (!cJSON_IsObject(o) || ((how & DECODE_WIRE) && (unknown = unknown_wire_member(o)))) {
+        if (unknown)
+            snprintf(err->detail, sizeof err->detail, "unknown member \"%.64s\"", unknown);
+        else
+            snprintf(err->detail, sizeof err->detail, "not a JSON object");
         cJSON_Delete(o);
-        snprintf(err->detail, sizeof err->detail, "not a JSON object");
         return -1;
     }
     struct report *r = report_new();
     int rc = decode_fields(o, r, err);
     cJSON_Delete(o);
-    if (rc == 0 && checked && report_validate(r, err) < 0)
+    if (rc == 0 && (how & DECODE_CHECKED) && report_validate(r, err) < 0)
         rc = -1;
     if (rc < 0) {
         report_free(&r);
@@ -485,7 +511,13 @@ static int decode(const char *buf, size_t len, int checked, struct report **out,
 
 int report_decode(const char *buf, size_t len, struct report **out, struct report_error *err)
 {
-    return decode(buf, len, 1, out, err);
+    return decode(buf, len, DECODE_CHECKED, out, err);
+}
+
+int report_decode_wire(const char *buf, size_t len, int checked, struct report **out,
+                       struct report_error *err)
+{
+    return decode(buf, len, DECODE_WIRE | (checked ? DECODE_CHECKED : 0), out, err);
 }
 
 int report_decode_unchecked(const char *buf, size_t len, struct report **out,
@@ -512,6 +544,12 @@ void report_stamp(struct report *r, int64_t us)
 }
 
 int64_t report_time_to_us(const char *s)
+{
+    int64_t us;
+    return report_time_parse(s, &us) == 0 ? us : -1;
+}
+
+int report_time_parse(const char *s, int64_t *us)
 {
     struct tm tm = {0};
     int n = 0;
@@ -540,7 +578,8 @@ int64_t report_time_to_us(const char *s)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    return ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
+    *us = ((int64_t)timegm(&tm) - offset) * 1000000 + micros;
+    return 0;
 }
 
 /* n decimal digits at s, or -1 if one is not a digit. */
@@ -572,19 +611,15 @@ int64_t report_id_to_us(const char *id)
     return (int64_t)timegm(&tm) * 1000000 + micros;
 }
 
+/* One field of a key: its bytes, then a 0xff separator. */
 static uint64_t fnv(uint64_t h, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff;                         /* field separator */
-    return h * 0x100000001b3ULL;
+    return hash_fnv1a(hash_fnv1a_str(h, s), "\xff", 1);
 }
 
 uint64_t report_content_key(const struct report *r)
 {
-    uint64_t h = fnv(0xcbf29ce484222325ULL, "content");
+    uint64_t h = fnv(HASH_FNV_OFFSET, "content");
     h = fnv(h, r->member ? r->member : "");
     h = fnv(h, r->title ? r->title : "");
     return fnv(h, r->body ? r->body : "");
@@ -599,7 +634,7 @@ uint64_t report_ref_key(const struct report *r)
 {
     if (!r->ref)
         return 0;
-    uint64_t h = fnv(0xcbf29ce484222325ULL, "ref");
+    uint64_t h = fnv(HASH_FNV_OFFSET, "ref");
     h = fnv(h, r->member ? r->member : "");
     h = fnv(h, r->ref);
     return h ? h : 1;

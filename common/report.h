@@ -21,7 +21,6 @@
 
 struct cJSON;
 
-#define REPORT_VERSION 1          /* bumped when the wire JSON changes */
 #define REPORT_MAX_BYTES 65536    /* a file or message, SPEC.md */
 #define REPORT_TITLE_MAX 200      /* characters (code points) */
 #define REPORT_BODY_MAX 20000     /* characters */
@@ -41,6 +40,7 @@ enum report_reason {
     REPORT_UNKNOWN_MEMBER,
     REPORT_BUSY,
     REPORT_INTERNAL,
+    REPORT_FORBIDDEN,             /* the authenticated sender may not do this */
 };
 
 struct report_error {
@@ -113,9 +113,14 @@ const char *report_reason_name(enum report_reason reason);
  * bad_utf8), member/title/body present (missing_field), types, lengths,
  * control characters and submitted_at format (bad_field).  Does not check
  * the roster: the caller answers unknown_member.  A leading UTF-8 BOM is
- * accepted and dropped. */
+ * accepted and dropped.  A field minyi writes itself (report_field_reserved:
+ * id, topics, committee, state, history, name, ...) is bad_field. */
 int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
                             struct report **out, struct report_error *err);
+
+/* 1 if minyi writes field `name` itself (never taken from a sender, never
+ * shown from a report's extra fields), else 0. */
+int report_field_reserved(const char *name);
 
 /* Build a report from a plain-text drop file of member `member`: the first
  * non-empty line is the title, the rest (leading blank lines dropped) the
@@ -144,6 +149,11 @@ int report_decode(const char *buf, size_t len, struct report **out,
  * else of the report is interpreted.  Same return contract. */
 int report_decode_unchecked(const char *buf, size_t len, struct report **out,
                             struct report_error *err);
+/* The route message's JSON (proto.c): what report_encode writes and
+ * nothing else -- a member it does not write is refused (bad_json, "unknown
+ * member"); checked: also report_validate.  0 and *out, or -1 with err. */
+int report_decode_wire(const char *buf, size_t len, int checked, struct report **out,
+                       struct report_error *err);
 
 /* Just its tags, best first, as JSON text (caller frees):
  * [{topic, category, score, hits: [[field, pattern, offset, text]]}] as in
@@ -166,8 +176,11 @@ char *report_tags_str(struct report *r, const char *s, size_t len);
  * milliseconds in the process's local zone (TZ is set from the config). */
 void report_stamp(struct report *r, int64_t us);
 
-/* Parse an RFC 3339 time ("2026-01-31T23:59:59+08:00", fractions and Z
- * allowed) into µs since the epoch; -1 if it is not one. */
+/* The one RFC 3339 parser: "2026-01-31T23:59:59+08:00" ('T', 't' or a
+ * space between date and time; fractions of any length; "Z" or "±hh:mm").
+ * 0 and *us (µs since the epoch), or -1 if s is not such a time. */
+int report_time_parse(const char *s, int64_t *us);
+/* report_time_parse's µs, or -1 if s is not an RFC 3339 time. */
 int64_t report_time_to_us(const char *s);
 /* Parse an id back into µs since the epoch; -1 if it is not an id. */
 int64_t report_id_to_us(const char *id);
@@ -186,5 +199,10 @@ uint64_t report_ref_key(const struct report *r);
 size_t report_utf8_chars(const char *s, size_t len);
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int report_utf8_valid(const char *s, size_t len);
+/* The one UTF-8 decoder: the character at s (at most `left` bytes; a
+ * NUL-terminated string may pass any left >= 4, decoding stops at the NUL).
+ * Returns its length (1-4) and *cp, or 0 when the bytes there are not valid
+ * UTF-8 by report_utf8_valid's rules. */
+size_t report_utf8_decode(const char *s, size_t left, uint32_t *cp);
 
 #endif

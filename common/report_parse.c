@@ -154,6 +154,31 @@ static int take_string(cJSON *obj, const char *key, int required, char **out,
 static const char *const known_fields[] = {"member", "title", "body", "ref", "submitted_at",
                                            NULL};
 
+/* Fields minyi writes itself, on the wire, in the archive or in what
+ * `show`, `pull` and `mine` print.  A sender's copy would be stored beside
+ * the real one and shadow it, so a submission carrying one is refused. */
+static const char *const reserved_fields[] = {
+    "v", "id", "received_at", "source", "ck", "extra", "committee", "routed_committee",
+    "topics", "state", "outcome", "note", "lease_until", "lease_who", "history", "name",
+    "sector", "group", "who", "principal", "upstream", "points", NULL};
+
+int report_field_reserved(const char *name)
+{
+    for (int i = 0; reserved_fields[i]; i++)
+        if (strcmp(name, reserved_fields[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first field of obj that minyi owns, or NULL. */
+static const char *first_reserved(const cJSON *obj)
+{
+    for (const cJSON *c = obj->child; c; c = c->next)
+        if (c->string && report_field_reserved(c->string))
+            return c->string;
+    return NULL;
+}
+
 static cJSON *collect_extra(const cJSON *obj)
 {
     cJSON *extra = NULL;
@@ -226,6 +251,13 @@ int report_parse_submission(const char *buf, size_t len, size_t max_bytes,
         return fail(err, REPORT_BAD_UTF8, "NUL byte in the report");
     if (scan_escapes(buf, len, err) < 0 || parse_object(buf, len, &root, err) < 0)
         return -1;
+    const char *owned = first_reserved(root);
+    if (owned) {
+        fail(err, REPORT_BAD_FIELD, "field \"%.40s\" is written by minyi, not by the sender",
+             owned);
+        cJSON_Delete(root);
+        return -1;
+    }
     struct report *r = report_new();
     if (take_string(root, "member", 1, &r->member, err) < 0 ||
         take_string(root, "title", 1, &r->title, err) < 0 ||
@@ -341,29 +373,6 @@ static int has_control(const char *s, size_t len, const char *allowed)
     return 0;
 }
 
-static int is_rfc3339(const char *s)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19)
-        return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return 1;
-    int oh, om;
-    return (*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n) == 2 &&
-           n == 5 && p[6] == '\0' && oh <= 23 && om <= 59;
-}
-
 static int check_text(const char *name, const char *s, size_t maxchars, const char *allowed,
                       struct report_error *err)
 {
@@ -398,7 +407,7 @@ int report_validate(const struct report *r, struct report_error *err)
         return -1;
     if (r->ref && check_text("ref", r->ref, REPORT_REF_MAX, "", err) < 0)
         return -1;
-    if (r->submitted_at && !is_rfc3339(r->submitted_at))
+    if (r->submitted_at && report_time_parse(r->submitted_at, &(int64_t){0}) < 0)
         return fail(err, REPORT_BAD_FIELD,
                     "field \"submitted_at\" is not an RFC 3339 time (e.g. 2026-03-01T09:30:00+08:00)");
     return 0;

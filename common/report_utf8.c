@@ -96,6 +96,20 @@ int report_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+size_t report_utf8_decode(const char *s, size_t left, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = left ? utf8_seq(p, left) : 0;
+    static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    if (n == 0)
+        return 0;
+    uint32_t v = p[0] & lead_bits[n];
+    for (size_t i = 1; i < n; i++)
+        v = v << 6 | (p[i] & 0x3F);
+    *cp = v;
+    return n;
+}
+
 size_t report_utf8_chars(const char *s, size_t len)
 {
     /* code points = bytes that are not continuation bytes (10xxxxxx) */

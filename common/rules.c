@@ -192,7 +192,12 @@ static void rules_parse_committees(struct rules_ctx *x, const cJSON *root,
         rules_check_keys(x, c, where, known);
         char *id = rules_string(x, c, "id", 1, where);
         char *name = rules_string(x, c, "name", 1, where);
-        if (id && rules_committee(r, id)) {
+        if (id && !rules_id_ok(id)) {
+            rules_errors_add(x->errs, "%s: committees[%zu]: id \"%.64s\" is not 1-%d of "
+                             "a-z, 0-9, _ and -", x->name, i, id, RULES_ID_MAX);
+            free(id);
+            id = NULL;
+        } else if (id && rules_committee(r, id)) {
             rules_errors_add(x->errs, "%s: committees[%zu]: duplicate id \"%s\"", x->name,
                              i, id);
             free(id);
@@ -509,6 +514,14 @@ void rules_free(struct rules **rp)
     free(r->path);
     free(r);
     *rp = NULL;
+}
+
+int rules_id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > RULES_ID_MAX || id[0] == '_' || id[0] == '-')
+        return 0;
+    return strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 const struct rules_committee *rules_committee(const struct rules *r, const char *id)

@@ -103,6 +103,12 @@ int rules_parse(const char *name, const char *buf, size_t len, struct rules **ou
 /* Free *r; sets *r = NULL. NULL-safe. */
 void rules_free(struct rules **r);
 
+/* A committee id: 1-32 bytes of a-z, 0-9, '_' and '-', starting with a
+ * letter or digit (docs/rules.md).  Ids travel in frames, file names, JSON
+ * and SQL, so nothing else is accepted anywhere: 1 if id is one, else 0. */
+#define RULES_ID_MAX 32
+int rules_id_ok(const char *id);
+
 /* Lookups; borrowed results, NULL if absent. */
 const struct rules_committee *rules_committee(const struct rules *r, const char *id);
 const char *rules_category_committee(const struct rules *r, const char *category);

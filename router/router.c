@@ -1,5 +1,5 @@
 /* router.c: minyi-router -- pulls reports from the collector, tags them with
- * topics by the rules file (router_classify.c), sets the committee, and
+ * topics by the rules file (common/classify.c), sets the committee, and
  * pushes them on to the archiver.  It keeps no state but its counters, so
  * several routers may run side by side.
  *
@@ -16,8 +16,10 @@
  * rules in place. */
 #include "bus.h"
 #include "config.h"
+#include "access.h"
 #include "daemon.h"
 #include "log.h"
+#include "proto.h"
 #include "report.h"
 #include "classify.h"
 #include "rules.h"
@@ -29,7 +31,14 @@
 #include <string.h>
 
 #define ROUTER_BATCH 512              /* reports per step before looking at ctl */
-#define ROUTER_CTL_MAX 65536
+
+/* Reports routed to one committee, for status (committees beyond
+ * ROUTER_COMMITTEES count under the last slot's name "other"). */
+#define ROUTER_COMMITTEES 32
+struct router_count {
+    char committee[64];
+    unsigned long n;
+};
 
 struct router {
     struct rules *rules;
@@ -38,7 +47,25 @@ struct router {
     struct classify_stats st;
     unsigned long routed, bad;
     unsigned long large_in, large_out;   /* messages on the large lanes */
+    unsigned long reloads, reload_failures;
+    struct router_count by_committee[ROUTER_COMMITTEES];
+    size_t ncommittees;
+    struct proto_peers peers;     /* messages of other protocol versions */
 };
+
+/* One more report routed to committee. */
+static void router_count(struct router *rt, const char *committee)
+{
+    size_t i = 0;
+    while (i < rt->ncommittees && strcmp(rt->by_committee[i].committee, committee))
+        i++;
+    if (i == rt->ncommittees && i < ROUTER_COMMITTEES) {
+        snprintf(rt->by_committee[i].committee, sizeof rt->by_committee[i].committee, "%s",
+                 i == ROUTER_COMMITTEES - 1 ? "other" : committee);
+        rt->ncommittees++;
+    }
+    rt->by_committee[i < ROUTER_COMMITTEES ? i : ROUTER_COMMITTEES - 1].n++;
+}
 
 /* Load and compile the rules file.  0 and *r, *c, or -1 with every error
  * logged and "first error (+N more)" in detail. */
@@ -68,6 +95,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     struct classify *c;
     if (router_load(d->cfg->rules_path, &r, &c, detail, len) < 0) {
         log_error("reload: %s has errors, keeping the old rules", d->cfg->rules_path);
+        rt->reload_failures++;
         return -1;
     }
     classify_free(&rt->classify);
@@ -75,6 +103,7 @@ static int router_reload_rules(struct daemon *d, char *detail, size_t len)
     rt->rules = r;
     rt->classify = c;
     log_info("reload: %s: %zu topics", d->cfg->rules_path, r->ntopics);
+    rt->reloads++;
     return 0;
 }
 
@@ -99,9 +128,10 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
 {
     struct router *rt = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg)};
-    struct bus_opts ctl = {.maxmsgsize = ROUTER_CTL_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
+                           .shared = 1};
     if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
         return -1;
     if ((rt->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen)) &&
@@ -122,37 +152,16 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     return 0;
 }
 
-/* Send one frame, blocking at the high-water mark; a signal other than a
- * stop does not lose it.  0 / -1. */
-static int router_send(struct bus_sock *push, const char *data, size_t len, int more)
+/* Send to the archiver the route message as the collector sent it, the
+ * committee, the tags and the best tag (proto_archive_send): the router
+ * adds to a report and never rewrites it. */
+static int router_forward(struct router *rt, const struct proto_route *in)
 {
-    while ((more ? bus_send_more(push, data, len) : bus_send(push, data, len, 0)) < 0)
-        if (errno != EINTR || daemon_stopping())
-            return -1;
-    return 0;
-}
-
-/* Send to the archiver five frames: the report exactly as the collector
- * sent it, the committee, the tags as JSON text, and the best tag's topic
- * and category (empty when nothing matched).  The router adds to a report
- * and never rewrites it.  ZeroMQ delivers all frames or none. */
-static int router_forward(struct router *rt, const char *report, size_t len,
-                          const struct report *r)
-{
-    char *tags = report_encode_tags(r);
+    char *tags = report_encode_tags(in->r);
     size_t tlen = strlen(tags);
-    const char *topic = r->ntags ? r->tags[0].topic : "";
-    const char *category = r->ntags && r->tags[0].category ? r->tags[0].category : "";
-    int large = config_lane_large(len + tlen);
-    struct bus_sock *push = rt->push[large];
+    int large = config_lane_large(in->len + tlen);
     rt->large_out += large;
-    int rc = router_send(push, report, len, 1) < 0 ||
-                     router_send(push, r->committee, strlen(r->committee), 1) < 0 ||
-                     router_send(push, tags, tlen, 1) < 0 ||
-                     router_send(push, topic, strlen(topic), 1) < 0 ||
-                     router_send(push, category, strlen(category), 0) < 0
-                 ? -1
-                 : 0;
+    int rc = proto_archive_send(rt->push[large], in, in->r, tags, tlen, daemon_stopping);
     free(tags);
     return rc;
 }
@@ -160,86 +169,89 @@ static int router_forward(struct router *rt, const char *report, size_t len,
 /* Route one message from the collector. */
 static void router_route(struct router *rt, const struct bus_msg *m)
 {
-    size_t len;
-    const char *body = bus_msg_body(m, &len);
-    struct report *r = NULL;
-    struct report_error err;
-    if (!body) {
-        log_warn("-: malformed message (%zu frames), dropped", m->nframes);
+    struct proto_route in;
+    struct proto_error err;
+    if (proto_route_decode(m, &in, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&rt->peers, PROTO_CH_ROUTE, &err);
+        else
+            log_warn("-: cannot decode a route message: %s, dropped", err.detail);
         rt->bad++;
         return;
     }
-    if (report_decode_unchecked(body, len, &r, &err) < 0) {
-        log_warn("-: cannot decode a report: %s: %s, dropped", report_reason_name(err.reason),
-                 err.detail);
-        rt->bad++;
-        return;
-    }
+    struct report *r = in.r;
     classify_report(rt->classify, r, &rt->st);
-    if (router_forward(rt, body, len, r) < 0) {
+    if (router_forward(rt, &in) < 0) {
         log_error("%s: cannot forward to the archiver: %s", r->id, strerror(errno));
     } else {
         rt->routed++;
+        router_count(rt, r->committee);
         if (r->ntags)
             log_info("%s: routed to %s (topic %s score %g)", r->id, r->committee,
                      r->tags[0].topic, r->tags[0].score);
         else
             log_info("%s: routed to %s (no topic matched)", r->id, r->committee);
     }
-    report_free(&r);
+    proto_route_clear(&in);
 }
 
 static char *router_status_json(const struct daemon *d)
 {
     const struct router *rt = d->state;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "ok", 1);
     cJSON_AddStringToObject(o, "daemon", "router");
     cJSON_AddNumberToObject(o, "routed", (double)rt->routed);
     cJSON_AddNumberToObject(o, "bad", (double)rt->bad);
     cJSON_AddNumberToObject(o, "large_in", (double)rt->large_in);
     cJSON_AddNumberToObject(o, "large_out", (double)rt->large_out);
     cJSON_AddNumberToObject(o, "match_limit", (double)rt->st.match_limit);
+    cJSON_AddNumberToObject(o, "proto_refused", (double)rt->peers.refused);
+    cJSON_AddNumberToObject(o, "forbidden", (double)access_forbidden(d->access));
     cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
     cJSON_AddStringToObject(o, "rules", d->cfg->rules_path);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    cJSON_AddNumberToObject(o, "reloads", (double)rt->reloads);
+    cJSON_AddNumberToObject(o, "reload_failures", (double)rt->reload_failures);
+    cJSON *by = cJSON_AddObjectToObject(o, "routed_by");
+    for (size_t i = 0; i < rt->ncommittees; i++)
+        cJSON_AddNumberToObject(by, rt->by_committee[i].committee, (double)rt->by_committee[i].n);
+    return proto_reply_ok(o);
 }
 
 static char *router_reload_json(struct daemon *d)
 {
     struct router *rt = d->state;
     char detail[1024];
+    if (router_reload_rules(d, detail, sizeof detail) < 0)
+        return proto_reply_error("rules", "%s", detail);
     cJSON *o = cJSON_CreateObject();
-    if (router_reload_rules(d, detail, sizeof detail) == 0) {
-        cJSON_AddBoolToObject(o, "ok", 1);
-        cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
-    } else {
-        cJSON_AddBoolToObject(o, "ok", 0);
-        cJSON_AddStringToObject(o, "error", "rules");
-        cJSON_AddStringToObject(o, "detail", detail);
-    }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    cJSON_AddNumberToObject(o, "topics", (double)rt->rules->ntopics);
+    return proto_reply_ok(o);
 }
 
 /* The answer to one ctl request (caller frees). */
-static char *router_answer(struct daemon *d, const char *body, size_t len)
+static char *router_answer(struct daemon *d, const struct bus_msg *m)
 {
-    cJSON *req = body ? cJSON_ParseWithLength(body, len) : NULL;
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+    struct router *rt = d->state;
+    struct proto_request q;
+    struct proto_error err;
     char *s;
-    if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "status"))
+    if (proto_request_decode_msg(m, &q, &err) < 0) {
+        if (err.reason == PROTO_BAD_VERSION)
+            proto_refused(&rt->peers, PROTO_CH_CTL, &err);
+        return proto_reply_refusal(&err);
+    }
+    char why[256];
+    if (daemon_allow(d, m, q.cmd == PROTO_CMD_RELOAD ? ACCESS_MANAGE : ACCESS_STATUS, NULL,
+                     NULL, why, sizeof why) < 0)
+        s = proto_reply_error("forbidden", "%s", why);
+    else if (q.cmd == PROTO_CMD_STATUS)
         s = router_status_json(d);
-    else if (cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "reload"))
+    else if (q.cmd == PROTO_CMD_RELOAD)
         s = router_reload_json(d);
     else
-        s = xasprintf("{\"ok\":false,\"error\":\"bad_request\",\"detail\":\"%s\"}",
-                      cJSON_IsString(cmd) ? "unknown command"
-                                          : "want a JSON object with \\\"cmd\\\"");
-    cJSON_Delete(req);
+        s = proto_reply_error("bad_request", "the router answers \"status\" and \"reload\", "
+                              "not \"%s\"", proto_cmd_name(q.cmd));
+    proto_request_clear(&q);
     return s;
 }
 
@@ -248,10 +260,8 @@ static void router_ctl(struct daemon *d)
     struct router *rt = d->state;
     struct bus_msg m = {0};
     while (bus_recv(rt->ctl, &m, 1) == 0) {
-        size_t len = 0;
-        const char *body = bus_msg_body(&m, &len);
-        char *answer = router_answer(d, body, len);
-        if (bus_reply(rt->ctl, &m, answer, strlen(answer)) < 0)
+        char *answer = router_answer(d, &m);
+        if (proto_reply_send(rt->ctl, &m, answer) < 0)
             log_warn("ctl: cannot answer a client: %s", strerror(errno));
         free(answer);
         bus_msg_clear(&m);

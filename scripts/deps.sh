@@ -1,15 +1,16 @@
 #!/bin/sh
 # deps.sh: make sure the Debian packages minyi builds and tests with are installed.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
-# Usage: scripts/deps.sh [build|test|bench]   (default: build)
+# Usage: scripts/deps.sh [build|test|check|bench|html|package]   (default: build)
 set -eu
 what=${1:-build}
-pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev zlib1g-dev"
+pkgs="build-essential pkg-config libzmq3-dev libsqlite3-dev libpcre2-dev libcjson-dev libhyperscan-dev zlib1g-dev libsystemd-dev scdoc libmicrohttpd-dev libsodium-dev"
 case "$what" in
-  test)  pkgs="$pkgs sqlite3 jq python3-zmq tzdata valgrind chromium fonts-wqy-zenhei" ;;
+  test)  pkgs="$pkgs sqlite3 jq python3-zmq python3-prometheus-client tzdata valgrind chromium fonts-wqy-zenhei mandoc man-db systemd bash-completion curl openssl chromium-driver python3-selenium" ;;
   check) pkgs="$pkgs sqlite3 jq python3-zmq tzdata clang libclang-rt-14-dev" ;;
   bench) pkgs="$pkgs sqlite3 jq bc python3-zmq tzdata" ;;
   html)  pkgs="$pkgs chromium" ;;
+  package) pkgs="$pkgs debhelper dpkg-dev fakeroot lintian mandoc man-db adduser" ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -15,7 +15,7 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/minyi-tests.XXXXXX")
 if [ -n "${MINYI_VALGRIND:-}" ]; then
     mkdir -p "$logdir/vg"
     export MINYI_WRAP="valgrind -q --suppressions=$PWD/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$logdir/vg/%p.log"
-    export E2E_READY_SECS=90
+    export E2E_READY_SECS=90 E2E_REQUEST_TIMEOUT_MS=60000
 fi
 run_one() {  # name command...
     local name=$1; shift

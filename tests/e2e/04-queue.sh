@@ -1,6 +1,6 @@
 # Committee work: pull leases the oldest open reports, a leased report is not
 # handed out twice, ack closes with an outcome, release and reassign, show
-# tells the whole history.
+# tells the whole history; queue lists every open report, page by page.
 . "$(dirname "$0")/lib.sh"
 start_pipeline
 
@@ -54,4 +54,15 @@ minyi show 20990101-000000-000000 >/dev/null 2>&1; rc=$?
 check_eq "show of an unknown id exits 1" "$rc" 1
 minyi pull nosuch >/dev/null 2>&1; rc=$?
 check_eq "pull of an unknown committee exits 1" "$rc" 1
+
+# queue lists every open report unless --limit, however many (in pages)
+for i in $(seq 1 2500); do
+    printf '{"member":"M%03d","title":"农业 %d","body":"农村道路与灌溉 %d","received_at":"2026-05-%02dT08:00:00+08:00","committee":"nongye"}\n' \
+        $((i % 50 + 1)) "$i" "$i" $((i % 28 + 1))
+done >"$T/many.jsonl"
+minyi import "$T/many.jsonl" >/dev/null
+check_eq "queue lists all 2,500" "$(minyi queue nongye --format json | jq -r .id | sort -u | wc -l)" 2500
+check_eq "oldest first" "$(minyi queue nongye --format json | jq -r .received_at | sort -c && echo sorted)" sorted
+check_eq "--limit 1500 lists 1,500" "$(minyi queue nongye --limit 1500 --format json | wc -l)" 1500
+check "the table ends with the counts" sh -c "'$BIN/minyi' -c '$CONF' queue nongye | tail -n 1 | grep -q '^2500 open, 0 leased'"
 finish

@@ -54,6 +54,8 @@ if mount -t tmpfs -o size=16m tmpfs "$small" 2>/dev/null; then
     rm -f "$small/filler"
     check "accepted again once space is back" sh -c "'$BIN/minyi' -c '$CONF' submit '$T/full.json'"
     check "and archived" wait_until 20 sql_is 1 "SELECT count(*) FROM reports WHERE member='M081'"
+    check_eq "accepted is logged once: not for the report answered busy" \
+        "$(grep -c ': accepted from M081' "$T/up.log")" 1
 else
     echo "# tmpfs mount not permitted here: disk-full case not run"
     check "mount permitted for the disk-full case (run as root)" false

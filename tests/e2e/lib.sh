@@ -34,7 +34,8 @@ write_config() {
   "state_dir": "$STATE",
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
-  "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": 5000},
+  "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
+  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }
@@ -73,13 +74,15 @@ wait_until() {
 # The number of ready lines `minyi up` has printed so far.
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
 ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
+# The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
+web_url() { grep 'minyi: ready' "$T/up.log" | tail -n 1 | sed 's/.*, web //'; }
 
 start_pipeline() {
     local before; before=$(ready_count); before=${before:-0}
     "$BIN/minyi" -c "$CONF" up >>"$T/up.log" 2>&1 &
     UP_PID=$!
     if ! wait_until "${E2E_READY_SECS:-20}" ready_more_than "$before"; then
-        echo "not ok - pipeline did not print ready in 20 s"; tail -20 "$T/up.log"
+        echo "not ok - pipeline did not print ready in ${E2E_READY_SECS:-20} s"; tail -20 "$T/up.log"
         e2e_failed=$((e2e_failed + 1)); finish
     fi
 }

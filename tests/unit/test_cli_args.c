@@ -35,6 +35,10 @@ static const struct args_case args_cases[] = {
     {{"pull", "a", "--format", "xml", NULL}, 1, 1, -1, "a", NULL, NULL, NULL, NULL, NULL},
     {{"pull", "a", "--help=yes", NULL}, 1, 1, -1, "a", NULL, NULL, NULL, NULL, NULL},
     {{"pull", "a", "-x", NULL}, 1, 1, -1, "a", NULL, NULL, NULL, NULL, NULL},
+    /* getopt_long: unambiguous abbreviations, options after operands */
+    {{"pull", "--lim", "7", "k", "--form=json", NULL}, 1, 1, 1, "k", "7", NULL, NULL, "json",
+     "tester"},
+    {{"pull", "k", "--", "--limit", NULL}, 1, 2, 2, "k", NULL, NULL, NULL, "table", "tester"},
 };
 
 static void test_args(const struct args_case *tc, size_t i)

@@ -46,6 +46,9 @@ static void test_defaults(void)
     CHECK_STR("quota 0 scope", c->quotas[0].scope, "member");
     CHECK_STR("quota 1 period", c->quotas[1].period, "month");
     CHECK(c->points.adopted == 3, "adopted points default 3");
+    CHECK_INT("retention off by default", c->retention.closed_days, 0);
+    snprintf(want, sizeof want, "%s/var/retention", dir);
+    CHECK_STR("retention exports in the state dir", c->retention.export_dir, want);
     config_free(&c);
     CHECK(c == NULL, "config_free nulls");
 }
@@ -55,9 +58,10 @@ static void test_overrides(void)
     struct config *c = NULL;
     char err[512] = "";
     const char *p = write_file("o.json",
-        "{\"state_dir\":\"../elsewhere\",\"rules\":\"/abs/r.json\","
+        "{\"state_dir\":\"../elsewhere\",\"rules\":\"/abs/r.json\",\"insecure\":true,"
         "\"endpoints\":{\"submit\":\"tcp://127.0.0.1:5999\",\"query\":\"ipc://@STATE@/q\"},"
         "\"limits\":{\"lease_seconds\":60},"
+        "\"retention\":{\"closed_days\":1825,\"export_dir\":\"out\"},"
         "\"quotas\":[{\"scope\":\"group\",\"id\":\"g1\",\"period\":\"quarter\",\"min\":4}]}");
     CHECK(config_load(p, "/tmp/sd-override", &c, err, sizeof err) == 0, "loads: %s", err);
     if (!c)
@@ -69,6 +73,9 @@ static void test_overrides(void)
     CHECK_INT("lease", c->limits.lease_seconds, 60);
     CHECK_INT("one quota", c->nquotas, 1);
     CHECK_STR("quota id", c->quotas[0].id, "g1");
+    CHECK_INT("retention days", c->retention.closed_days, 1825);
+    CHECK_STR("retention dir relative to the state dir", c->retention.export_dir,
+              "/tmp/sd-override/out");
     config_free(&c);
     setenv("MINYI_STATE_DIR", "/tmp/sd-env", 1);
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
@@ -84,7 +91,8 @@ static void test_lanes(void)
     char err[512] = "";
     CHECK(!config_lane_large(CONFIG_LANE_SMALL), "8 KB is the ordinary lane");
     CHECK(config_lane_large(CONFIG_LANE_SMALL + 1), "over 8 KB is the large lane");
-    const char *p = write_file("l.json", "{\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
+    const char *p = write_file("l.json", "{\"insecure\":true,"
+                                         "\"limits\":{\"max_report_bytes\":4096,\"hwm\":300},"
                                          "\"endpoints\":{\"route\":\"tcp://127.0.0.1:6000\","
                                          "\"route_large\":\"tcp://127.0.0.1:6001\"}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "loads: %s", err);
@@ -99,6 +107,16 @@ static void test_lanes(void)
     CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "archive_large"),
           "a pipe moved without its large lane is refused: got \"%s\"", err);
     config_free(&c);
+    p = write_file("l4.json", "{\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "query: tcp:// has no") &&
+              strstr(err, "\"insecure\": true"),
+          "tcp:// without insecure is refused, saying how: got \"%s\"", err);
+    config_free(&c);
+    p = write_file("l5.json", "{\"insecure\":true,\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "with insecure it loads: %s", err);
+    const char *tcp[CONFIG_NENDPOINTS];
+    CHECK_INT("one tcp endpoint to warn about", c ? config_tcp_endpoints(c, tcp) : -1, 1);
+    config_free(&c);
 }
 
 static void test_errors(void)
@@ -111,6 +129,10 @@ static void test_errors(void)
         {"{\"quotas\":[{\"scope\":\"planet\",\"period\":\"year\",\"min\":1}]}", "quotas[0].scope"},
         {"{\"quotas\":[{\"scope\":\"org\",\"period\":\"week\",\"min\":1}]}", "quotas[0].period"},
         {"{\"points\":{\"adopted\":\"many\"}}", "points.adopted"},
+        {"{\"retention\":5}", "retention: must be an object"},
+        {"{\"retention\":{\"closed_days\":0}}", "retention.closed_days"},
+        {"{\"retention\":{\"closed_days\":\"long\"}}", "retention.closed_days"},
+        {"{\"retention\":{\"export_dir\":\"\"}}", "retention.export_dir"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct config *c = NULL;

@@ -42,6 +42,15 @@ static const struct sub_case sub_cases[] = {
     {"newline in title", "{\"member\":\"M1\",\"title\":\"a\\nb\",\"body\":\"b\"}", REPORT_BAD_FIELD},
     {"newline in body ok", "{\"member\":\"M1\",\"title\":\"a\",\"body\":\"b\\nc\"}", REPORT_OK},
     {"bad time", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"submitted_at\":\"yesterday\"}", REPORT_BAD_FIELD},
+    {"own topics", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"topics\":[]}", REPORT_BAD_FIELD},
+    {"own history", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"history\":[]}", REPORT_BAD_FIELD},
+    {"own committee", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"committee\":\"tian\"}", REPORT_BAD_FIELD},
+    {"own id", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"id\":\"x\"}", REPORT_BAD_FIELD},
+    {"own state", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"state\":\"closed\"}", REPORT_BAD_FIELD},
+    {"own outcome", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"outcome\":\"adopted\"}", REPORT_BAD_FIELD},
+    {"own name", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"name\":\"x\"}", REPORT_BAD_FIELD},
+    {"own received_at", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"received_at\":\"x\"}", REPORT_BAD_FIELD},
+    {"own extra", "{\"member\":\"M1\",\"title\":\"t\",\"body\":\"b\",\"extra\":{}}", REPORT_BAD_FIELD},
     {"empty", "", REPORT_MISSING_FIELD},
     {"whitespace", "  \n ", REPORT_MISSING_FIELD},
 };
@@ -336,8 +345,43 @@ static void test_wire_text(void)
     }
 }
 
+/* The one RFC 3339 parser (report_time_parse). */
+static void test_times(void)
+{
+    static const struct {
+        const char *s;
+        int rc;
+        long long us;
+    } cases[] = {
+        {"1970-01-01T00:00:00Z", 0, 0},
+        {"2026-11-23T06:31:24.512+08:00", 0, 1795386684512000LL},
+        {"2026-11-22t22:31:24.512z", 0, 1795386684512000LL},
+        {"2026-11-22 22:31:24.5123456Z", 0, 1795386684512345LL},
+        {"2026-11-22T17:31:24-05:00", 0, 1795386684000000LL},
+        {"2026-11-22T22:31:24", -1, 0},            /* no zone */
+        {"2026-11-22T22:31:24+0000", -1, 0},       /* hh:mm */
+        {"2026-11-22T22:31:24.Z", -1, 0},
+        {"2026-13-01T00:00:00Z", -1, 0},
+        {"2026-11-22T24:00:00Z", -1, 0},
+        {"2026-11-22T22:31:24Zjunk", -1, 0},
+        {"2026-11-22T22:31:24+08:00 ", -1, 0},
+        {"yesterday", -1, 0},
+        {"", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t us = 0;
+        int rc = report_time_parse(cases[i].s, &us);
+        CHECK(rc == cases[i].rc && (rc < 0 || us == cases[i].us),
+              "time \"%s\": got %d %lld, want %d %lld", cases[i].s, rc, (long long)us,
+              cases[i].rc, cases[i].us);
+    }
+    CHECK(report_time_parse(NULL, &(int64_t){0}) < 0, "NULL is not a time");
+    CHECK(report_time_to_us("nope") == -1, "report_time_to_us: -1 for not a time");
+}
+
 int main(void)
 {
+    test_times();
     test_wire_text();
     test_tags_frame();
     test_submissions();

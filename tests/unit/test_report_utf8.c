@@ -185,8 +185,40 @@ static void test_exhaustive_leads(void)
     CHECK_INT("lead and second byte pairs that differ from the reference", bad, 0);
 }
 
+/* The one decoder (report_utf8_decode): lengths and code points, and
+ * every form the validator refuses refused here too. */
+static void test_decode(void)
+{
+    static const struct {
+        const char *s;
+        size_t left, len;
+        uint32_t cp;
+    } dcases[] = {
+        {"A", 1, 1, 0x41},         {"\xC3\xA9", 2, 2, 0xE9},
+        {"\xE4\xB8\xAD", 3, 3, 0x4E2D}, {"\xF0\x9F\x98\x80", 4, 4, 0x1F600},
+        {"\xEF\xBF\xBF", 3, 3, 0xFFFF}, {"\xF4\x8F\xBF\xBF", 4, 4, 0x10FFFF},
+        {"\xE4\xB8\xAD", 2, 0, 0},    /* cut short */
+        {"\xC0\x80", 2, 0, 0},         /* overlong */
+        {"\xE0\x80\x80", 3, 0, 0},    /* overlong */
+        {"\xED\xA0\x80", 3, 0, 0},    /* surrogate */
+        {"\xF4\x90\x80\x80", 4, 0, 0}, /* > U+10FFFF */
+        {"\x80", 1, 0, 0},              /* continuation */
+        {"\xE4\xB8", 3, 0, 0},         /* NUL-terminated, cut short */
+    };
+    for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
+        uint32_t cp = 0;
+        size_t len = report_utf8_decode(dcases[i].s, dcases[i].left, &cp);
+        CHECK(len == dcases[i].len && (len == 0 || cp == dcases[i].cp),
+              "decode case %zu: got %zu U+%04X, want %zu U+%04X", i, len, (unsigned)cp,
+              dcases[i].len, (unsigned)dcases[i].cp);
+        CHECK_INT("decode agrees with the validator", len == dcases[i].left,
+                  report_utf8_valid(dcases[i].s, dcases[i].left) && len > 0);
+    }
+}
+
 int main(void)
 {
+    test_decode();
     test_table();
     test_differential();
     test_exhaustive_leads();

@@ -22,6 +22,9 @@ static const struct {
     {"dup committee", "{\"triage\": \"a\", \"committees\": [{\"id\": \"a\", \"name\": \"甲\"},"
                       " {\"id\": \"a\", \"name\": \"乙\"}], \"topics\": []}",
      "t.json: committees[1]: duplicate id \"a\""},
+    {"committee id", "{\"triage\": \"a\", \"committees\": [{\"id\": \"a\", \"name\": \"甲\"},"
+                     " {\"id\": \"B\\\"x\", \"name\": \"乙\"}], \"topics\": []}",
+     "t.json: committees[1]: id \"B\"x\" is not 1-32 of a-z, 0-9, _ and -"},
     {"no topics", HEAD "\"title_weight\": 2}", "t.json: topics: missing"},
     {"bad title_weight", HEAD "\"title_weight\": -1, \"topics\": []}",
      "t.json: title_weight: must be a number >= 0"},
@@ -185,8 +188,24 @@ static void test_load(void)
     CHECK_INT("15 categories", n, 15);
 }
 
+/* Committee ids: the one character set accepted everywhere. */
+static void test_ids(void)
+{
+    static const struct {
+        const char *id;
+        int ok;
+    } ids[] = {{"tian", 1}, {"chengjian", 1}, {"c-2_x", 1}, {"9", 1}, {"", 0}, {"Tian", 0},
+               {"-x", 0}, {"_x", 0}, {"a b", 0}, {"a\"b", 0}, {"委员会", 0}, {"a/b", 0},
+               {"abcdefghijabcdefghijabcdefghij12", 1}, {"abcdefghijabcdefghijabcdefghij123", 0}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        CHECK(rules_id_ok(ids[i].id) == ids[i].ok, "rules_id_ok(\"%s\"): got %d, want %d",
+              ids[i].id, rules_id_ok(ids[i].id), ids[i].ok);
+    CHECK(!rules_id_ok(NULL), "rules_id_ok(NULL) is 0");
+}
+
 int main(void)
 {
+    test_ids();
     test_cases();
     test_all_at_once();
     test_defaults();

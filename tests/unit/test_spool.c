@@ -134,17 +134,22 @@ static void test_restart(void)
     CHECK(sp == NULL, "close nulls the pointer");
 }
 
-/* Damage the only segment of a 3-record spool and count what survives. */
+/* Damage the only segment of a 3-record spool and count what survives:
+ * only a torn end is cut; a damaged record in the middle costs itself; a
+ * damaged header whose checksum still matches is repaired. */
+enum { SIZE_OFF3, SIZE_AS_WRITTEN };
 static const struct {
     const char *what;
     int how;          /* 0 truncate mid-record 3, 1 flip a byte of record 2's
                          payload, 2 bad magic on record 3, 3 short header */
     size_t want;
+    int size;         /* the segment's size afterwards */
+    int corrupt;      /* 2 or 3: record N's bytes are in corrupt/ */
 } torn_cases[] = {
-    {"truncated mid-record", 0, 2},
-    {"flipped payload byte", 1, 1},
-    {"bad magic", 2, 2},
-    {"short header appended", 3, 3},
+    {"truncated mid-record", 0, 2, SIZE_OFF3, 3},
+    {"flipped payload byte", 1, 2, SIZE_AS_WRITTEN, 2},
+    {"bad magic", 2, 3, SIZE_AS_WRITTEN, 0},
+    {"short header appended", 3, 3, SIZE_AS_WRITTEN, 0},
 };
 
 static void damage(const char *path, int how, uint64_t off2, uint64_t off3)
@@ -183,6 +188,9 @@ static void test_torn(void)
         drain(sp, recs, 4);
         snprintf(seg, sizeof seg, "%s/%08u.seg", dir, recs[0].seg);
         uint64_t off2 = recs[1].off, off3 = recs[2].off;
+        struct stat st;
+        stat(seg, &st);
+        uint64_t written = (uint64_t)st.st_size;
         spool_close(&sp);
         damage(seg, torn_cases[i].how, off2, off3);
         CHECK(reopen(&sp, dir, 0) != NULL, "%s: reopen", torn_cases[i].what);
@@ -190,11 +198,13 @@ static void test_torn(void)
         CHECK(got == torn_cases[i].want, "%s: pending: got %zu, want %zu",
               torn_cases[i].what, got, torn_cases[i].want);
         CHECK_STR(torn_cases[i].what, got ? recs[0].id : "", "20250101-000000-000001");
-        struct stat st;
         stat(seg, &st);
-        uint64_t want_size = torn_cases[i].want == 1 ? off2
-                           : torn_cases[i].want == 2 ? off3 : (uint64_t)st.st_size;
-        CHECK_INT(torn_cases[i].what, (uint64_t)st.st_size, want_size);
+        CHECK_INT(torn_cases[i].what, (uint64_t)st.st_size,
+                  torn_cases[i].size == SIZE_OFF3 ? off3 : written);
+        char q[400];
+        snprintf(q, sizeof q, "%s/corrupt/%08u.seg@%llu", dir, recs[0].seg,
+                 (unsigned long long)(torn_cases[i].corrupt == 2 ? off2 : off3));
+        CHECK_INT(torn_cases[i].what, access(q, F_OK) == 0, torn_cases[i].corrupt != 0);
         if (sp)                          /* new records go on after the damage */
             put(sp, 4, 0), spool_sync(sp, err, sizeof err);
         reopen(&sp, dir, 0);

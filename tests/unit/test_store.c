@@ -227,6 +227,41 @@ static void test_page_size(void)
     free(cmd);
 }
 
+/* A garbled page: quick_check finds it; and without a check, the first
+ * statement that reads it marks the store damaged (SQLITE_CORRUPT). */
+static void test_damaged(void)
+{
+    char err[256], out[512];
+    char *path = xasprintf("%s/damaged.db", dir);
+    struct store *s = NULL;
+    CHECK_INT("open", store_open(path, &s, err, sizeof err), 0);
+    for (int i = 0; i < 40; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "损坏 %d", i);
+        free(put_new(s, "M017", title, "jiaoke"));
+    }
+    store_close(&s);
+    char *cmd = xasprintf("sqlite3 %s 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null && "
+                          "head -c 32768 /dev/zero | tr '\\000' '\\245' | "
+                          "dd of=%s bs=32768 seek=$(sqlite3 %s \"SELECT "
+                          "rootpage - 1 FROM sqlite_master WHERE name = 'reports_queue'\") "
+                          "count=1 conv=notrunc status=none", path, path, path);
+    CHECK_INT("garble the queue index's page", system(cmd), 0);
+    free(cmd);
+    CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
+    CHECK(s && store_damaged(s) == NULL, "not known to be damaged before a read");
+    cJSON *q = s ? store_queue(s, "jiaoke", 10, NULL, 1 << 20, clock_us, err, sizeof err) : NULL;
+    CHECK(q == NULL && s && store_damaged(s) != NULL, "a read of the page: damaged (%s)",
+          s && store_damaged(s) ? store_damaged(s) : "-");
+    cJSON_Delete(q);
+    store_close(&s);
+    CHECK_INT("reopen", store_open(path, &s, err, sizeof err), 0);
+    CHECK_INT("quick_check finds it", s ? store_check(s, 0, out, sizeof out) : -1, 1);
+    CHECK(s && store_damaged(s) != NULL, "and marks the store damaged");
+    store_close(&s);
+    free(path);
+}
+
 /* ids of a pull, space separated (caller frees). */
 static char *pull(struct store *s, const char *committee, int limit, const char *who,
                   int64_t now)
@@ -241,6 +276,65 @@ static char *pull(struct store *s, const char *committee, int limit, const char 
     }
     cJSON_Delete(a);
     return out;
+}
+
+/* A queue of 250 listed in pages: in order, none twice, none left out,
+ * "more" until the last page; a page also stops at max_bytes. */
+static void test_queue_pages(struct store *s)
+{
+    char err[256], after[64] = "", *ids[250];
+    for (int i = 0; i < 250; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "分页 %d", i);
+        ids[i] = put_new(s, "M015", title, "nongye");
+    }
+    int seen = 0, pages = 0, in_order = 1, more = 1;
+    while (more && pages < 10) {
+        cJSON *o = store_queue(s, "nongye", 100, *after ? after : NULL, 1 << 20, clock_us,
+                               err, sizeof err), *r;
+        CHECK(o != NULL, "queue page %d: %s", pages, err);
+        if (!o)
+            break;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(o, "reports")) {
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(r, "id"));
+            in_order &= seen < 250 && !strcmp(id, ids[seen]);
+            seen++;
+            snprintf(after, sizeof after, "%s", id);
+        }
+        CHECK_INT("counts on the first page only", cJSON_HasObjectItem(o, "open"), pages == 0);
+        more = cJSON_IsTrue(cJSON_GetObjectItem(o, "more"));
+        pages++;
+        cJSON_Delete(o);
+    }
+    CHECK_INT("every report listed", seen, 250);
+    CHECK_INT("in order, none twice", in_order, 1);
+    CHECK_INT("pages of 100", pages, 3);
+    cJSON *o = store_queue(s, "nongye", 100, NULL, 1, clock_us, err, sizeof err);
+    CHECK_INT("a page stops at max_bytes (one report at least)",
+              cJSON_GetArraySize(cJSON_GetObjectItem(o, "reports")), 1);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "more")), "and says there is more");
+    cJSON_Delete(o);
+    CHECK(store_queue(s, "nongye", 100, "20990101-000000-000000", 1 << 20, clock_us, err,
+                      sizeof err) == NULL && !strncmp(err, "no report", 9),
+          "after an unknown id: %s", err);
+    for (int i = 0; i < 250; i++)
+        free(ids[i]);
+}
+
+/* A sound archive passes its checks; commits are counted (store_epoch). */
+static void test_check(struct store *s)
+{
+    char out[512];
+    const char *gen;
+    int64_t before, after;
+    CHECK_INT("quick_check of a sound archive", store_check(s, 0, out, sizeof out), 0);
+    CHECK_INT("integrity_check of a sound archive", store_check(s, 1, out, sizeof out), 0);
+    CHECK(store_damaged(s) == NULL, "not damaged");
+    store_epoch(s, &gen, &before);
+    CHECK_INT("a generation of 16 hex digits", strspn(gen, "0123456789abcdef"), 16);
+    free(put_new(s, "M016", "计数", "nongye"));
+    store_epoch(s, &gen, &after);
+    CHECK_INT("a commit is counted", after, before + 1);
 }
 
 static void test_queue(struct store *s)
@@ -264,22 +358,35 @@ static void test_queue(struct store *s)
     CHECK_STR("every report again once the leases ended", got, want);
     free(got), free(want);
     int64_t later = now + 62 * 1000000LL;   /* after the second leases */
-    CHECK_INT("release", store_release(s, x, "c", later, err, sizeof err), STORE_OK);
-    CHECK_INT("release of an open report", store_release(s, x, "c", later, err, sizeof err),
+    const struct store_actor c = {.who = "c"};
+    const struct store_actor a = {.who = "a"}, a_clerk = {.who = "a", .must_hold = 1};
+    CHECK_INT("an ended lease cannot ack what c holds now",
+              store_ack(s, x, "filed", NULL, &a, later, err, sizeof err), STORE_FORBIDDEN);
+    CHECK_INT("nor release it", store_release(s, x, &a, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    CHECK_INT("nor reassign it", store_reassign(s, x, "shefa", &a, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    char *w = put_new(s, "M014", "学位 4", "jiaoke");
+    CHECK_INT("a clerk acts only on a lease it holds",
+              store_ack(s, w, "filed", NULL, &a_clerk, later, err, sizeof err),
+              STORE_FORBIDDEN);
+    free(w);
+    CHECK_INT("release", store_release(s, x, &c, later, err, sizeof err), STORE_OK);
+    CHECK_INT("release of an open report", store_release(s, x, &c, later, err, sizeof err),
               STORE_CONFLICT);
     static const char *const outcomes[] = {"adopted", "forwarded", "filed", "declined"};
     for (int i = 0; i < 4; i++) {
         char *id = put_new(s, "M013", outcomes[i], "jiaoke");
-        CHECK_INT(outcomes[i], store_ack(s, id, outcomes[i], "备注", "c", later, err, sizeof err),
+        CHECK_INT(outcomes[i], store_ack(s, id, outcomes[i], "备注", &c, later, err, sizeof err),
                   STORE_OK);
-        CHECK_INT("ack of a closed report", store_ack(s, id, "filed", NULL, "c", later, err,
+        CHECK_INT("ack of a closed report", store_ack(s, id, "filed", NULL, &c, later, err,
                                                       sizeof err), STORE_CONFLICT);
         free(id);
     }
     CHECK_INT("ack of an unknown id", store_ack(s, "20990101-000000-000000", "filed", NULL,
-                                                "c", later, err, sizeof err), STORE_NOT_FOUND);
-    CHECK_INT("reassign", store_reassign(s, y, "shefa", "c", later, err, sizeof err), STORE_OK);
-    CHECK_INT("reassign to where it is", store_reassign(s, y, "shefa", "c", later, err,
+                                                &c, later, err, sizeof err), STORE_NOT_FOUND);
+    CHECK_INT("reassign", store_reassign(s, y, "shefa", &c, later, err, sizeof err), STORE_OK);
+    CHECK_INT("reassign to where it is", store_reassign(s, y, "shefa", &c, later, err,
                                                         sizeof err), STORE_CONFLICT);
     cJSON *r = store_show(s, y, err, sizeof err), *e;
     CHECK_STR("reassigned: committee", cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")),
@@ -420,6 +527,8 @@ int main(void)
     test_once(s);
     test_once_in_batch(s);
     test_queue(s);
+    test_queue_pages(s);
+    test_check(s);
     test_months(s);
     test_tags(s);
     store_close(&s);
@@ -431,6 +540,7 @@ int main(void)
     test_audit();
     test_migrate();
     test_page_size();
+    test_damaged();
     char *cmd = xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         perror(cmd);

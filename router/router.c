@@ -1,5 +1,5 @@
 /* router.c: minyi-router -- pulls reports from the collector, tags them with
- * topics by the rules file (router_classify.c), sets the committee, and
+ * topics by the rules file (common/classify.c), sets the committee, and
  * pushes them on to the archiver.  It keeps no state but its counters, so
  * several routers may run side by side.
  *

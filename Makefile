@@ -48,7 +48,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
-MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi.json.5 minyi-rules.5
+MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi-web.8 minyi.json.5 \
+            minyi-rules.5
 MAN_OUT  := $(MANS:%=$(BUILD)/man/%)
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
             $(BUILD)/bench/minyi-archive-bench

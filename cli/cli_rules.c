@@ -1,7 +1,8 @@
 /* cli_rules.c: `minyi rules check|test|eval|learn|reload` -- the dispatch,
  * check, test and reload, and what eval and learn share (reading labelled
  * JSON Lines, loading and compiling a rules file).  eval lives in
- * cli_rules_eval.c, learn in cli_rules_learn.c.  The matching itself is the
+ * cli_rules_eval.c (--folds in cli_rules_folds.c), learn in cli_rules_learn.c
+ * (its weights in cli_rules_train.c).  The matching itself is the
  * router's classifier (common/classify.c): `rules test` routes text
  * exactly as minyi-router would. */
 #include "cli.h"
@@ -29,10 +30,11 @@ static const struct cli_rules_verb cli_rules_verbs[] = {
      "table json"},
     {"eval", "rules eval",
      "rules eval FILE.jsonl [--label-field F] [--rules FILE] [--show-errors N] "
-     "[--format table|json]", "table json"},
+     "[--folds K [--top K] [--max-patterns N] [--min-df D]] [--format table|json]",
+     "table json"},
     {"learn", "rules learn",
-     "rules learn FILE.jsonl --label-field F [--top K] [-o RULES.json] "
-     "[--merge RULES.json] [--rules FILE] | --from-archive", "table json"},
+     "rules learn FILE.jsonl --label-field F [--top K] [--max-patterns N] [--min-df D] "
+     "[-o RULES.json] [--merge RULES.json] [--rules FILE] | --from-archive", "table json"},
     {"reload", "rules reload", "rules reload [--format json]", "table json"},
 };
 #define CLI_RULES_NVERBS (sizeof cli_rules_verbs / sizeof cli_rules_verbs[0])

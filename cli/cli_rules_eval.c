@@ -235,10 +235,9 @@ static void eval_print_table(const struct eval *e, const cJSON *o, const char *f
     eval_print_errors(o);
 }
 
-/* Route every row; predicted[i] is an owned category or "unrouted". */
-static void eval_predict(const struct classify *cl, const struct cli_rules_rows *rows,
-                         char **predicted)
+char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows)
 {
+    char **predicted = xcalloc(rows->n + 1, sizeof *predicted);
     for (size_t i = 0; i < rows->n; i++) {
         struct report *r = report_new();
         r->title = xstrdup(rows->v[i].title);
@@ -248,28 +247,78 @@ static void eval_predict(const struct classify *cl, const struct cli_rules_rows 
                                                                : EVAL_UNROUTED);
         report_free(&r);
     }
+    return predicted;
 }
 
-static void eval_free(struct eval *e, char **predicted, size_t n)
+void cli_rules_predicted_free(char **predicted, size_t n)
 {
     for (size_t i = 0; predicted && i < n; i++)
         free(predicted[i]);
     free(predicted);
+}
+
+static void eval_free(struct eval *e, char **predicted, size_t n)
+{
+    cli_rules_predicted_free(predicted, n);
     free(e->labels);
     free(e->conf);
     free(e->truth);
     free(e->pred);
 }
 
+void cli_rules_score(const struct cli_rules_rows *rows, char **predicted, double *accuracy,
+                     double *macro_f1, double *unrouted)
+{
+    struct eval e = {0};
+    eval_count(&e, rows, predicted);
+    double total = e.total ? (double)e.total : 1;
+    *accuracy = (double)e.correct / total;
+    *macro_f1 = eval_macro_f1(&e);
+    *unrouted = (double)e.unrouted / total;
+    eval_free(&e, NULL, 0);
+}
+
+/* `rules eval FILE --folds K`: the rules file only gives the organisation. */
+static int eval_folds(struct cli *c, const struct config *cfg, const char *path, const char *file,
+                      const char *field, const char *folds, const char *const learn[3])
+{
+    char *end;
+    long k = strtol(folds, &end, 10);
+    struct cli_rules_learn_opts o;
+    if (end == folds || *end)
+        return cli_usage_error(c, "--folds: want a number, not \"%s\"", folds);
+    if (cli_rules_learn_opts_parse(c, learn[0], learn[1], learn[2], &o) != 0)
+        return CLI_EXIT_USAGE;
+    struct rules *r = NULL;
+    struct classify *cl = NULL;
+    struct cli_rules_rows rows;
+    int rc = cli_rules_open(c, cfg, path, &r, &cl);
+    if (rc != 0)
+        return rc;
+    if ((rc = cli_rules_read_rows(c, file, field, &rows)) == 0)
+        rc = cli_rules_folds(c, r, &rows, k, file, field, &o);
+    cli_rules_rows_free(&rows);
+    classify_free(&cl);
+    rules_free(&r);
+    return rc;
+}
+
 int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **argv)
 {
-    const char *path = NULL, *field = "category", *show = NULL;
+    const char *path = NULL, *field = "category", *show = NULL, *folds = NULL;
+    const char *learn[3] = {NULL, NULL, NULL};
     const struct cli_opt opts[] = {{"rules", 0, 1, &path}, {"label-field", 0, 1, &field},
-                                   {"show-errors", 0, 1, &show}, {NULL, 0, 0, NULL}};
+                                   {"show-errors", 0, 1, &show}, {"folds", 0, 1, &folds},
+                                   {"top", 0, 1, &learn[0]}, {"max-patterns", 0, 1, &learn[1]},
+                                   {"min-df", 0, 1, &learn[2]}, {NULL, 0, 0, NULL}};
     char *pos[1], *end;
     int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
+    if (folds)
+        return eval_folds(c, cfg, path, pos[0], field, folds, learn);
+    if (learn[0] || learn[1] || learn[2])
+        return cli_usage_error(c, "--top, --max-patterns and --min-df go with --folds");
     long show_errors = show ? strtol(show, &end, 10) : 0;
     if (show && (*end || show_errors < 0 || end == show))
         return cli_usage_error(c, "--show-errors: want a number, not \"%s\"", show);
@@ -281,9 +330,8 @@ int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **arg
     if ((rc = cli_rules_read_rows(c, pos[0], field, &rows)) == 0 && rows.n == 0)
         rc = cli_fail(c, "%s: no rows labelled with \"%s\"", pos[0], field);
     struct eval e = {0};
-    char **predicted = rc ? NULL : xcalloc(rows.n + 1, sizeof *predicted);
+    char **predicted = rc ? NULL : cli_rules_predict(cl, &rows);
     if (rc == 0) {
-        eval_predict(cl, &rows, predicted);
         eval_count(&e, &rows, predicted);
         cJSON *o = eval_json(&e, &rows, show_errors);
         if (!strcmp(c->format, "json"))

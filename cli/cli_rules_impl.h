@@ -9,6 +9,7 @@ struct cli;
 struct config;
 struct rules;
 struct classify;
+struct cJSON;
 
 /* One labelled row of a JSON Lines file: strings owned by the row set. */
 struct cli_rules_row {
@@ -42,6 +43,65 @@ int cli_rules_open(const struct cli *c, const struct config *cfg, const char *pa
  * c->cmd already "rules eval" / "rules learn".  Return the exit status. */
 int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **argv);
 int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **argv);
+
+/* 1 if s[0..2] (left bytes available) is one Han character of the BMP
+ * (U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF): what learned n-grams are made of. */
+int cli_rules_is_han(const unsigned char *s, size_t left);
+
+/* Route every row with cl: an owned array of owned strings, one per row,
+ * the category of the best tag or "unrouted" (free with
+ * cli_rules_predicted_free). */
+char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows);
+void cli_rules_predicted_free(char **predicted, size_t n);
+
+/* Accuracy, macro-F1 and unrouted share of predicted (cli_rules_predict)
+ * against the rows' labels. */
+void cli_rules_score(const struct cli_rules_rows *rows, char **predicted, double *accuracy,
+                     double *macro_f1, double *unrouted);
+
+/* Options of `rules learn` (also used by `rules eval --folds`). */
+struct cli_rules_learn_opts {
+    long top;                     /* candidate n-grams per label */
+    long max_patterns;            /* patterns per learned topic at most */
+    long min_df;                  /* rows a pattern must occur in, at least */
+    int quiet;                    /* 1: no warnings on stderr */
+};
+
+/* Parse --top, --max-patterns and --min-df (NULL: the defaults 400, 500
+ * and 5) into *o.  0, or CLI_EXIT_USAGE after printing why. */
+int cli_rules_learn_opts_parse(struct cli *c, const char *top, const char *maxp,
+                               const char *mindf, struct cli_rules_learn_opts *o);
+
+/* Learn topics from rows (labels must be categories of base, which gives
+ * the committees and settings; merge, when not NULL, is a rules file whose
+ * topics other than earlier learned-* ones are kept).  Returns the rules
+ * file as a cJSON object (caller deletes), or NULL after printing why.
+ * `from` and `field` are named in the file's comments. */
+struct cJSON *cli_rules_learn_json(const struct cli *c, const struct rules *base,
+                                   const char *merge, const struct cli_rules_rows *rows,
+                                   const char *from, const char *field,
+                                   const struct cli_rules_learn_opts *o);
+
+/* `rules eval --folds K`: cross-validate learning on rows (base gives the
+ * organisation); prints the figures.  Returns the exit status. */
+int cli_rules_folds(struct cli *c, const struct rules *base, const struct cli_rules_rows *rows,
+                    long k, const char *file, const char *field,
+                    const struct cli_rules_learn_opts *o);
+
+/* A linear model over literal features (cli_rules_train.c): w is nlabels x
+ * nfeat (row-major), bias one per label; owned, freed by cli_train_free. */
+struct cli_train {
+    size_t nlabels, nfeat;
+    double *w, *bias;
+};
+/* Train m on rows (label[i] is row i's label, < nlabels) with the
+ * features feat[0..nfeat) (Han literals, borrowed), scored as the router
+ * scores a literal pattern with this title weight.  Deterministic. */
+void cli_train_fit(struct cli_train *m, const char *const *feat, size_t nfeat,
+                   const struct cli_rules_rows *rows, const size_t *label, size_t nlabels,
+                   double title_weight);
+/* Free m's arrays and zero it. */
+void cli_train_free(struct cli_train *m);
 
 /* `rules learn --from-archive`: the archive's handled reports, labelled by
  * the category of their final committee (see cli_rules_history.c), written

@@ -43,14 +43,15 @@ check_eq "trend has 12 months ending in February" "$(printf '%s' "$feb" | jq -r 
 minyi audit --month 2026-13 >/dev/null 2>&1; rc=$?
 check_eq "a bad month is a usage error" "$rc" 2
 
-# committees' decisions, then learning from them
-for i in 1 2 3 4; do
+# committees' decisions, then learning from them (five of each: a learned
+# pattern must occur in at least five reports)
+for i in 1 2 3 4 5; do
     printf '{"member":"M05%d","title":"路灯不亮 %d","body":"小区路灯坏了很久没人修，晚上很黑。"}' "$i" "$i" >"$T/l$i.json"
     printf '{"member":"M06%d","title":"学校学位不够 %d","body":"孩子上学没有学位，学校班额太大。"}' "$i" "$i" >"$T/e$i.json"
     minyi submit "$T/l$i.json" >/dev/null
     minyi submit "$T/e$i.json" >/dev/null
 done
-check "eight more archived" wait_until 10 sql_is 12 "SELECT count(*) FROM reports"
+check "ten more archived" wait_until 10 sql_is 14 "SELECT count(*) FROM reports"
 for id in $(sql "SELECT id FROM reports WHERE title LIKE '路灯不亮%' OR title LIKE '学校学位不够 %'"); do
     minyi ack "$id" --outcome adopted >/dev/null
 done

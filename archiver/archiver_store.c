@@ -88,8 +88,6 @@ static const char *const store_sql[ST_COUNT] = {
                        "AND state <> 'closed' AND received_us >= ?3 "
                        "AND (received_us > ?3 OR id > ?4) ORDER BY received_us, id LIMIT ?2",
     [ST_RECEIVED] = "SELECT received_us FROM reports WHERE id = ?1",
-    [ST_MINE] = "SELECT " REPORT_COLS " FROM reports WHERE member = ?1 "
-                "ORDER BY received_us DESC LIMIT ?2",
     [ST_QUEUE_COUNTS] = "SELECT total(state = 'open'), total(state = 'leased'), "
                         "min(received_us) FROM reports WHERE committee = ?1 "
                         "AND state <> 'closed'",

@@ -108,10 +108,6 @@ struct cJSON *store_pull(struct store *s, const char *committee, int limit, int 
 struct cJSON *store_queue(struct store *s, const char *committee, int limit,
                           const char *after, size_t max_bytes, int64_t now_us, char *err,
                           size_t errlen);
-/* Member's reports, newest first, at most limit (<= 0: 100), without
- * history: [...].  NULL on error. */
-struct cJSON *store_mine(struct store *s, const char *member, int limit, char *err,
-                         size_t errlen);
 /* Who changes a report.  Nobody may change a report leased to someone else
  * whose lease has not ended; with must_hold (a clerk) who must also hold
  * the report's lease (ended or not, as long as nobody took it since).

@@ -262,24 +262,6 @@ cJSON *store_queue(struct store *s, const char *committee, int limit, const char
     return o;
 }
 
-cJSON *store_mine(struct store *s, const char *member, int limit, char *err, size_t errlen)
-{
-    cJSON *list = cJSON_CreateArray();
-    sqlite3_stmt *q = store_stmt(s, ST_MINE);
-    store_bind_text(q, 1, member);
-    sqlite3_bind_int(q, 2, limit > 0 ? limit : 100);
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, store_row_json(s, q, 0));
-    if (rc != SQLITE_DONE) {
-        store_err(s, err, errlen, "mine");
-        cJSON_Delete(list);
-        list = NULL;
-    }
-    sqlite3_reset(q);
-    return list;
-}
-
 /* What a change needs to know of a report. */
 struct store_now {
     char state[16], committee[64], owner[128];

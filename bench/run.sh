@@ -107,6 +107,24 @@ if [ -x "$BUILD/bench/minyi-route-bench" ]; then
     router=$("$BUILD/bench/minyi-route-bench" --rules "$ROOT/config/rules.json" --corpus "$T/corpus.jsonl")
 fi
 
+# the router with a rule file `rules learn` wrote (thousands of weighted
+# patterns, negative ones among them): from the real citizen messages when
+# ../shared has them, else from the development set
+router_learned='{}'
+if [ -x "$BUILD/bench/minyi-route-bench" ]; then
+    src=$ROOT/../shared/data/citizen-train.jsonl field=label
+    [ -r "$src" ] || { src=$ROOT/tests/data/dev-reports.jsonl; field=category; }
+    say "bench: router alone, rules learned from $(basename "$src")"
+    if "$BIN/minyi" rules learn "$src" --label-field "$field" --rules "$ROOT/config/rules.json" \
+           -o "$T/learned.json" >/dev/null 2>&1; then
+        router_learned=$(ROUTE_BENCH_ONLY=base "$BUILD/bench/minyi-route-bench" --rules "$T/learned.json" \
+                             --corpus "$T/corpus.jsonl" | jq -c --arg f "$(basename "$src")" \
+                             --argjson p "$(jq '[.topics[].patterns | length] | add' "$T/learned.json")" \
+                             '{learned_from: $f, patterns: $p, topics, reports_per_s, tags_per_report}') ||
+            router_learned='{}'
+    fi
+fi
+
 say "bench: the archive at scale (${BENCH_SCALE_N:-1000000} reports): audit and pull"
 scale=$(bash bench/scale.sh 2>/dev/null || echo '{}')
 
@@ -146,7 +164,7 @@ if [ "${BENCH_WEB_N:-10000}" -gt 0 ]; then
     [ -n "$web" ] || web='{}'
 fi
 
-jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" \
+jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" --argjson router_learned "$router_learned" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -161,6 +179,7 @@ jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large 
              ratio_to_sqlite_raw: (($rate|tonumber) / $raw.rows_per_s * 100 | round / 100)},
   sqlite_raw: {rows_per_s: $raw.rows_per_s},
   router: $router,
+  router_learned: $router_learned,
   rss_mb: {collector: ($rc|tonumber), router: ($rr|tonumber), archiver: ($ra|tonumber)},
   cpu_s: {collector: ($cc|tonumber), router: ($cr|tonumber), archiver: ($ca|tonumber)},
   cpu_us_per_report: {collector: ($cc|tonumber * 1e6 / ($total|tonumber) | round),
@@ -182,6 +201,7 @@ jq -r '
   "submit-to-archived p50 / p99             \(.pipeline.archived_p50_ms) / \(.pipeline.archived_p99_ms) ms",
   "router alone, default rules (\(.router.topics // "?") topics)  \(.router.reports_per_s // "n/a") reports/s  (\(.router.tags_per_report // "?") tags, \(.router.tags_bytes_per_report // "?") bytes a report)",
   "Hyperscan pass alone, \(.router.topics // "?") / 1,000 topics  \(if (.router.scan_only_reports_per_s // 0) > 0 then .router.scan_only_reports_per_s else "n/a" end) / \(if (.router.scan_only_1000_reports_per_s // 0) > 0 then .router.scan_only_1000_reports_per_s else "n/a" end) reports/s  (the router'"'"'s ceiling)",
+  "router alone, learned rules (\(.router_learned.topics // "?") topics, \(.router_learned.patterns // "?") patterns)  \(.router_learned.reports_per_s // "n/a") reports/s  (\(if (.router_learned.reports_per_s // 0) > 0 then (.router.reports_per_s / .router_learned.reports_per_s * 10 | round / 10) else "?" end)x slower than the default rules, \(.router_learned.tags_per_report // "?") tags)",
   "router alone, 15 / 100 topics            \(.router.topics_15_reports_per_s // "n/a") / \(.router.topics_100_reports_per_s // "n/a") reports/s",
   "router alone, 1,000 topics               \(.router.topics_1000_reports_per_s // "n/a") reports/s  (\(if .router.topics_1000_reports_per_s then (.router.reports_per_s / .router.topics_1000_reports_per_s * 10 | round / 10) else "?" end)x slower, \(.router.tags_per_report_1000 // "?") tags)",
   "peak RSS collector / router / archiver   \(.rss_mb.collector) / \(.rss_mb.router) / \(.rss_mb.archiver) MB",

@@ -25,6 +25,7 @@ struct eval {
     size_t nlabels;
     size_t *conf;                 /* nlabels rows (true) x nlabels+1 cols (pred; last = unrouted) */
     size_t *truth, *pred;         /* per row: label indexes (pred may be nlabels) */
+    size_t *ntags;                /* per row: tags the rules gave it */
 };
 
 static int eval_cmp_str(const void *a, const void *b)
@@ -116,6 +117,27 @@ static const char *eval_name(const struct eval *e, size_t l)
     return l < e->nlabels ? e->labels[l] : EVAL_UNROUTED;
 }
 
+static int eval_cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Tags a report: mean, median and most (what clerks read in TOPICS). */
+static void eval_tags_json(cJSON *o, const struct eval *e)
+{
+    size_t *v = xcalloc(e->total + 1, sizeof *v), sum = 0;
+    memcpy(v, e->ntags, e->total * sizeof *v);
+    qsort(v, e->total, sizeof *v, eval_cmp_size);
+    for (size_t i = 0; i < e->total; i++)
+        sum += v[i];
+    cJSON *t = cJSON_AddObjectToObject(o, "tags_per_report");
+    cJSON_AddNumberToObject(t, "mean", e->total ? eval_round((double)sum / (double)e->total) : 0);
+    cJSON_AddNumberToObject(t, "median", e->total ? (double)v[(e->total - 1) / 2] : 0);
+    cJSON_AddNumberToObject(t, "max", e->total ? (double)v[e->total - 1] : 0);
+    free(v);
+}
+
 static cJSON *eval_json(const struct eval *e, const struct cli_rules_rows *rows,
                         long show_errors)
 {
@@ -126,6 +148,7 @@ static cJSON *eval_json(const struct eval *e, const struct cli_rules_rows *rows,
     cJSON_AddNumberToObject(o, "accuracy", eval_round((double)e->correct / total));
     cJSON_AddNumberToObject(o, "macro_f1", eval_round(eval_macro_f1(e)));
     cJSON_AddNumberToObject(o, "unrouted", eval_round((double)e->unrouted / total));
+    eval_tags_json(o, e);
     for (size_t l = 0; l < e->nlabels; l++) {
         eval_label(e, l, &p, &r, &f1, &support);
         cJSON *jl = cJSON_AddObjectToObject(per, e->labels[l]);
@@ -226,16 +249,19 @@ static void eval_print_table(const struct eval *e, const cJSON *o, const char *f
                              const char *rules)
 {
     printf("%s: %zu rows, rules %s\n", file, e->total, rules);
-    printf("accuracy  %.2f%%\nmacro-F1  %.4f\nunrouted  %.2f%%\n\n",
-           100 * cli_json_num(o, "accuracy", 0), cli_json_num(o, "macro_f1", 0),
-           100 * cli_json_num(o, "unrouted", 0));
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "tags_per_report");
+    printf("accuracy  %.2f%%\nmacro-F1  %.4f\nunrouted  %.2f%%\n", 100 * cli_json_num(o, "accuracy", 0),
+           cli_json_num(o, "macro_f1", 0), 100 * cli_json_num(o, "unrouted", 0));
+    printf("tags      %.2f a report (median %.0f, most %.0f)\n\n", cli_json_num(tags, "mean", 0),
+           cli_json_num(tags, "median", 0), cli_json_num(tags, "max", 0));
     eval_print_labels(o);
     printf("\nconfusion\n");
     eval_print_confusion(e);
     eval_print_errors(o);
 }
 
-char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows)
+char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows,
+                         size_t *ntags)
 {
     char **predicted = xcalloc(rows->n + 1, sizeof *predicted);
     for (size_t i = 0; i < rows->n; i++) {
@@ -243,6 +269,8 @@ char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows 
         r->title = xstrdup(rows->v[i].title);
         r->body = xstrdup(rows->v[i].body);
         classify_report(cl, r, NULL);
+        if (ntags)
+            ntags[i] = r->ntags;
         predicted[i] = xstrdup(r->ntags && r->tags[0].category ? r->tags[0].category
                                                                : EVAL_UNROUTED);
         report_free(&r);
@@ -264,6 +292,7 @@ static void eval_free(struct eval *e, char **predicted, size_t n)
     free(e->conf);
     free(e->truth);
     free(e->pred);
+    free(e->ntags);
 }
 
 void cli_rules_score(const struct cli_rules_rows *rows, char **predicted, double *accuracy,
@@ -330,7 +359,8 @@ int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **arg
     if ((rc = cli_rules_read_rows(c, pos[0], field, &rows)) == 0 && rows.n == 0)
         rc = cli_fail(c, "%s: no rows labelled with \"%s\"", pos[0], field);
     struct eval e = {0};
-    char **predicted = rc ? NULL : cli_rules_predict(cl, &rows);
+    e.ntags = rc ? NULL : xcalloc(rows.n + 1, sizeof *e.ntags);
+    char **predicted = rc ? NULL : cli_rules_predict(cl, &rows, e.ntags);
     if (rc == 0) {
         eval_count(&e, &rows, predicted);
         cJSON *o = eval_json(&e, &rows, show_errors);

@@ -84,7 +84,7 @@ static int folds_one(const struct cli *c, const struct rules *base, const struct
     int rc = -1;
     if (text && rules_parse("(learned)", text, strlen(text), &r, &errs) == 0 &&
         classify_new(r, &cl, &errs) == 0) {
-        char **pred = cli_rules_predict(cl, &test);
+        char **pred = cli_rules_predict(cl, &test, NULL);
         cli_rules_score(&test, pred, &fig->acc, &fig->f1, &fig->unrouted);
         cli_rules_predicted_free(pred, test.n);
         rc = 0;

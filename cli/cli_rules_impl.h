@@ -50,8 +50,10 @@ int cli_rules_is_han(const unsigned char *s, size_t left);
 
 /* Route every row with cl: an owned array of owned strings, one per row,
  * the category of the best tag or "unrouted" (free with
- * cli_rules_predicted_free). */
-char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows);
+ * cli_rules_predicted_free); ntags (may be NULL; rows->n entries) gets the
+ * number of tags of each row. */
+char **cli_rules_predict(const struct classify *cl, const struct cli_rules_rows *rows,
+                         size_t *ntags);
 void cli_rules_predicted_free(char **predicted, size_t n);
 
 /* Accuracy, macro-F1 and unrouted share of predicted (cli_rules_predict)

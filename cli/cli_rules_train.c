@@ -14,6 +14,7 @@
  * Not here: choosing the candidate n-grams or writing the rules file
  * (cli_rules_learn.c). */
 #include "cli_rules_impl.h"
+#include "hash.h"
 #include "xmalloc.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,10 +43,7 @@ struct train_index {
 
 static uint64_t train_hash(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    return hash_fnv1a(HASH_FNV_OFFSET, s, n);
 }
 
 static void train_index_build(struct train_index *ix, const char *const *feat, size_t nfeat)

@@ -3,6 +3,10 @@
 
 Usage: scripts/make_default_rules.py [OUT.json]     (default config/rules.json)
 
+These are the curated topics; scripts/rebuild_default_rules.sh adds to them
+the topics `minyi rules learn` trains on real labelled messages, which is
+what config/rules.json holds.
+
 The topics are written from the everyday vocabulary of Chinese public
 service -- what citizens say on message boards and the 12345 hotline
 (小区, 物业, 噪音, 拖欠工资, 社保, 学位, 医保报销, 违建, 油烟, 公交,
@@ -479,6 +483,7 @@ def alternation(words):
 
 def build():
     out = {"version": 1, "triage": "tian", "title_weight": 3, "min_score": 1,
+           "tag_ratio": 0.5, "max_tags": 3,
            "committees": [{"id": i, "name": n} for i, n in COMMITTEES],
            "categories": CATEGORIES, "topics": []}
     for tid, name, cat, pats, excl in TOPICS:

@@ -23,7 +23,11 @@ if [ ! -x "$OLD/bin/minyi-collector" ]; then
     fi
 fi
 NEW=$BIN
-E2E_RESEND_MS=300 write_config
+# Both releases route with the old release's rules file: the old router
+# refuses the keys of today's default rules (negative weights, bias,
+# tag_ratio), and the new one must read an old file unchanged.  (A rolling
+# upgrade installs new rules only once every router is new.)
+E2E_RULES=$OLD/src/config/rules.json E2E_RESEND_MS=300 write_config
 
 declare -A PID
 run() {  # run BINDIR DAEMON: start it, wait for its ready line

@@ -56,7 +56,8 @@ static void test_case(const char *name, int n, int collide)
 
     for (int i = 0; i < n; i += 2)
         CHECK(htable_remove(&t, &items[i].node) == 1, "%s: remove k%d", name, i);
-    CHECK(htable_remove(&t, &items[0].node) == 0, "%s: second remove refused", name);
+    if (n > 0)
+        CHECK(htable_remove(&t, &items[0].node) == 0, "%s: second remove refused", name);
     CHECK_INT("half left", htable_count(&t), n / 2);
     int right = 0;
     for (int i = 0; i < n; i++)

@@ -32,9 +32,12 @@ BUILD   ?= build
 BIN     ?= bin
 OPT     ?= -O2
 SAN     ?=
+# The tests move the daemons' wall clock ($MINYI_TEST_CLOCK, common/daemon.c);
+# build packages with TEST_CLOCK=0, which leaves that out.
+TEST_CLOCK ?= 1
 WERROR  ?= -Werror
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
-CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) $(SAN) -Icommon \
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(if $(filter 1,$(TEST_CLOCK)),-DMINYI_TEST_CLOCK) $(OPT) -g $(WARN) $(SAN) -Icommon \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(SAN) $(LDFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
 
@@ -48,7 +51,8 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS     := $(BUILD)/.deps-ok
 
-MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi.json.5 minyi-rules.5
+MANS     := minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi-web.8 \
+            minyi.json.5 minyi-rules.5
 MAN_OUT  := $(MANS:%=$(BUILD)/man/%)
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
             $(BUILD)/bench/minyi-archive-bench
@@ -153,6 +157,8 @@ fault: all
 	    FAULT_KILLS=$${FAULT_KILLS:-10} bash tests/fault/fault.sh
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) DAMAGE_ROUNDS=$${DAMAGE_ROUNDS:-40} \
 	    bash tests/fault/damage.sh
+	@BIN=$(abspath $(BIN)) FED_N=$${FED_N:-1000} FED_FAULTS=$${FED_FAULTS:-200} \
+	    bash tests/e2e/64-federation.sh
 
 fuzz:
 	@scripts/deps.sh check
@@ -175,7 +181,7 @@ install: programs
 	@for f in service/minyi.json config/rules.json config/members.json; do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/minyi/$${f##*/}; \
 	    if [ -e $$t ]; then echo "install: keeping $$t"; else install -m 644 $$f $$t; fi; done
-	for u in collector router archiver; do \
+	for u in collector router archiver web; do \
 	    sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	        service/minyi-$$u.service.in >$(DESTDIR)$(UNITDIR)/minyi-$$u.service; \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/minyi-$$u.service; done

@@ -30,6 +30,8 @@
  */
 #include "archiver_query.h"
 #include "archiver_store.h"
+#include "archiver_supervise.h"
+#include "archiver_upstream.h"
 #include "archiver_upkeep.h"
 #include "bus.h"
 #include "config.h"
@@ -65,6 +67,8 @@ struct archiver {
     int backoff_ms;
     int damage_said;              /* the archive's damage has been logged */
     struct archiver_stats st;
+    struct supervise *sv;         /* deadlines, overdue, notify */
+    struct upstream *up;          /* forwarding to the next level, or NULL */
     struct upkeep upkeep;         /* backups and retention */
 };
 
@@ -168,8 +172,11 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
         return -1;
     char *path = config_state_path(cfg, "archive.db");
     int rc = store_open(path, &a->store, err, errlen);
+    if (rc == 0 && !(a->up = upstream_start(cfg, path, err, errlen)) && err[0])
+        rc = -1;
     free(path);
     a->batch = xcalloc((size_t)cfg->limits.batch_max + 1, sizeof *a->batch);
+    a->sv = supervise_new();
     if (rc < 0 || archiver_load(cfg, &a->roster, &a->rules, err, errlen) < 0)
         goto fail;
     archiver_quick_check(a);
@@ -337,7 +344,8 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL};
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL,
+                          a->sv, a->up};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
         struct proto_request req;
@@ -393,6 +401,8 @@ static void archiver_step(struct daemon *d, long timeout_ms)
     a->st.retained = a->upkeep.retained;
     if (a->retry_ms && daemon_mono_ms() < a->retry_ms)
         return;
+    if (!a->nbatch)
+        supervise_tick(a->sv, a->store, d->cfg, a->rules, daemon_now_us());
     /* the lanes take turns at being read first, so neither waits forever
      * behind a full batch of the other */
     archiver_read(a, d->cfg, a->first_lane);
@@ -416,6 +426,8 @@ static void archiver_close(struct daemon *d)
     bus_close(&a->confirm);
     upkeep_close(&a->upkeep, a->query);
     bus_close(&a->query);
+    supervise_free(&a->sv);
+    upstream_stop(&a->up);
     store_close(&a->store);
     roster_free(&a->roster);
     rules_free(&a->rules);

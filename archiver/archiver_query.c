@@ -5,7 +5,10 @@
 #include "archiver_query.h"
 #include "access.h"
 #include "archiver_audit.h"
+#include "archiver_feedback.h"
 #include "archiver_store.h"
+#include "archiver_supervise.h"
+#include "archiver_upstream.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -110,26 +113,14 @@ static char *q_queue(struct query_ctx *q, const struct proto_request *req)
                            req->committee ? req->committee : "");
     if (limit < 0)
         return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
-    cJSON *o = store_queue(q->store, committee, (int)limit, req->after, QUERY_PAGE_BYTES,
-                           daemon_now_us(), err, sizeof err);
+    int64_t now = daemon_now_us();
+    cJSON *o = store_queue(q->store, committee, (int)limit, req->after, QUERY_PAGE_BYTES, now,
+                           err, sizeof err);
     if (!o && !strncmp(err, "no report", 9))
         return proto_reply_error("not_found", "%s", err);
+    if (o)
+        supervise_mark(q->store, q->cfg, committee, cJSON_GetObjectItem(o, "reports"), now);
     return o ? proto_reply_ok(o) : reply_store(STORE_ERROR, err);
-}
-
-/* A member's own reports, newest first (the web door's "my reports"). */
-static char *q_mine(struct query_ctx *q, const struct proto_request *req)
-{
-    long limit = req_num(req->limit, 100, 1, QUERY_LIMIT_MAX);
-    char err[512];
-    if (limit < 0)
-        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
-    cJSON *list = store_mine(q->store, req->member, (int)limit, err, sizeof err);
-    if (!list)
-        return reply_store(STORE_ERROR, err);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "reports", list);
-    return proto_reply_ok(o);
 }
 
 /* The reply to a change of report id: {"id", "state", ...}. */
@@ -225,6 +216,14 @@ static char *q_audit(struct query_ctx *q, const struct proto_request *req)
     cJSON *a = audit_build(q->store, q->cfg, q->roster, q->rules, month, err, sizeof err);
     if (!a)
         return proto_reply_error(strncmp(err, "bad month", 9) ? "busy" : "bad_request", "%s", err);
+    cJSON *sv = supervise_audit(q->store, q->cfg, q->rules,
+                                cJSON_GetStringValue(cJSON_GetObjectItem(a, "month")),
+                                daemon_now_us(), err, sizeof err);
+    if (!sv) {
+        cJSON_Delete(a);
+        return reply_store(STORE_ERROR, err);
+    }
+    cJSON_AddItemToObject(a, "supervision", sv);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "audit", a);
     return proto_reply_ok(o);
@@ -274,6 +273,57 @@ static char *q_status(struct query_ctx *q)
     cJSON_AddStringToObject(o, "archive", store_damaged(q->store) ? "damaged" : "ok");
     if (store_damaged(q->store))
         cJSON_AddStringToObject(o, "damage", store_damaged(q->store));
+    if (q->sv)
+        cJSON_AddItemToObject(o, "overdue", supervise_counts(q->sv));
+    long spool[3];
+    if (store_upstream_counts(q->store, spool) == 0) {
+        cJSON *u = cJSON_AddObjectToObject(o, "upstream_spool");
+        cJSON_AddNumberToObject(u, "pending", (double)spool[0]);
+        cJSON_AddNumberToObject(u, "sent", (double)spool[1]);
+        cJSON_AddNumberToObject(u, "closed", (double)spool[2]);
+    }
+    if (q->up)
+        upstream_status(q->up, o);
+    return proto_reply_ok(o);
+}
+
+/* 督办: reports past a deadline, oldest first. */
+static char *q_overdue(struct query_ctx *q, const struct proto_request *req)
+{
+    const char *committee = req->committee;
+    long limit = req_num(req->limit, QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (committee && !req_committee(q, committee))
+        return proto_reply_error("not_found", "no committee \"%s\" in the rules file",
+                                 committee);
+    if (limit < 0)
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *list = supervise_list(q->store, q->cfg, q->rules, committee, (int)limit,
+                                 daemon_now_us(), err, sizeof err);
+    if (!list)
+        return reply_store(STORE_ERROR, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "reports", list);
+    return proto_reply_ok(o);
+}
+
+/* 反馈: a member's own reports and what became of them. */
+static char *q_mine(struct query_ctx *q, const struct proto_request *req)
+{
+    long limit = req_num(req->limit, QUERY_LIMIT_MAX, 1, QUERY_LIMIT_MAX);
+    char err[512];
+    if (limit < 0)
+        return proto_reply_error("bad_request", "limit is 1-%d", QUERY_LIMIT_MAX);
+    cJSON *o = feedback_mine(q->store, q->cfg, req->member, (int)limit, err, sizeof err);
+    if (!o)
+        return reply_store(STORE_ERROR, err);
+    const struct roster_member *m = roster_find(q->roster, req->member);
+    if (!m && cJSON_GetNumberValue(cJSON_GetObjectItem(o, "count")) == 0) {
+        cJSON_Delete(o);
+        return proto_reply_error("not_found", "no member \"%s\" in the roster", req->member);
+    }
+    if (m)
+        cJSON_AddStringToObject(o, "name", m->name);
     return proto_reply_ok(o);
 }
 
@@ -327,6 +377,8 @@ static enum access_act query_act(enum proto_cmd cmd)
     case PROTO_CMD_STATUS:   return ACCESS_STATUS;
     case PROTO_CMD_AUDIT:
     case PROTO_CMD_HISTORY:  return ACCESS_AUDIT;
+    case PROTO_CMD_OVERDUE:  return ACCESS_QUEUE;     /* a clerk: its committee's */
+    case PROTO_CMD_MINE:     return ACCESS_SHOW;      /* a member: only its own */
     default:                 return ACCESS_MANAGE;
     }
 }
@@ -335,9 +387,9 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
 {
     enum access_act act = query_act(req->cmd);
     char why[256];
-    if (act != ACCESS_SHOW &&
-        daemon_allow(q->daemon, q->msg, act, act == ACCESS_QUEUE ? req->committee : NULL, NULL,
-                     why, sizeof why) < 0)
+    if ((act != ACCESS_SHOW || req->cmd == PROTO_CMD_MINE) &&
+        daemon_allow(q->daemon, q->msg, act, act == ACCESS_QUEUE ? req->committee : NULL,
+                     req->cmd == PROTO_CMD_MINE ? req->member : NULL, why, sizeof why) < 0)
         return proto_reply_error("forbidden", "%s", why);
     if (query_writes(req->cmd) && store_damaged(q->store))
         return proto_reply_error("internal", "the archive is damaged (%s): nothing is written "
@@ -346,7 +398,6 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
     switch (req->cmd) {
     case PROTO_CMD_PULL:     return q_pull(q, req);
     case PROTO_CMD_QUEUE:    return q_queue(q, req);
-    case PROTO_CMD_MINE:     return q_mine(q, req);
     case PROTO_CMD_ACK:      return q_ack(q, req);
     case PROTO_CMD_RELEASE:  return q_release(q, req);
     case PROTO_CMD_REASSIGN: return q_reassign(q, req);
@@ -355,6 +406,8 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
     case PROTO_CMD_IMPORT:   return q_import(q, req);
     case PROTO_CMD_HISTORY:  return q_history(q, req);
     case PROTO_CMD_STATUS:   return q_status(q);
+    case PROTO_CMD_OVERDUE:  return q_overdue(q, req);
+    case PROTO_CMD_MINE:     return q_mine(q, req);
     case PROTO_CMD_CHECK:    return q_check(q);
     default:
         return proto_reply_error("bad_request", "the archiver does not answer \"%s\"",

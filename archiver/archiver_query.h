@@ -1,6 +1,7 @@
 /* archiver_query: the archiver's query protocol (common/proto.h) -- one
  * JSON request in, one JSON reply out, for the minyi command: pull, queue,
- * ack, release, reassign, show, audit, import, history, status, check.
+ * ack, release, reassign, show, audit, import, history, status, check,
+ * overdue, mine.
  * While the archive is damaged (store_damaged) the commands that write are
  * refused with internal; the others are tried.
  *
@@ -22,6 +23,8 @@ struct config;
 struct roster;
 struct rules;
 struct store;
+struct supervise;
+struct upstream;
 
 /* Batch sizes by powers of two: bucket i counts batches of at most 2^i
  * reports (the last one, everything larger). */
@@ -47,6 +50,8 @@ struct query_ctx {
     struct daemon *daemon;        /* who may do what (daemon_allow) */
     const struct bus_msg *msg;    /* the request being answered (its sender) */
     const struct access_principal *principal;   /* its sender, NULL: nobody */
+    const struct supervise *sv;   /* overdue counts as of the last check */
+    const struct upstream *up;    /* the upstream sender's counters, or NULL */
 };
 
 /* The reply to one decoded request (proto_request_decode).  Never NULL;

@@ -38,7 +38,7 @@ CREATE INDEX IF NOT EXISTS reports_queue ON reports(committee, received_us, stat
 -- monthly audits (covering: the audit never reads the rows themselves)
 CREATE INDEX IF NOT EXISTS reports_month2
     ON reports(month, member, state, outcome, committee, topic, category);
--- a member's own reports, newest first (the web door's "my reports")
+-- a member's own reports, newest first (minyi mine, the web door's "my reports")
 CREATE INDEX IF NOT EXISTS reports_member ON reports(member, received_us);
 -- content duplicates
 CREATE INDEX IF NOT EXISTS reports_content ON reports(content_key);
@@ -53,6 +53,47 @@ CREATE TABLE IF NOT EXISTS history (
     detail    TEXT
 );
 CREATE INDEX IF NOT EXISTS history_report ON history(report_id, at_us);
+
+-- 督办: one row per report that became overdue, written when the archiver
+-- first saw it past a deadline; it also tracks the office's notify command
+-- for that report (run once; retried at next_us until it succeeds).
+CREATE TABLE IF NOT EXISTS notices (
+    report_id TEXT PRIMARY KEY REFERENCES reports(id),
+    kind      TEXT NOT NULL,      -- take_up | close: the deadline first missed
+    days      INTEGER NOT NULL,   -- how overdue when first seen (calendar days)
+    first_us  INTEGER NOT NULL,   -- when first seen overdue
+    tries     INTEGER NOT NULL DEFAULT 0,  -- notify runs so far
+    next_us   INTEGER,            -- next notify run; NULL: nothing (left) to run
+    done_us   INTEGER,            -- when the notify command succeeded
+    error     TEXT                -- why the last run failed
+);
+CREATE INDEX IF NOT EXISTS notices_next ON notices(next_us) WHERE next_us IS NOT NULL;
+
+-- 报送: the upstream spool.  A report closed as `forwarded` gets a row in
+-- the same transaction as its close (the trigger), so it is on disk before
+-- anyone is told it was handed over; the archiver delivers it to the next
+-- level's collector until that collector acknowledges it, and later reads
+-- back the outcome there.
+CREATE TABLE IF NOT EXISTS upstream (
+    report_id   TEXT PRIMARY KEY REFERENCES reports(id),
+    state       TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | closed (final)
+    upstream_id TEXT,             -- the id the next level gave it
+    tries       INTEGER NOT NULL DEFAULT 0,
+    next_us     INTEGER NOT NULL DEFAULT 0,  -- next delivery try / outcome poll
+    queued_us   INTEGER,          -- when it was closed as forwarded
+    sent_us     INTEGER,          -- when the next level acknowledged it
+    outcome     TEXT,             -- the next level's outcome, once closed there
+    note        TEXT,             -- its note
+    outcome2    TEXT,             -- forwarded further: the level above's outcome
+    outcome_us  INTEGER,
+    error       TEXT              -- why the last try failed
+);
+CREATE INDEX IF NOT EXISTS upstream_due ON upstream(state, next_us);
+CREATE TRIGGER IF NOT EXISTS upstream_enqueue AFTER UPDATE OF outcome ON reports
+    WHEN NEW.outcome = 'forwarded' AND OLD.outcome IS NOT 'forwarded'
+BEGIN
+    INSERT OR IGNORE INTO upstream(report_id, queued_us) VALUES (NEW.id, NEW.closed_us);
+END;
 
 -- Monthly counts per member (the quota tracker reads these).
 CREATE VIEW IF NOT EXISTS monthly_counts AS

@@ -159,6 +159,106 @@ typedef void (*store_row_fn)(void *arg, const char *key, const char *key2,
 int store_count(struct store *s, enum store_agg by, const char *from, const char *to,
                 store_row_fn fn, void *arg, char *err, size_t errlen);
 
+/* ---- supervision (督办): archiver_store_supervise.c ---- */
+
+/* A report not yet closed, as store_open_before passes it (strings
+ * borrowed for the callback's duration). */
+struct store_open_row {
+    const char *id, *member, *title, *committee, *state;
+    int64_t received_us;
+    int64_t taken_us;             /* its first lease (taken up), 0: never */
+    int noticed;                  /* 1: already recorded as overdue */
+};
+/* Return non-zero to stop the scan. */
+typedef int (*store_open_fn)(void *arg, const struct store_open_row *r);
+/* Call fn for committee's reports not closed and received before
+ * before_us, oldest first.  0 / -1 with err. */
+int store_open_before(struct store *s, const char *committee, int64_t before_us,
+                      store_open_fn fn, void *arg, char *err, size_t errlen);
+/* When report id was first leased (taken up): µs, 0 never, -1 on error. */
+int64_t store_taken_us(struct store *s, const char *id);
+/* Record that id first became overdue (kind "take_up" or "close", by days)
+ * with an "overdue" history event, in one transaction; next_us: when to
+ * run the notify command (0: no command).  1 recorded, 0 it was already,
+ * -1 on error (err). */
+int store_notice_add(struct store *s, const char *id, const char *kind, int days,
+                     int64_t next_us, int64_t now_us, char *err, size_t errlen);
+/* A notice whose notify command is due. */
+struct store_notice {
+    char id[64], committee[64], kind[16];
+    int days, tries;
+    int64_t first_us;
+};
+/* Up to max notices due at now_us into out, oldest due first.  Their
+ * number, or -1 with err. */
+int store_notice_due(struct store *s, int64_t now_us, struct store_notice *out, int max,
+                     char *err, size_t errlen);
+/* The notify run for id ended: error NULL (done; a "notified" history
+ * event) or why it failed (run again at next_us).  0 / -1 with err. */
+int store_notice_result(struct store *s, const char *id, const char *error, int64_t next_us,
+                        int64_t now_us, char *err, size_t errlen);
+typedef void (*store_closed_fn)(void *arg, const char *committee, int64_t received_us,
+                                int64_t closed_us);
+/* Call fn for every closed report received in months from..to.  0 / -1. */
+int store_closed_in(struct store *s, const char *from, const char *to, store_closed_fn fn,
+                    void *arg, char *err, size_t errlen);
+
+/* ---- the upstream spool (报送): archiver_store_upstream.c ---- */
+
+/* A forwarded report due for delivery or for an outcome poll. */
+struct store_upstream {
+    char id[64], upstream_id[64], member[64], committee[64];
+    char outcome[16];             /* recorded so far ("": none) */
+    int tries;
+    char *title, *body, *note;    /* owned: store_upstream_clear */
+};
+/* Up to max rows in state ("pending": to deliver, "sent": to ask about)
+ * whose next_us <= now_us, into out.  Their number, or -1 with err. */
+int store_upstream_due(struct store *s, const char *state, int64_t now_us,
+                       struct store_upstream *out, int max, char *err, size_t errlen);
+/* Free u's strings. */
+void store_upstream_clear(struct store_upstream *u);
+/* The next level acknowledged id as upstream_id: sent, an "upstream"
+ * history event with detail (JSON), outcome asked for from next_us.  0/-1. */
+int store_upstream_sent(struct store *s, const char *id, const char *upstream_id,
+                        const char *detail, int64_t next_us, int64_t now_us, char *err,
+                        size_t errlen);
+/* A try failed (why): again at next_us.  0 / -1. */
+int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,
+                         char *err, size_t errlen);
+/* What the next level did with a report. */
+struct store_upstream_result {
+    const char *id, *outcome, *note;
+    const char *outcome2;         /* it forwarded it: the level above's outcome, or NULL */
+    const char *detail;           /* the "upstream_outcome" history event's (JSON) */
+    int final;                    /* 1: nothing more to ask (state closed) */
+    int64_t next_us;              /* not final: ask again then */
+};
+/* Record r with an "upstream_outcome" history event.  0 / -1. */
+int store_upstream_outcome(struct store *s, const struct store_upstream_result *r,
+                           int64_t now_us, char *err, size_t errlen);
+/* Ask about id again at next_us.  0 / -1. */
+int store_upstream_later(struct store *s, const char *id, int64_t next_us, char *err,
+                         size_t errlen);
+/* id's row: 1 and its state, upstream id, outcome and the outcome a level
+ * further up ("" when none); 0 no row; -1 on error. */
+int store_upstream_of(struct store *s, const char *id, char state[16], char upstream_id[64],
+                      char outcome[16], char outcome2[16]);
+/* Rows pending, sent, closed into counts.  0 / -1. */
+int store_upstream_counts(struct store *s, long counts[3]);
+
+/* ---- feedback (反馈): a member's own reports ---- */
+
+struct store_mine_row {
+    const char *id, *title, *committee, *state, *outcome, *note;   /* outcome, note: NULL */
+    int64_t received_us, closed_us;                                 /* closed_us: 0 */
+};
+typedef void (*store_mine_fn)(void *arg, const struct store_mine_row *r);
+/* Call fn for member's reports, newest first, at most limit (strings
+ * borrowed for the call).  0 / -1 with err. */
+int store_member_reports(struct store *s, const char *member, int limit, store_mine_fn fn,
+                         void *arg, char *err, size_t errlen);
+
 /* "YYYY-MM" of us in the process's timezone into out (8 bytes). */
 void store_month(int64_t us, char out[8]);
 

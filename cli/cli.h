@@ -175,6 +175,8 @@ int cli_reassign(struct cli *c, int argc, char **argv); /* cli_queue.c */
 int cli_show(struct cli *c, int argc, char **argv);     /* cli_queue.c */
 int cli_audit(struct cli *c, int argc, char **argv);    /* cli_audit.c */
 int cli_status(struct cli *c, int argc, char **argv);   /* cli_status.c */
+int cli_overdue(struct cli *c, int argc, char **argv);  /* cli_supervise.c */
+int cli_mine(struct cli *c, int argc, char **argv);     /* cli_supervise.c */
 int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
 int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */

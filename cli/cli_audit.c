@@ -54,6 +54,13 @@ static const struct audit_col audit_trend[] = {
     {"month", "MONTH", 0}, {"count", "COUNT", 1},
 };
 
+static const struct audit_col audit_supervision[] = {
+    {"committee", "COMMITTEE", 0},  {"take_up_days", "TAKE UP DAYS", 1},
+    {"close_days", "CLOSE DAYS", 1}, {"overdue", "OVERDUE NOW", 1}, {"closed", "CLOSED", 1},
+    {"median_days_to_close", "MEDIAN DAYS", 1}, {"closed_in_time", "IN TIME", 1},
+    {"in_time_share", "IN TIME SHARE", 1},
+};
+
 static const struct audit_section audit_sections[] = {
     {"members", "Members", AUDIT_COLS(audit_members), "✗ under quota"},
     {"groups", "Groups", AUDIT_COLS(audit_groups), "✗ under quota"},
@@ -62,6 +69,7 @@ static const struct audit_section audit_sections[] = {
     {"topics", "Topics", AUDIT_COLS(audit_topics), NULL},
     {"quotas", "Quotas", AUDIT_COLS(audit_quotas), "✗ not met"},
     {"trend", "Trend", AUDIT_COLS(audit_trend), NULL},
+    {"supervision", "Supervision (督办)", AUDIT_COLS(audit_supervision), NULL},
 };
 #define AUDIT_NSECTIONS (sizeof audit_sections / sizeof audit_sections[0])
 

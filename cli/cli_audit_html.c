@@ -275,6 +275,10 @@ int cli_audit_html(FILE *f, const cJSON *audit, const char *organisation)
     static const char *const quota_cols[] = {"rule:规则", "scope:范围", "id:对象",
                                              "period:周期", "#min:最低", "#count:已报/达标数",
                                              "#of:共", "met:达标"};
+    static const char *const supervision_cols[] = {
+        "committee:专委会", "#take_up_days:承办时限（天）", "#close_days:办结时限（天）",
+        "#overdue:当前逾期", "#closed:本月办结", "#median_days_to_close:办结天数中位数",
+        "#closed_in_time:按时办结", "#in_time_share:按时办结率"};
     const cJSON *m, *members = cJSON_GetObjectItemCaseSensitive(audit, "members");
     int under = 0;
     cJSON_ArrayForEach(m, members)
@@ -292,6 +296,8 @@ int cli_audit_html(FILE *f, const cJSON *audit, const char *organisation)
     html_under(f, audit, under);
     html_table(f, "配额", cJSON_GetObjectItemCaseSensitive(audit, "quotas"), quota_cols,
                sizeof quota_cols / sizeof quota_cols[0]);
+    html_table(f, "督办", cJSON_GetObjectItemCaseSensitive(audit, "supervision"),
+               supervision_cols, sizeof supervision_cols / sizeof supervision_cols[0]);
     html_table(f, "委员", members, member_cols, sizeof member_cols / sizeof member_cols[0]);
     fputs("</body>\n</html>\n", f);
     return ferror(f) ? -1 : 0;

@@ -56,11 +56,18 @@ static void queue_add_row(struct cli_table *t, const cJSON *r, time_t now)
     time_t at;
     if (cli_text_time(cli_json_str(r, "received_at", NULL), &at) == 0)
         cli_text_age((long)(now - at), age, sizeof age);
-    char *topics = queue_topics(r);
+    char *topics = queue_topics(r), *state;
+    const char *late = cli_json_str(r, "overdue", NULL);
+    /* 督办: "open, overdue 3d to take up" */
+    state = late ? xasprintf("%s, overdue %.0fd to %s", queue_state(r),
+                             cli_json_num(r, "overdue_days", 0),
+                             strcmp(late, "close") ? "take up" : "close")
+                 : xstrdup(queue_state(r));
     const char *cells[] = {cli_json_str(r, "id", "?"), age, cli_json_str(r, "member", ""),
-                           queue_state(r), topics, cli_json_str(r, "title", "")};
+                           state, topics, cli_json_str(r, "title", "")};
     cli_table_add(t, cells);
     free(topics);
+    free(state);
 }
 
 /* Print reply.reports: JSON Lines, or a table with `empty` when none. */

@@ -381,28 +381,47 @@ static int cli_rules_test(struct cli *c, const struct config *cfg, int argc, cha
 
 /* --- reload --- */
 
-static int cli_rules_reload(struct cli *c, const struct config *cfg, int argc, char **argv)
+/* Ask one router (endpoint) to reload; its exit status.  label names it in
+ * messages ("router", "router 2"). */
+static int cli_rules_reload_one(struct cli *c, const struct config *cfg, const char *endpoint,
+                                const char *label)
 {
     static const struct proto_request req = {.cmd = PROTO_CMD_RELOAD};
-    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0);
-    if (n < 0)
-        return cli_args_done(c, n);
     cJSON *reply = NULL;
-    if (cli_call(c, cfg->ep.router_ctl, &req, cfg->limits.request_timeout_ms, &reply) < 0) {
+    if (cli_call(c, endpoint, &req, cfg->limits.request_timeout_ms, &reply) < 0) {
         if (errno == EPROTO)
-            return cli_fail(c, "router: malformed reply");
-        fprintf(stderr, "minyi: %s: router did not answer\n", c->cmd);
+            return cli_fail(c, "%s: malformed reply", label);
+        fprintf(stderr, "minyi: %s: %s did not answer\n", c->cmd, label);
         return CLI_EXIT_TIMEOUT;
     }
     int rc = CLI_EXIT_OK;
     if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
-        rc = cli_fail(c, "%s: %s", cli_json_str(reply, "error", "internal"),
+        rc = cli_fail(c, "%s: %s: %s", label, cli_json_str(reply, "error", "internal"),
                       cli_json_str(reply, "detail", ""));
     else if (!strcmp(c->format, "json"))
         cli_print_json(stdout, reply);
     else
-        printf("router reloaded the rules: %.0f topics\n", cli_json_num(reply, "topics", 0));
+        printf("%s reloaded the rules: %.0f topics\n", label, cli_json_num(reply, "topics", 0));
     cJSON_Delete(reply);
+    return rc;
+}
+
+/* Every router of endpoints.router_ctl; the worst exit status (a router
+ * that did not answer is 3, one that refused 1). */
+static int cli_rules_reload(struct cli *c, const struct config *cfg, int argc, char **argv)
+{
+    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc = CLI_EXIT_OK;
+    if (n < 0)
+        return cli_args_done(c, n);
+    size_t nrouters = cfg->nrouters ? cfg->nrouters : 1;
+    for (size_t i = 0; i < nrouters; i++) {
+        char label[32];
+        snprintf(label, sizeof label, i ? "router %zu" : "router", i + 1);
+        int one = cli_rules_reload_one(c, cfg, cfg->nrouters ? cfg->router_ctls[i]
+                                                             : cfg->ep.router_ctl, label);
+        if (one == CLI_EXIT_TIMEOUT || (one != CLI_EXIT_OK && rc == CLI_EXIT_OK))
+            rc = one;
+    }
     return rc;
 }
 

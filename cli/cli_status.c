@@ -1,4 +1,5 @@
-/* cli_status.c: `minyi status` -- asks each daemon {"cmd": "status"} with a
+/* cli_status.c: `minyi status` -- asks each daemon (every router of
+ * endpoints.router_ctl) {"cmd": "status"} with a
  * short timeout and shows up/down, its counters, and the archiver's queue
  * depths.  Exit 0 when all three answered, 3 when any did not.  What the
  * counters mean is each daemon's business; they are shown as they come.
@@ -7,19 +8,41 @@
 #include "config.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STATUS_TIMEOUT_MS 1000
-#define STATUS_NDAEMONS 3
+#define STATUS_MAX (2 + CONFIG_ROUTERS_MAX)
 
-static const char *const status_names[STATUS_NDAEMONS] = {"collector", "router", "archiver"};
+/* Who is asked: the collector, each router ("router", "router-2", ...),
+ * the archiver last. */
+struct status_daemons {
+    char names[STATUS_MAX][16];
+    const char *endpoints[STATUS_MAX];
+    cJSON *replies[STATUS_MAX];
+    int n;
+};
+
+static void status_list(const struct config *cfg, struct status_daemons *s)
+{
+    s->n = 0;
+    snprintf(s->names[s->n], sizeof s->names[0], "collector");
+    s->endpoints[s->n++] = cfg->ep.collector_ctl;
+    for (size_t i = 0; i < cfg->nrouters; i++) {
+        snprintf(s->names[s->n], sizeof s->names[0], i ? "router-%zu" : "router", i + 1);
+        s->endpoints[s->n++] = cfg->router_ctls[i];
+    }
+    snprintf(s->names[s->n], sizeof s->names[0], "archiver");
+    s->endpoints[s->n++] = cfg->ep.query;
+}
 
 /* "k=v k=v" of the scalars of obj, one level of nesting as "k.sub=v"
  * (caller frees).  skip: keys left out at the top level. */
 static char *status_counters(const cJSON *obj, const char *prefix)
 {
-    static const char *const skip[] = {"ok", "daemon", "queues", "counters", NULL};
+    static const char *const skip[] = {"ok", "daemon", "queues", "counters", "overdue",
+                                        NULL};
     const cJSON *v;
     char *out = xstrdup(""), buf[64];
     cJSON_ArrayForEach(v, obj) {
@@ -69,18 +92,21 @@ static void status_row(struct cli_table *t, const char *name, const cJSON *reply
 }
 
 /* Queue depths from the archiver: {"queues": {C: N | {"open", "leased"}}}
- * or {"queues": [{"committee", "open", "leased"}]}. */
+ * or {"queues": [{"committee", "open", "leased"}]}, and the reports past a
+ * deadline {"overdue": {C: N}}. */
 static void status_queues(const cJSON *reply)
 {
-    static const char *const headers[] = {"QUEUE", "OPEN", "LEASED"};
+    static const char *const headers[] = {"QUEUE", "OPEN", "LEASED", "OVERDUE"};
+    const cJSON *overdue = cJSON_GetObjectItemCaseSensitive(reply, "overdue");
     const cJSON *q, *queues = cJSON_GetObjectItemCaseSensitive(reply, "queues");
     if (cJSON_GetArraySize(queues) == 0)
         return;
-    struct cli_table *t = cli_table_new(3, headers);
+    struct cli_table *t = cli_table_new(4, headers);
     cli_table_right(t, 1);
     cli_table_right(t, 2);
+    cli_table_right(t, 3);
     cJSON_ArrayForEach(q, queues) {
-        char open[32], leased[32];
+        char open[32], leased[32], late[32];
         const char *name = cJSON_IsArray(queues) ? cli_json_str(q, "committee", "?") : q->string;
         if (cJSON_IsNumber(q)) {
             cli_json_text(q, open, sizeof open);
@@ -89,7 +115,8 @@ static void status_queues(const cJSON *reply)
             cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "open"), open, sizeof open);
             cli_json_text(cJSON_GetObjectItemCaseSensitive(q, "leased"), leased, sizeof leased);
         }
-        const char *cells[] = {name, open, leased};
+        cli_json_text(cJSON_GetObjectItemCaseSensitive(overdue, name), late, sizeof late);
+        const char *cells[] = {name, open, leased, late};
         cli_table_add(t, cells);
     }
     printf("\n");
@@ -120,48 +147,50 @@ static cJSON *status_failed(const struct cli *c, const char *name)
     return o;
 }
 
-static void status_print(const struct cli *c, cJSON *const *replies)
+static void status_print(const struct cli *c, const struct status_daemons *s)
 {
     static const char *const headers[] = {"DAEMON", "STATE", "COUNTERS"};
     if (!strcmp(c->format, "json")) {
         cJSON *all = cJSON_CreateObject();
-        for (int i = 0; i < STATUS_NDAEMONS; i++)
-            cJSON_AddItemToObject(all, status_names[i], replies[i]
-                                  ? cJSON_Duplicate(replies[i], 1) : cJSON_CreateNull());
+        for (int i = 0; i < s->n; i++)
+            cJSON_AddItemToObject(all, s->names[i], s->replies[i]
+                                  ? cJSON_Duplicate(s->replies[i], 1) : cJSON_CreateNull());
         cli_print_json(stdout, all);
         cJSON_Delete(all);
         return;
     }
     struct cli_table *t = cli_table_new(3, headers);
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        status_row(t, status_names[i], replies[i]);
+    for (int i = 0; i < s->n; i++)
+        status_row(t, s->names[i], s->replies[i]);
     cli_table_print(t, stdout, 0);
     cli_table_free(&t);
-    if (replies[2] && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(replies[2], "ok")))
-        status_queues(replies[2]);
+    const cJSON *archiver = s->replies[s->n - 1];
+    if (archiver && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(archiver, "ok")))
+        status_queues(archiver);
 }
 
 int cli_status(struct cli *c, int argc, char **argv)
 {
     static const struct proto_request req = {.cmd = PROTO_CMD_STATUS};
-    cJSON *replies[STATUS_NDAEMONS] = {NULL, NULL, NULL};
+    struct status_daemons s = {0};
     int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc, down = 0;
     if (n < 0)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    const char *endpoints[STATUS_NDAEMONS] = {c->cfg->ep.collector_ctl, c->cfg->ep.router_ctl,
-                                              c->cfg->ep.query};
+    status_list(c->cfg, &s);
     long timeout = c->cfg->limits.request_timeout_ms < STATUS_TIMEOUT_MS
                  ? c->cfg->limits.request_timeout_ms : STATUS_TIMEOUT_MS;
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        if (cli_call(c, endpoints[i], &req, timeout, &replies[i]) < 0) {
+    for (int i = 0; i < s.n; i++)
+        if (cli_call(c, s.endpoints[i], &req, timeout, &s.replies[i]) < 0) {
             down++;
-            replies[i] = status_failed(c, status_names[i]);
+            /* minyi up names every router's note minyi-router.failed */
+            s.replies[i] = status_failed(c, strncmp(s.names[i], "router", 6) ? s.names[i]
+                                                                            : "router");
         }
-    status_print(c, replies);
-    for (int i = 0; i < STATUS_NDAEMONS; i++)
-        cJSON_Delete(replies[i]);
+    status_print(c, &s);
+    for (int i = 0; i < s.n; i++)
+        cJSON_Delete(s.replies[i]);
     return down ? CLI_EXIT_TIMEOUT : CLI_EXIT_OK;
 }
 

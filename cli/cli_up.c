@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define UP_NCHILD 4
+#define UP_MAXCHILD (3 + CONFIG_ROUTERS_MAX)   /* archiver, routers, collector, web */
 #define UP_BACKOFF_MIN_MS 200
 #define UP_BACKOFF_MAX_MS 5000
 #define UP_STABLE_MS 30000        /* a child that ran this long starts afresh */
@@ -45,6 +45,8 @@
 
 struct up_child {
     const char *name;             /* "minyi-archiver" */
+    int instance;                 /* a router's --instance (1..), else 0 */
+    char instance_arg[12];
     char *path;                   /* the program, absolute */
     pid_t pid;                    /* 0: not running */
     int fd;                       /* read end of its stderr, or -1 */
@@ -59,7 +61,8 @@ struct up_child {
 
 struct up {
     struct cli *c;
-    struct up_child child[UP_NCHILD];   /* in start order */
+    struct up_child child[UP_MAXCHILD]; /* in start order */
+    int nchild;                   /* 3 + one router per endpoints.router_ctl */
     const char *config;           /* -c for the children */
     int sigfd, lockfd;
     char *pidfile;
@@ -80,7 +83,7 @@ static void up_line(struct up *u, struct up_child *ch, const char *line, size_t 
     if (!ch->ready && memmem(line, len, ": ready", 7)) {
         ch->ready = 1;
         int all = 1;
-        for (int i = 0; i < UP_NCHILD; i++)
+        for (int i = 0; i < u->nchild; i++)
             all &= u->child[i].ready;
         if (all && !u->announced) {
             char *db = config_state_path(u->c->cfg, "archive.db");
@@ -175,12 +178,13 @@ static void up_read(struct up *u, struct up_child *ch)
 static void up_start(struct up *u, struct up_child *ch)
 {
     char *const args[] = {ch->path, "-c", (char *)u->config, "--state-dir",
-                          u->c->cfg->state_dir, NULL};
+                          u->c->cfg->state_dir, ch->instance ? "--instance" : NULL,
+                          ch->instance_arg, NULL};
     /* MINYI_WRAP="valgrind ..." runs every daemon under a wrapper (tests) */
     const char *wrap = getenv("MINYI_WRAP");
     char *const wrapped[] = {"/bin/sh", "-c", "exec $MINYI_WRAP \"$0\" \"$@\"", ch->path,
                              "-c", (char *)u->config, "--state-dir", u->c->cfg->state_dir,
-                             NULL};
+                             ch->instance ? "--instance" : NULL, ch->instance_arg, NULL};
     int p[2];
     char *failed = up_failed_path(u, ch);
     unlink(failed);
@@ -280,14 +284,14 @@ static void up_reap(struct up *u)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-        for (int i = 0; i < UP_NCHILD; i++)
+        for (int i = 0; i < u->nchild; i++)
             if (u->child[i].pid == pid)
                 up_ended(u, &u->child[i], status);
 }
 
 static void up_signal_all(struct up *u, int sig)
 {
-    for (int i = 0; i < UP_NCHILD; i++)
+    for (int i = 0; i < u->nchild; i++)
         if (u->child[i].pid > 0)
             kill(u->child[i].pid, sig);
 }
@@ -295,7 +299,7 @@ static void up_signal_all(struct up *u, int sig)
 /* The stop took too long (or was asked twice): SIGKILL whoever is left. */
 static void up_kill(struct up *u)
 {
-    for (int i = 0; i < UP_NCHILD; i++)
+    for (int i = 0; i < u->nchild; i++)
         if (u->child[i].pid > 0) {
             fprintf(stderr, "minyi: %s did not stop, killing it\n", u->child[i].name);
             kill(u->child[i].pid, SIGKILL);
@@ -312,7 +316,7 @@ static void up_stop(struct up *u)
     }
     u->stopping = 1;
     u->stop_ms = daemon_mono_ms() + UP_STOP_MS;
-    for (int i = 0; i < UP_NCHILD; i++)
+    for (int i = 0; i < u->nchild; i++)
         u->child[i].restart_ms = 0;
     up_signal_all(u, SIGTERM);
 }
@@ -338,7 +342,7 @@ static void up_signals(struct up *u)
 static int up_timeout(const struct up *u, int64_t now)
 {
     int64_t next = -1;
-    for (int i = 0; i < UP_NCHILD; i++)
+    for (int i = 0; i < u->nchild; i++)
         if (u->child[i].restart_ms > 0 && (next < 0 || u->child[i].restart_ms < next))
             next = u->child[i].restart_ms;
     if (u->stopping && !u->killed)
@@ -349,7 +353,7 @@ static int up_timeout(const struct up *u, int64_t now)
 /* 1 while there is something to wait for. */
 static int up_running(const struct up *u)
 {
-    for (int i = 0; i < UP_NCHILD; i++)
+    for (int i = 0; i < u->nchild; i++)
         if (u->child[i].pid > 0 || (u->stopping && u->child[i].fd >= 0))
             return 1;
     return !u->stopping;
@@ -358,11 +362,11 @@ static int up_running(const struct up *u)
 static void up_loop(struct up *u)
 {
     while (up_running(u)) {
-        struct pollfd pfd[1 + UP_NCHILD];
-        struct up_child *who[1 + UP_NCHILD];
+        struct pollfd pfd[1 + UP_MAXCHILD];
+        struct up_child *who[1 + UP_MAXCHILD];
         nfds_t n = 0;
         pfd[n++] = (struct pollfd){.fd = u->sigfd, .events = POLLIN};
-        for (int i = 0; i < UP_NCHILD; i++)
+        for (int i = 0; i < u->nchild; i++)
             if (u->child[i].fd >= 0) {
                 who[n] = &u->child[i];
                 pfd[n++] = (struct pollfd){.fd = u->child[i].fd, .events = POLLIN};
@@ -375,7 +379,7 @@ static void up_loop(struct up *u)
         if (pfd[0].revents)
             up_signals(u);
         int64_t now = daemon_mono_ms();
-        for (int i = 0; i < UP_NCHILD; i++)
+        for (int i = 0; i < u->nchild; i++)
             if (u->child[i].restart_ms > 0 && u->child[i].restart_ms <= now)
                 up_start(u, &u->child[i]);
         if (u->stopping && !u->killed && now >= u->stop_ms)
@@ -415,19 +419,26 @@ static int up_lock(struct up *u)
 /* The daemons live beside this program. */
 static int up_programs(struct up *u)
 {
-    static const char *const names[UP_NCHILD] = {"minyi-archiver", "minyi-router",
-                                                 "minyi-collector", "minyi-web"};
+    static const char *const names[4] = {"minyi-archiver", "minyi-router",
+                                         "minyi-collector", "minyi-web"};
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0)
         return cli_fail(u->c, "/proc/self/exe: %s", strerror(errno));
     exe[n] = '\0';
     const char *dir = dirname(exe);
-    for (int i = 0; i < UP_NCHILD; i++) {
+    int nr = (int)u->c->cfg->nrouters;
+    u->nchild = 3 + nr;
+    for (int i = 0; i < u->nchild; i++) {
         struct up_child *ch = &u->child[i];
-        ch->name = names[i];
+        int k = i == 0 ? 0 : i <= nr ? 1 : i == nr + 1 ? 2 : 3;
+        ch->name = names[k];
         ch->fd = -1;
-        ch->path = xasprintf("%s/%s", dir, names[i]);
+        ch->path = xasprintf("%s/%s", dir, names[k]);
+        if (k == 1) {                 /* one router per control socket */
+            ch->instance = i;
+            snprintf(ch->instance_arg, sizeof ch->instance_arg, "%d", i);
+        }
         if (access(ch->path, X_OK) < 0)
             return cli_fail(u->c, "%s: %s (is it built? try `make`)", ch->path, strerror(errno));
     }
@@ -451,7 +462,7 @@ static int up_signalfd(struct up *u)
 
 static void up_cleanup(struct up *u)
 {
-    for (int i = 0; i < UP_NCHILD; i++) {
+    for (int i = 0; i < u->nchild; i++) {
         if (u->child[i].fd >= 0)
             close(u->child[i].fd);
         free(u->child[i].path);
@@ -477,7 +488,7 @@ int cli_up(struct cli *c, int argc, char **argv)
     u.config = c->config_path ? c->config_path : c->cfg->path;
     if ((rc = up_programs(&u)) == CLI_EXIT_OK && (rc = up_lock(&u)) == CLI_EXIT_OK &&
         (rc = up_signalfd(&u)) == CLI_EXIT_OK) {
-        for (int i = 0; i < UP_NCHILD; i++)
+        for (int i = 0; i < u.nchild; i++)
             up_start(&u, &u.child[i]);
         up_loop(&u);
     }

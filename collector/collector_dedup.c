@@ -12,6 +12,13 @@
  * u8 kind, 3 bytes zero, u32 check.  A record whose check fails (a torn or
  * zeroed tail after a crash) is skipped at load.
  *
+ * Why not common/htable: this is a bounded set of bare 16-byte keys, not a
+ * table of caller entries.  Its memory is planned (DEDUP_SLOTS, one flat
+ * array): when it fills, its keys merge into the on-disk index and it
+ * starts empty; it grows only while merges fail.  A chained table would
+ * add a pointer and an allocation per key, and hide the bound this tier
+ * exists to keep.
+ *
  * Not here: the index file, its format and its merge (collector_dedup_index.c).
  */
 #include "collector_dedup.h"

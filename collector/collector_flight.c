@@ -1,6 +1,6 @@
 /* collector_flight.c: the forwarding window and the held drop files (see
- * collector_flight.h).  Two chained hash tables that double when they get
- * as many entries as buckets, and one due list kept sorted by due time
+ * collector_flight.h).  Two tables of common/htable (entries by id, held
+ * files by rel), and one due list kept sorted by due time
  * (insertion walks from the tail: entries are nearly always appended).
  */
 #include "collector_flight.h"
@@ -12,15 +12,13 @@
 struct held {
     char *rel;
     unsigned count;
-    struct held *next;
+    struct htable_node node;      /* in the table by rel */
 };
 
 struct flight {
-    struct flight_entry **buckets;
-    size_t nb, n;
+    struct htable ids;            /* flight_entry by id */
     struct flight_entry *head, *tail;
-    struct held **hbuckets;
-    size_t hnb, hn;
+    struct htable held;           /* struct held by rel */
 };
 
 static uint64_t flight_hash(const char *s)
@@ -28,13 +26,21 @@ static uint64_t flight_hash(const char *s)
     return hash_fnv1a_str(HASH_FNV_OFFSET, s);
 }
 
+static int entry_eq(const struct htable_node *n, const void *id)
+{
+    return strcmp(htable_entry(n, struct flight_entry, hnode)->id, id) == 0;
+}
+
+static int held_eq(const struct htable_node *n, const void *rel)
+{
+    return strcmp(htable_entry(n, struct held, node)->rel, rel) == 0;
+}
+
 struct flight *flight_new(void)
 {
     struct flight *f = xcalloc(1, sizeof *f);
-    f->nb = 1024;
-    f->buckets = xcalloc(f->nb, sizeof *f->buckets);
-    f->hnb = 1024;
-    f->hbuckets = xcalloc(f->hnb, sizeof *f->hbuckets);
+    htable_init(&f->ids, 1024);
+    htable_init(&f->held, 1024);
     return f;
 }
 
@@ -48,35 +54,18 @@ void flight_free(struct flight **fp)
         free(e->rel);
         free(e);
     }
-    for (size_t i = 0; i < f->hnb; i++)
-        for (struct held *h = f->hbuckets[i], *next; h; h = next) {
-            next = h->next;
-            free(h->rel);
-            free(h);
-        }
-    free(f->buckets);
-    free(f->hbuckets);
+    for (struct htable_node *n; (n = htable_pop(&f->held)) != NULL;) {
+        struct held *h = htable_entry(n, struct held, node);
+        free(h->rel);
+        free(h);
+    }
+    htable_fini(&f->ids);
+    htable_fini(&f->held);
     free(f);
     *fp = NULL;
 }
 
 /* ---- the window ---- */
-
-static void flight_grow(struct flight *f)
-{
-    size_t nb = f->nb * 2;
-    struct flight_entry **b = xcalloc(nb, sizeof *b);
-    for (size_t i = 0; i < f->nb; i++)
-        for (struct flight_entry *e = f->buckets[i], *next; e; e = next) {
-            next = e->hnext;
-            size_t k = flight_hash(e->id) & (nb - 1);
-            e->hnext = b[k];
-            b[k] = e;
-        }
-    free(f->buckets);
-    f->buckets = b;
-    f->nb = nb;
-}
 
 static void due_unlink(struct flight *f, struct flight_entry *e)
 {
@@ -117,8 +106,6 @@ struct flight_entry *flight_add(struct flight *f, const char *id, uint32_t seg,
                                 uint64_t off, const char *rel, uint64_t dev,
                                 uint64_t ino, int64_t now_ms)
 {
-    if (f->n >= f->nb)
-        flight_grow(f);
     struct flight_entry *e = xcalloc(1, sizeof *e);
     xstrlcpy(e->id, id, sizeof e->id);
     e->seg = seg;
@@ -127,31 +114,21 @@ struct flight_entry *flight_add(struct flight *f, const char *id, uint32_t seg,
     e->dev = dev;
     e->ino = ino;
     e->due_ms = now_ms;
-    size_t k = flight_hash(e->id) & (f->nb - 1);
-    e->hnext = f->buckets[k];
-    f->buckets[k] = e;
-    f->n++;
+    htable_insert(&f->ids, &e->hnode, flight_hash(e->id));
     due_insert(f, e);
     return e;
 }
 
 struct flight_entry *flight_find(const struct flight *f, const char *id)
 {
-    struct flight_entry *e = f->buckets[flight_hash(id) & (f->nb - 1)];
-    while (e && strcmp(e->id, id) != 0)
-        e = e->hnext;
-    return e;
+    struct htable_node *n = htable_find(&f->ids, flight_hash(id), entry_eq, id);
+    return n ? htable_entry(n, struct flight_entry, hnode) : NULL;
 }
 
 void flight_remove(struct flight *f, struct flight_entry *e)
 {
-    struct flight_entry **pp = &f->buckets[flight_hash(e->id) & (f->nb - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = e->hnext;
+    htable_remove(&f->ids, &e->hnode);
     due_unlink(f, e);
-    f->n--;
     free(e->rel);
     free(e);
 }
@@ -172,68 +149,46 @@ void flight_sent(struct flight *f, struct flight_entry *e, int64_t now_ms, int r
 
 size_t flight_count(const struct flight *f)
 {
-    return f->n;
+    return htable_count(&f->ids);
 }
 
 /* ---- held drop files ---- */
 
-static struct held **held_slot(const struct flight *f, const char *rel)
+static struct held *held_find(const struct flight *f, const char *rel)
 {
-    struct held **pp = &f->hbuckets[flight_hash(rel) & (f->hnb - 1)];
-    while (*pp && strcmp((*pp)->rel, rel) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static void held_grow(struct flight *f)
-{
-    size_t nb = f->hnb * 2;
-    struct held **b = xcalloc(nb, sizeof *b);
-    for (size_t i = 0; i < f->hnb; i++)
-        for (struct held *h = f->hbuckets[i], *next; h; h = next) {
-            next = h->next;
-            size_t k = flight_hash(h->rel) & (nb - 1);
-            h->next = b[k];
-            b[k] = h;
-        }
-    free(f->hbuckets);
-    f->hbuckets = b;
-    f->hnb = nb;
+    struct htable_node *n = htable_find(&f->held, flight_hash(rel), held_eq, rel);
+    return n ? htable_entry(n, struct held, node) : NULL;
 }
 
 void flight_hold(struct flight *f, const char *rel)
 {
-    if (f->hn >= f->hnb)
-        held_grow(f);
-    struct held **pp = held_slot(f, rel);
-    if (*pp) {
-        (*pp)->count++;
+    struct held *h = held_find(f, rel);
+    if (h) {
+        h->count++;
         return;
     }
-    struct held *h = xcalloc(1, sizeof *h);
+    h = xcalloc(1, sizeof *h);
     h->rel = xstrdup(rel);
     h->count = 1;
-    *pp = h;
-    f->hn++;
+    htable_insert(&f->held, &h->node, flight_hash(rel));
 }
 
 void flight_release(struct flight *f, const char *rel)
 {
-    struct held **pp = held_slot(f, rel), *h = *pp;
+    struct held *h = held_find(f, rel);
     if (!h || --h->count > 0)
         return;
-    *pp = h->next;
+    htable_remove(&f->held, &h->node);
     free(h->rel);
     free(h);
-    f->hn--;
 }
 
 int flight_held(const struct flight *f, const char *rel)
 {
-    return *held_slot(f, rel) != NULL;
+    return held_find(f, rel) != NULL;
 }
 
 size_t flight_nheld(const struct flight *f)
 {
-    return f->hn;
+    return htable_count(&f->held);
 }

@@ -17,6 +17,7 @@
  */
 #ifndef MINYI_COLLECTOR_FLIGHT_H
 #define MINYI_COLLECTOR_FLIGHT_H
+#include "htable.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,7 +30,7 @@ struct flight_entry {
     int64_t due_ms;               /* monotonic time of the next send */
     int sends;                    /* 0: never sent */
     struct flight_entry *prev, *next;   /* due list */
-    struct flight_entry *hnext;         /* hash chain */
+    struct htable_node hnode;           /* in the table by id */
 };
 
 struct flight;

@@ -141,6 +141,38 @@ static int config_check_types(const char *file, const cJSON *root, char *err, si
     return 0;
 }
 
+/* "@STATE@" in v stands for the state directory (caller frees). */
+static char *config_endpoint(const struct config *c, const char *v)
+{
+    const char *at = strstr(v, "@STATE@");
+    return at ? xasprintf("%.*s%s%s", (int)(at - v), v, c->state_dir, at + 7) : xstrdup(v);
+}
+
+/* endpoints.router_ctl may list one control socket per router (several
+ * routers side by side); ep.router_ctl stays the first. */
+static int config_router_ctls(struct config *c, const cJSON *o, char *err, size_t errlen)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "router_ctl"), *v;
+    int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 1;
+    if (list && !cJSON_IsString(list) && (!cJSON_IsArray(list) || n < 1 || n > CONFIG_ROUTERS_MAX))
+        return config_err(err, errlen, "%s: endpoints.router_ctl: must be an endpoint or a "
+                          "list of 1 to %d (one per router)", c->path, CONFIG_ROUTERS_MAX);
+    c->router_ctls = xcalloc((size_t)n + 1, sizeof *c->router_ctls);
+    if (!cJSON_IsArray(list)) {
+        c->router_ctls[c->nrouters++] = xstrdup(c->ep.router_ctl);
+        return 0;
+    }
+    cJSON_ArrayForEach(v, list) {
+        if (!cJSON_IsString(v) || !v->valuestring[0])
+            return config_err(err, errlen, "%s: endpoints.router_ctl[%zu]: must be an "
+                              "endpoint", c->path, c->nrouters);
+        c->router_ctls[c->nrouters++] = config_endpoint(c, v->valuestring);
+    }
+    free(c->ep.router_ctl);
+    c->ep.router_ctl = xstrdup(c->router_ctls[0]);
+    return 0;
+}
+
 static int config_endpoints(struct config *c, const cJSON *root, char *err, size_t errlen)
 {
     static const struct { const char *key, *sock; size_t off; } eps[] = {
@@ -164,9 +196,10 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
             *slot = xasprintf("ipc://%s/run/%s", c->state_dir, eps[i].sock);
             continue;
         }
-        const char *at = strstr(v, "@STATE@");
-        *slot = at ? xasprintf("%.*s%s%s", (int)(at - v), v, c->state_dir, at + 7) : xstrdup(v);
+        *slot = config_endpoint(c, v);
     }
+    if (config_router_ctls(c, o, err, errlen) < 0)
+        return -1;
     /* A pipe's two lanes go to the same peers: a pipe moved elsewhere with
      * its large lane left on the default socket would take small reports
      * and hold every large one (and all behind it) for ever. */
@@ -293,6 +326,8 @@ static int config_points(struct config *c, const cJSON *root, char *err, size_t 
         {"forwarded", offsetof(struct config_points, forwarded), 5},
         {"filed", offsetof(struct config_points, filed), 0},
         {"declined", offsetof(struct config_points, declined), 0},
+        {"upstream_adopted", offsetof(struct config_points, upstream_adopted), 3},
+        {"upstream2_adopted", offsetof(struct config_points, upstream2_adopted), 5},
     };
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "points");
     if (o && !cJSON_IsObject(o))
@@ -385,7 +420,8 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0 ||
-        config_web(c, root, err, errlen) < 0)
+        config_supervision_parse(c, root, err, errlen) < 0 ||
+        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -448,6 +484,11 @@ void config_free(struct config **cp)
     for (size_t i = 0; i < c->nquotas; i++)
         free(c->quotas[i].id);
     free(c->quotas);
+    config_supervision_free(&c->supervision);
+    config_upstream_free(&c->upstream);
+    for (size_t i = 0; i < c->nrouters; i++)
+        free(c->router_ctls[i]);
+    free(c->router_ctls);
     free(c->retention.export_dir);
     free(c->path);
     free(c->dir);

@@ -11,6 +11,9 @@
  *     "quotas": [{"scope": "member", "period": "year", "min": 1},
  *                {"scope": "org", "period": "month", "min": 5}],
  *     "points": {"report": 1, "adopted": 3, "forwarded": 5, "filed": 0, "declined": 0},
+ *     "supervision": {"take_up_days": 5, "close_days": 30,
+ *                     "committees": {"jingji": {"take_up_days": 3, "close_days": 20}},
+ *                     "notify": ["/usr/local/bin/office-sms", "--to", "office"]},
  *     "retention": {"closed_days": 1825, "export_dir": "retention"}
  *   }
  *
@@ -39,7 +42,8 @@ struct config_endpoints {
     char *confirm;                /* archiver PUSH -> collector PULL */
     char *query;                  /* archiver ROUTER: the minyi command */
     char *collector_ctl;          /* collector ROUTER: status */
-    char *router_ctl;             /* router ROUTER: status, reload */
+    char *router_ctl;             /* router ROUTER: status, reload (the first router's;
+                                     config.router_ctls lists them all) */
 };
 
 struct config_limits {
@@ -73,6 +77,38 @@ struct config_web {
 
 struct config_points {
     double report, adopted, forwarded, filed, declined;
+    double upstream_adopted;      /* 报送: adopted by the next level up: 3 */
+    double upstream2_adopted;     /* adopted by the level above that: 5 */
+};
+
+/* 督办: how many calendar days (in the organisation's timezone) a committee
+ * has to take up (first lease) and to close a report, counted from the day
+ * it was received: received on day D with 5 days, it is overdue from day
+ * D+6.  0 days: the same day. */
+struct config_deadline {
+    char *committee;
+    int take_up_days, close_days;
+};
+
+struct config_supervision {
+    int take_up_days, close_days; /* every committee not listed: 5, 30 */
+    struct config_deadline *committees;
+    size_t ncommittees;
+    int check_seconds;            /* the archiver looks for new overdue reports: 60 */
+    char **notify;                /* argv (NULL-terminated) run once per report that
+                                     becomes overdue, + ID COMMITTEE KIND DAYS; or NULL */
+    int notify_timeout_seconds;   /* a notify still running is killed after: 30 */
+    int notify_retry_seconds;     /* a failed notify is run again after: 300 */
+};
+
+/* 报送: the next level up (NULL endpoint: none). */
+struct config_upstream {
+    char *endpoint;               /* its collector's submit socket */
+    char *query;                  /* its archiver's query socket (outcomes), or NULL */
+    char *member;                 /* the member id this organisation files under there */
+    char *org;                    /* this organisation's id in refs (default: organisation) */
+    int resend_ms;                /* a delivery not acknowledged is tried again after: 5000 */
+    int poll_seconds;             /* outcomes are asked for every: 60 */
 };
 
 struct config {
@@ -91,9 +127,16 @@ struct config {
     struct config_quota *quotas;
     size_t nquotas;
     struct config_points points;
+    struct config_supervision supervision;
+    struct config_upstream upstream;
+    char **router_ctls;           /* endpoints.router_ctl: one control socket per router */
+    size_t nrouters;              /* at least 1; ep.router_ctl is router_ctls[0] */
     struct config_retention retention;
     struct config_web web;
 };
+
+/* Routers side by side at most (endpoints.router_ctl as a list). */
+#define CONFIG_ROUTERS_MAX 8
 
 /* Lanes.  Each pipe (collector -> routers, routers -> archiver) has two:
  * a message of at most CONFIG_LANE_SMALL bytes travels on the ordinary lane,
@@ -139,6 +182,21 @@ void config_free(struct config **c);
 int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 /* Set TZ for this process from c->timezone (localtime_r then uses it). */
 void config_apply_timezone(const struct config *c);
+/* config_supervision.c: parse root's "supervision" into c->supervision.
+ * 0, or -1 with "FILE: supervision.KEY: message" in err. */
+struct cJSON;
+int config_supervision_parse(struct config *c, const struct cJSON *root, char *err,
+                             size_t errlen);
+/* Free what config_supervision_parse made and zero *s. */
+void config_supervision_free(struct config_supervision *s);
+/* config_upstream.c: parse root's "upstream" into c->upstream.  0, or -1
+ * with "FILE: upstream.KEY: message". */
+int config_upstream_parse(struct config *c, const struct cJSON *root, char *err, size_t errlen);
+/* Free what config_upstream_parse made and zero *u. */
+void config_upstream_free(struct config_upstream *u);
+/* The deadlines (days) of committee: its own, else the defaults. */
+void config_deadlines(const struct config *c, const char *committee, int *take_up_days,
+                      int *close_days);
 /* An absolute path inside the state directory (caller frees). */
 char *config_state_path(const struct config *c, const char *rel);
 

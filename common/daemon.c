@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,11 +44,42 @@ int daemon_stopping(void)
     return daemon_stop_flag != 0;
 }
 
+#ifdef MINYI_TEST_CLOCK
+/* Test builds only: $MINYI_TEST_CLOCK names a file holding a number of
+ * seconds added to the wall clock (e.g. 518400: six days later), read
+ * again at most every 100 ms so a test can move time while daemons run.
+ * An absent or unreadable file adds nothing. */
+static int64_t daemon_test_offset_us(void)
+{
+    static int64_t offset_us, read_at_us = -1;
+    const char *path = getenv("MINYI_TEST_CLOCK");
+    int64_t mono = daemon_mono_us();
+    if (!path || !*path)
+        return 0;
+    if (read_at_us >= 0 && mono - read_at_us < 100000)
+        return offset_us;
+    read_at_us = mono;
+    FILE *f = fopen(path, "r");
+    double secs = 0;
+    if (f && fscanf(f, "%lf", &secs) != 1)
+        secs = 0;
+    if (f)
+        fclose(f);
+    offset_us = (int64_t)(secs * 1e6);
+    return offset_us;
+}
+#else
+static int64_t daemon_test_offset_us(void)
+{
+    return 0;
+}
+#endif
+
 int64_t daemon_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + daemon_test_offset_us();
 }
 
 int64_t daemon_mono_us(void)
@@ -68,6 +100,8 @@ static void daemon_usage(const char *program, FILE *f)
             "usage: %s [-c FILE] [--state-dir DIR] [-n]\n"
             "  -c FILE          config file (default $MINYI_CONFIG or config/minyi.json)\n"
             "  --state-dir DIR  state directory (default $MINYI_STATE_DIR or the config's)\n"
+            "  --instance N     which of several routers this is (endpoints.router_ctl's\n"
+            "                   N-th control socket; default 1)\n"
             "  -n               check the config and exit\n"
             "  --version        print the version and exit\n",
             program);
@@ -75,7 +109,7 @@ static void daemon_usage(const char *program, FILE *f)
 
 struct daemon_args {
     const char *config, *state_dir;
-    int check;
+    int check, instance;
 };
 
 /* 0 to go on, otherwise exit status + 1 */
@@ -84,6 +118,7 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"state-dir", required_argument, NULL, 'S'},
+        {"instance", required_argument, NULL, 'I'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -94,6 +129,13 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
         case 'c': a->config = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'n': a->check = 1; break;
+        case 'I':
+            a->instance = atoi(optarg);
+            if (a->instance < 1 || a->instance > CONFIG_ROUTERS_MAX) {
+                fprintf(stderr, "%s: --instance: want 1 to %d\n", program, CONFIG_ROUTERS_MAX);
+                return 3;
+            }
+            break;
         case 'h': daemon_usage(program, stdout); return 1;
         case 'V': version_print(stdout, program); return 1;
         default: daemon_usage(program, stderr); return 3;
@@ -165,7 +207,12 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     int rc = daemon_parse_args(argc, argv, program, &args);
     if (rc)
         return rc - 1;
-    struct daemon d = {.ops = ops, .state = state, .program = program};
+    if (args.instance > 1) {           /* minyi-router-2: its log lines say which */
+        snprintf(program, sizeof program, "minyi-%s-%d", ops->name, args.instance);
+        log_init(program);
+    }
+    struct daemon d = {.ops = ops, .state = state, .program = program,
+                       .instance = args.instance ? args.instance : 1};
     if (config_load(args.config, args.state_dir, &d.cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s: config: %s\n", program, err);
         return 1;

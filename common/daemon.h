@@ -8,6 +8,7 @@
  * to stop, and finally ops->close.
  *
  *   -n   check the config (and whatever ops->check checks) and exit 0 / 1.
+ *   --instance N   one of several routers side by side (d->instance).
  *
  * Exit status: 0 after a clean stop; 1 when the config or open fails (one
  * line on stderr: "minyi-NAME: WHAT: WHY"); 2 on a usage error.
@@ -42,7 +43,8 @@ struct daemon {
     struct config *cfg;           /* owned by the skeleton */
     struct bus *bus;              /* owned by the skeleton */
     void *state;                  /* the daemon's own, borrowed */
-    const char *program;          /* "minyi-collector" */
+    const char *program;          /* "minyi-collector" ("minyi-router-2": instance 2) */
+    int instance;                 /* --instance N: which of several routers, from 1 */
     struct access *access;        /* the principals (access.h), owned by the skeleton,
                                      read again when the file changes */
 };
@@ -58,7 +60,9 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
 /* 1 once SIGINT/SIGTERM arrived (a step may end early when it sees it). */
 int daemon_stopping(void);
 
-/* Wall clock in µs since the epoch; monotonic clock in µs and in ms (for
+/* Wall clock in µs since the epoch (in builds with MINYI_TEST_CLOCK, the
+ * default for `make`, plus the seconds in the file $MINYI_TEST_CLOCK names;
+ * `make TEST_CLOCK=0` builds without it, for packages); monotonic clock in µs and in ms (for
  * timeouts and durations anywhere in minyi, daemons or not). */
 int64_t daemon_now_us(void);
 int64_t daemon_mono_us(void);

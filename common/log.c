@@ -5,6 +5,7 @@
 #include "fileio.h"
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ static int log_buffered;
 static pid_t log_pid;                  /* buffered mode: a daemon, which never forks */
 static char log_buf[PIPE_BUF];
 static size_t log_len;
+/* The buffer is shared with a daemon's helper threads (the archiver's
+ * upstream sender); uncontended nearly always. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static int log_journal;                /* stderr is the journal: "<N>text" */
 
 static void log_write(const char *s, size_t n)
@@ -26,7 +30,7 @@ static void log_write(const char *s, size_t n)
     (void)fileio_write_all(STDERR_FILENO, s, n);   /* failing: nowhere to log */
 }
 
-void log_flush(void)
+static void log_flush_locked(void)
 {
     int saved = errno;                 /* callers log strerror(errno) around us */
     if (log_len)
@@ -35,10 +39,19 @@ void log_flush(void)
     errno = saved;
 }
 
+void log_flush(void)
+{
+    pthread_mutex_lock(&log_mu);
+    log_flush_locked();
+    pthread_mutex_unlock(&log_mu);
+}
+
 void log_relay(const char *lines, size_t len)
 {
-    log_flush();
+    pthread_mutex_lock(&log_mu);
+    log_flush_locked();
     log_write(lines, len);
+    pthread_mutex_unlock(&log_mu);
 }
 
 void log_buffer(int on)
@@ -107,15 +120,17 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
             line[i] = ' ';
     line[len++] = '\n';
     int saved = errno;
+    pthread_mutex_lock(&log_mu);
     if (log_buffered && level < LOG_LEVEL_WARN) {
         if (log_len + len > sizeof log_buf)
-            log_flush();
+            log_flush_locked();
         memcpy(log_buf + log_len, line, len);
         log_len += len;
     } else {
-        log_flush();
+        log_flush_locked();
         log_write(line, len);
     }
+    pthread_mutex_unlock(&log_mu);
     errno = saved;
 }
 

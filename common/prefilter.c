@@ -6,6 +6,7 @@
  * an always pattern and the rest is compiled again.
  */
 #include "prefilter.h"
+#include "report.h"
 #include "log.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -73,18 +74,12 @@ static int prefilter_unsafe(const char *re)
     if (strstr(re, "\\x{") || strstr(re, "\\N{") || strstr(re, "\\p") || strstr(re, "\\P") ||
         strstr(re, "\\o{") || strstr(re, "(?-i") || strstr(re, "(*"))
         return 1;
-    for (const unsigned char *p = (const unsigned char *)re; *p;) {
-        uint32_t cp = *p;
-        int n = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
-        if (n > 1) {
-            cp &= 0x3F >> (n - 1);
-            for (int i = 1; i < n && p[i]; i++)
-                cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if (cp >= 0x80 && prefilter_cased(cp))
-            return 1;
-        for (int i = 0; i < n && *p; i++)
-            p++;
+    for (const char *p = re; *p;) {
+        uint32_t cp;
+        size_t n = report_utf8_decode(p, 4, &cp);
+        if (n == 0 || (cp >= 0x80 && prefilter_cased(cp)))
+            return 1;             /* not UTF-8 (PCRE2 refuses it anyway) or cased */
+        p += n;
     }
     return 0;
 }

@@ -190,7 +190,8 @@ enum proto_cmd {
     PROTO_CMD_REASSIGN, PROTO_CMD_SHOW, PROTO_CMD_AUDIT, PROTO_CMD_IMPORT,
     PROTO_CMD_HISTORY, PROTO_CMD_STATUS, PROTO_CMD_RELOAD, PROTO_CMD_CHECK,
     PROTO_CMD_BACKUP,             /* archiver_upkeep.c answers it when the copy ends */
-    PROTO_CMD_MINE,               /* a member's own reports (the web door) */
+    PROTO_CMD_MINE,               /* a member's own reports (minyi mine, the web door) */
+    PROTO_CMD_OVERDUE,
     PROTO_CMD_COUNT
 };
 

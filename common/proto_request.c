@@ -54,6 +54,7 @@ static const struct {
     [PROTO_CMD_RELOAD] = {"reload", WHO, 0},
     [PROTO_CMD_CHECK] = {"check", WHO, 0},
     [PROTO_CMD_BACKUP] = {"backup", PATH | WHO, PATH},
+    [PROTO_CMD_OVERDUE] = {"overdue", COMMITTEE | LIMIT | WHO, 0},
     [PROTO_CMD_MINE] = {"mine", MEMBER | LIMIT | WHO, MEMBER},
 };
 

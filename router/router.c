@@ -132,13 +132,19 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
     struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
     struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
                            .shared = 1};
+    if ((size_t)d->instance > cfg->nrouters) {
+        snprintf(err, errlen, "--instance %d: endpoints.router_ctl lists %zu router%s",
+                 d->instance, cfg->nrouters, cfg->nrouters == 1 ? "" : "s");
+        return -1;
+    }
     if (router_load(cfg->rules_path, &rt->rules, &rt->classify, err, errlen) < 0)
         return -1;
     if ((rt->pull[0] = bus_open(d->bus, BUS_PULL, cfg->ep.route, 0, &pipe, err, errlen)) &&
         (rt->pull[1] = bus_open(d->bus, BUS_PULL, cfg->ep.route_large, 0, &large, err, errlen)) &&
         (rt->push[0] = bus_open(d->bus, BUS_PUSH, cfg->ep.archive, 0, &pipe, err, errlen)) &&
         (rt->push[1] = bus_open(d->bus, BUS_PUSH, cfg->ep.archive_large, 0, &large, err, errlen)))
-        rt->ctl = bus_open(d->bus, BUS_ROUTER, cfg->ep.router_ctl, 1, &ctl, err, errlen);
+        rt->ctl = bus_open(d->bus, BUS_ROUTER, cfg->router_ctls[d->instance - 1], 1, &ctl, err,
+                           errlen);
     if (!rt->ctl) {
         for (int i = 0; i < 2; i++) {
             bus_close(&rt->pull[i]);
@@ -200,6 +206,7 @@ static char *router_status_json(const struct daemon *d)
     const struct router *rt = d->state;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "daemon", "router");
+    cJSON_AddNumberToObject(o, "instance", d->instance);
     cJSON_AddNumberToObject(o, "routed", (double)rt->routed);
     cJSON_AddNumberToObject(o, "bad", (double)rt->bad);
     cJSON_AddNumberToObject(o, "large_in", (double)rt->large_in);
@@ -300,7 +307,7 @@ static void router_close(struct daemon *d)
         bus_close(&rt->push[i]);
     }
     bus_close(&rt->ctl);
-    bus_unlink(d->cfg->ep.router_ctl);
+    bus_unlink(d->cfg->router_ctls[d->instance - 1]);
     classify_free(&rt->classify);
     rules_free(&rt->rules);
     log_info("routed %lu, bad %lu, match limit hits %lu", rt->routed, rt->bad,

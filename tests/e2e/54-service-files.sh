@@ -6,7 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 MAN=$BUILD/man
 mkdir -p "$T/man/man1" "$T/man/man5" "$T/man/man8" "$T/units"
-for p in minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi.json.5 minyi-rules.5; do
+for p in minyi.1 minyi-collector.8 minyi-router.8 minyi-archiver.8 minyi-web.8 minyi.json.5 \
+         minyi-rules.5; do
     check "$p: mandoc -T lint finds no error" mandoc -T lint -W error "$MAN/$p"
     check "$p: man -l renders it without a warning" \
         sh -c "MANWIDTH=80 man --warnings -l '$MAN/$p' 2>'$T/w' >'$T/$p.txt' && [ ! -s '$T/w' ] && [ -s '$T/$p.txt' ]"
@@ -26,7 +27,7 @@ missing=$(for k in version triage title_weight min_score committees categories t
               grep -q -- "$k" "$T/minyi-rules.5.txt" || echo "$k"; done)
 check_eq "minyi-rules(5) has every key" "$missing" ""
 
-for d in collector router archiver; do
+for d in collector router archiver web; do
     sed -e "s|@BINDIR@|$BIN|g" -e "s|@SYSCONFDIR@|$ROOT/service|g" \
         "$ROOT/service/minyi-$d.service.in" >"$T/units/minyi-$d.service"
 done
@@ -36,7 +37,7 @@ check "systemd-analyze verify: every unit" \
 check "units are Type=notify, restart on failure, run as minyi" \
     sh -c "for u in '$T'/units/*.service; do grep -qx Type=notify \$u && grep -qx Restart=on-failure \$u && grep -qx User=minyi \$u || exit 1; done"
 check "the router reloads with SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$T/units/minyi-router.service"
-for d in collector router archiver; do
+for d in collector router archiver web; do
     score=$(cd "$T/units" && systemd-analyze security --offline=true "./minyi-$d.service" 2>/dev/null |
             sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
     echo "# systemd-analyze security minyi-$d.service: exposure $score"
@@ -60,6 +61,7 @@ if [ -z "${MINYI_SANITIZED:-}" ]; then
     check_eq "make install PREFIX=/usr DESTDIR=... succeeds" "$?" 0
     R=$T/root
     for f in usr/bin/minyi usr/bin/minyi-collector usr/bin/minyi-router usr/bin/minyi-archiver \
+             usr/bin/minyi-web lib/systemd/system/minyi-web.service usr/share/man/man8/minyi-web.8 \
              etc/minyi/minyi.json etc/minyi/rules.json etc/minyi/members.json \
              lib/systemd/system/minyi-collector.service lib/systemd/system/minyi.target \
              usr/share/man/man1/minyi.1 usr/share/man/man5/minyi.json.5 usr/share/man/man8/minyi-archiver.8 \

@@ -119,6 +119,65 @@ static void test_lanes(void)
     config_free(&c);
 }
 
+/* 督办: defaults, a committee's own deadlines (missing keys from the
+ * defaults), the notify argv with a relative program. */
+static void test_supervision(void)
+{
+    struct config *c = NULL;
+    char err[512] = "", want[600];
+    int t, d;
+    const char *p = write_file("sv.json",
+        "{\"supervision\":{\"close_days\":20,\"committees\":{\"jingji\":{\"take_up_days\":1},"
+        "\"tian\":{\"take_up_days\":0,\"close_days\":0}},\"notify\":[\"bin/sms\",\"-q\"]}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "supervision loads: %s", err);
+    if (!c)
+        return;
+    struct { const char *committee; int take_up, close; } cases[] = {
+        {"jingji", 1, 20}, {"tian", 0, 0}, {"nongye", 5, 20}, {NULL, 5, 20},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_deadlines(c, cases[i].committee, &t, &d);
+        CHECK(t == cases[i].take_up && d == cases[i].close, "%s: got %d/%d, want %d/%d",
+              cases[i].committee ? cases[i].committee : "(none)", t, d, cases[i].take_up,
+              cases[i].close);
+    }
+    snprintf(want, sizeof want, "%s/bin/sms", dir);
+    CHECK_STR("notify program relative to the config", c->supervision.notify[0], want);
+    CHECK_STR("notify argument kept", c->supervision.notify[1], "-q");
+    CHECK(c->supervision.notify[2] == NULL, "notify argv ends with NULL");
+    CHECK_INT("check every 60 s by default", c->supervision.check_seconds, 60);
+    config_free(&c);
+    CHECK(config_load(write_file("sv0.json", "{}"), NULL, &c, err, sizeof err) == 0, "%s", err);
+    config_deadlines(c, "jingji", &t, &d);
+    CHECK(t == 5 && d == 30, "defaults: got %d/%d, want 5/30", t, d);
+    CHECK(c->supervision.notify == NULL, "no notify by default");
+    config_free(&c);
+}
+
+/* endpoints.router_ctl: one endpoint (one router) or a list (several). */
+static void test_routers(void)
+{
+    struct config *c = NULL;
+    char err[512] = "", want[600];
+    const char *p = write_file("rt.json", "{\"state_dir\":\"/s\",\"endpoints\":{\"router_ctl\":"
+                                          "[\"ipc://@STATE@/run/r1\",\"tcp://10.0.0.2:5100\"]}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "router list loads: %s", err);
+    if (c) {
+        CHECK_INT("two routers", c->nrouters, 2);
+        CHECK_STR("first, @STATE@ replaced", c->router_ctls[0], "ipc:///s/run/r1");
+        CHECK_STR("second", c->router_ctls[1], "tcp://10.0.0.2:5100");
+        CHECK_STR("ep.router_ctl is the first", c->ep.router_ctl, "ipc:///s/run/r1");
+        config_free(&c);
+    }
+    CHECK(config_load(write_file("rt0.json", "{}"), NULL, &c, err, sizeof err) == 0, "%s", err);
+    if (c) {
+        snprintf(want, sizeof want, "ipc://%s/var/run/router.sock", dir);
+        CHECK(c->nrouters == 1 && !strcmp(c->router_ctls[0], want), "default: one router at %s",
+              want);
+        config_free(&c);
+    }
+}
+
 static void test_errors(void)
 {
     struct { const char *text, *want; } cases[] = {
@@ -129,6 +188,15 @@ static void test_errors(void)
         {"{\"quotas\":[{\"scope\":\"planet\",\"period\":\"year\",\"min\":1}]}", "quotas[0].scope"},
         {"{\"quotas\":[{\"scope\":\"org\",\"period\":\"week\",\"min\":1}]}", "quotas[0].period"},
         {"{\"points\":{\"adopted\":\"many\"}}", "points.adopted"},
+        {"{\"endpoints\":{\"router_ctl\":[]}}", "endpoints.router_ctl: must be"},
+        {"{\"endpoints\":{\"router_ctl\":[\"ipc://a\",5]}}", "endpoints.router_ctl[1]"},
+        {"{\"supervision\":[]}", "supervision: must be an object"},
+        {"{\"supervision\":{\"close_days\":-1}}", "supervision.close_days"},
+        {"{\"supervision\":{\"take_up_days\":1.5}}", "supervision.take_up_days"},
+        {"{\"supervision\":{\"committees\":{\"jingji\":{\"close_days\":\"x\"}}}}",
+         "supervision.committees.jingji.close_days"},
+        {"{\"supervision\":{\"notify\":\"mail -s overdue\"}}", "supervision.notify"},
+        {"{\"supervision\":{\"notify\":[\"\"]}}", "supervision.notify: item 1"},
         {"{\"retention\":5}", "retention: must be an object"},
         {"{\"retention\":{\"closed_days\":0}}", "retention.closed_days"},
         {"{\"retention\":{\"closed_days\":\"long\"}}", "retention.closed_days"},
@@ -185,6 +253,8 @@ int main(void)
     test_overrides();
     test_lanes();
     test_errors();
+    test_supervision();
+    test_routers();
     test_roster();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -1,0 +1,272 @@
+/* archiver_upstream.c: delivers the upstream spool to the next level and
+ * reads the outcomes back, in a thread of its own.  See
+ * archiver_upstream.h. */
+#include "archiver_upstream.h"
+#include "archiver_store.h"
+#include "bus.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define UPSTREAM_BATCH 16
+#define UPSTREAM_CALL_MS 2000         /* one delivery or question, at most */
+#define UPSTREAM_IDLE_MS 100
+#define UPSTREAM_BACKOFF_MAX_MS 60000
+
+struct upstream {
+    const struct config *cfg;
+    char *db_path;
+    pthread_t thread;
+    atomic_int stop;
+    atomic_ulong delivered, failed, outcomes;
+};
+
+/* The report as the next level receives it (caller frees). */
+static char *up_report_json(const struct config *cfg, const struct store_upstream *u)
+{
+    cJSON *o = cJSON_CreateObject(), *origin = cJSON_CreateObject();
+    char ref[192];
+    snprintf(ref, sizeof ref, "%.100s:%.63s", cfg->upstream.org, u->id);
+    cJSON_AddStringToObject(o, "member", cfg->upstream.member);
+    cJSON_AddStringToObject(o, "title", u->title);
+    cJSON_AddStringToObject(o, "body", u->body);
+    cJSON_AddStringToObject(o, "ref", ref);
+    cJSON_AddStringToObject(origin, "org", cfg->upstream.org);
+    cJSON_AddStringToObject(origin, "id", u->id);
+    cJSON_AddStringToObject(origin, "member", u->member);
+    cJSON_AddStringToObject(origin, "committee", u->committee);
+    if (u->note && *u->note)
+        cJSON_AddStringToObject(origin, "note", u->note);
+    cJSON_AddItemToObject(o, "origin", origin);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static int64_t up_backoff_us(const struct config *cfg, int tries)
+{
+    int64_t ms = cfg->upstream.resend_ms;
+    for (int i = 0; i < tries && ms < UPSTREAM_BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    return (ms < UPSTREAM_BACKOFF_MAX_MS ? ms : UPSTREAM_BACKOFF_MAX_MS) * 1000;
+}
+
+/* Deliver one spooled report; 1 delivered, 0 not (tried again later). */
+static int up_deliver_one(struct upstream *u, struct store *st, struct bus *b,
+                          struct store_upstream *row)
+{
+    const struct config *cfg = u->cfg;
+    struct proto_reply r = {0};
+    struct proto_error perr;
+    char err[512], why[256], detail[512];
+    char *json = up_report_json(cfg, row);
+    int64_t now = daemon_now_us();
+    int rc = proto_submit_call(b, cfg->upstream.endpoint, json, strlen(json), UPSTREAM_CALL_MS,
+                               &r, &perr);
+    free(json);
+    const char *upid = rc == 0 && r.ok ? cJSON_GetStringValue(cJSON_GetObjectItem(r.tree, "id"))
+                                       : NULL;
+    if (upid) {
+        snprintf(detail, sizeof detail, "{\"upstream_id\":\"%.63s\",\"to\":\"%.300s\"}", upid,
+                 cfg->upstream.endpoint);
+        if (store_upstream_sent(st, row->id, upid, detail,
+                                now + cfg->upstream.poll_seconds * 1000000LL, now, err,
+                                sizeof err) < 0)
+            log_warn("%s: upstream took it as %s, but the archive could not record it: %s; "
+                     "sending again (the next level answers the same id)", row->id, upid, err);
+        else
+            log_info("%s: forwarded upstream as %s", row->id, upid);
+        proto_reply_clear(&r);
+        return 1;
+    }
+    if (rc < 0)
+        snprintf(why, sizeof why, "%s", perr.detail[0] ? perr.detail : "no answer in time");
+    else
+        snprintf(why, sizeof why, "%.64s: %.160s", r.error ? r.error : "?",
+                 r.detail ? r.detail : "");
+    proto_reply_clear(&r);
+    atomic_fetch_add(&u->failed, 1);
+    if (row->tries < 3 || row->tries % 10 == 0)
+        log_warn("%s: upstream did not take it (try %d): %s", row->id, row->tries + 1, why);
+    if (store_upstream_retry(st, row->id, why, now + up_backoff_us(cfg, row->tries), err,
+                             sizeof err) < 0)
+        log_warn("%s: upstream: %s", row->id, err);
+    return 0;
+}
+
+/* The outcome the level above recorded for a report the next level
+ * forwarded: the last "upstream_outcome" event of its history, or NULL. */
+static const char *up_further(const cJSON *rep)
+{
+    const cJSON *e;
+    const char *found = NULL;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(rep, "history")) {
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(e, "event"));
+        if (ev && !strcmp(ev, "upstream_outcome"))
+            found = cJSON_GetStringValue(cJSON_GetObjectItem(e, "outcome"));
+    }
+    return found;
+}
+
+/* Record what the next level did: final unless it forwarded the report and
+ * the level above has not decided yet (then asked again later). */
+static void up_record(struct upstream *u, struct store *st, const struct store_upstream *row,
+                      const cJSON *rep, const char *outcome, int64_t now)
+{
+    char err[512];
+    const char *note = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "note"));
+    const char *further = !strcmp(outcome, "forwarded") ? up_further(rep) : NULL;
+    struct store_upstream_result r = {
+        .id = row->id, .outcome = outcome, .note = note, .outcome2 = further,
+        .final = strcmp(outcome, "forwarded") != 0 || further != NULL,
+        .next_us = now + u->cfg->upstream.poll_seconds * 1000000LL};
+    if (!r.final && !strcmp(row->outcome, outcome)) {   /* nothing new */
+        if (store_upstream_later(st, row->id, r.next_us, err, sizeof err) < 0)
+            log_warn("%s: upstream: %s", row->id, err);
+        return;
+    }
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "upstream_id", row->upstream_id);
+    cJSON_AddStringToObject(d, "outcome", further ? further : outcome);
+    cJSON_AddNumberToObject(d, "level", further ? 2 : 1);
+    if (note && !further)
+        cJSON_AddStringToObject(d, "note", note);
+    char *detail = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    r.detail = detail;
+    if (store_upstream_outcome(st, &r, now, err, sizeof err) == 0) {
+        atomic_fetch_add(&u->outcomes, 1);
+        log_info("%s: upstream %s: %s%s%s", row->id, row->upstream_id, outcome,
+                 further ? ", further up: " : "", further ? further : "");
+    } else {
+        log_warn("%s: upstream outcome: %s", row->id, err);
+    }
+    free(detail);
+}
+
+/* Ask the next level about one report it took. */
+static void up_poll_one(struct upstream *u, struct store *st, struct bus *b,
+                        struct store_upstream *row)
+{
+    const struct config *cfg = u->cfg;
+    struct proto_request q = {.cmd = PROTO_CMD_SHOW, .id = row->upstream_id, .who = "upstream"};
+    struct proto_reply r = {0};
+    struct proto_error perr;
+    char err[512];
+    int64_t now = daemon_now_us();
+    const cJSON *rep = NULL;
+    if (proto_call(b, cfg->upstream.query, &q, UPSTREAM_CALL_MS, &r, &perr) == 0 && r.ok)
+        rep = cJSON_GetObjectItem(r.tree, "report");
+    const char *state = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "state"));
+    const char *outcome = cJSON_GetStringValue(cJSON_GetObjectItem(rep, "outcome"));
+    if (state && !strcmp(state, "closed") && outcome)
+        up_record(u, st, row, rep, outcome, now);
+    else if (store_upstream_later(st, row->id, now + cfg->upstream.poll_seconds * 1000000LL,
+                                  err, sizeof err) < 0)
+        log_warn("%s: upstream: %s", row->id, err);
+    proto_reply_clear(&r);
+}
+
+/* One round over the rows due in state; the number handled. */
+static int up_round(struct upstream *u, struct store *st, struct bus *b, const char *state)
+{
+    struct store_upstream rows[UPSTREAM_BATCH];
+    char err[512];
+    int n = store_upstream_due(st, state, daemon_now_us(), rows, UPSTREAM_BATCH, err,
+                               sizeof err), done = 0;
+    if (n < 0)
+        log_warn("upstream: %s", err);
+    for (int i = 0; i < n; i++) {
+        if (!atomic_load(&u->stop)) {
+            if (state[0] == 'p')
+                done += up_deliver_one(u, st, b, &rows[i]);
+            else
+                up_poll_one(u, st, b, &rows[i]), done++;
+        }
+        store_upstream_clear(&rows[i]);
+    }
+    if (state[0] == 'p')
+        atomic_fetch_add(&u->delivered, (unsigned long)done);
+    return n;
+}
+
+static void *up_main(void *arg)
+{
+    struct upstream *u = arg;
+    struct store *st = NULL;
+    char err[512];
+    if (store_open(u->db_path, &st, err, sizeof err) < 0) {
+        log_error("upstream: %s; nothing is forwarded until the archiver restarts", err);
+        return NULL;
+    }
+    struct bus *b = bus_new();
+    while (!atomic_load(&u->stop)) {
+        int busy = up_round(u, st, b, "pending");
+        if (u->cfg->upstream.query)
+            busy += up_round(u, st, b, "sent");
+        if (!busy) {
+            struct timespec ts = {0, UPSTREAM_IDLE_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    bus_destroy(&b);
+    store_close(&st);
+    return NULL;
+}
+
+struct upstream *upstream_start(const struct config *cfg, const char *db_path, char *err,
+                                size_t errlen)
+{
+    err[0] = '\0';
+    if (!cfg->upstream.endpoint)
+        return NULL;
+    struct upstream *u = xcalloc(1, sizeof *u);
+    u->cfg = cfg;
+    u->db_path = xstrdup(db_path);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);   /* signals are the main thread's */
+    int rc = pthread_create(&u->thread, NULL, up_main, u);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "upstream: cannot start its thread: %s", strerror(rc));
+        free(u->db_path);
+        free(u);
+        return NULL;
+    }
+    log_info("upstream: forwarding to %s as member %s", cfg->upstream.endpoint,
+             cfg->upstream.member);
+    return u;
+}
+
+void upstream_stop(struct upstream **up)
+{
+    struct upstream *u = up ? *up : NULL;
+    if (!u)
+        return;
+    atomic_store(&u->stop, 1);
+    pthread_join(u->thread, NULL);
+    free(u->db_path);
+    free(u);
+    *up = NULL;
+}
+
+void upstream_status(const struct upstream *u, cJSON *o)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "endpoint", u->cfg->upstream.endpoint);
+    cJSON_AddNumberToObject(s, "delivered", (double)atomic_load(&u->delivered));
+    cJSON_AddNumberToObject(s, "failed", (double)atomic_load(&u->failed));
+    cJSON_AddNumberToObject(s, "outcomes", (double)atomic_load(&u->outcomes));
+    cJSON_AddItemToObject(o, "upstream", s);
+}

@@ -12,7 +12,7 @@ out=build/fuzz
 mkdir -p "$out"
 CF="-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Icommon -Icollector $(pkg-config --cflags libcjson libpcre2-8 libhs)"
 LIBS="$(pkg-config --libs libcjson libpcre2-8 libhs) -lstdc++ -lm"
-COMMON="common/report.c common/report_parse.c common/report_utf8.c common/xmalloc.c common/log.c common/fileio.c"
+COMMON="common/report.c common/report_parse.c common/report_utf8.c common/xmalloc.c common/log.c common/fileio.c common/hash.c"
 declare -A SRC=(
   [report]="tests/fuzz/fuzz_report.c $COMMON"
   [rules]="tests/fuzz/fuzz_rules.c $COMMON common/rules.c common/classify.c common/prefilter.c"

@@ -24,6 +24,9 @@ UP_PID=
 e2e_passed=0
 e2e_failed=0
 
+# Under ASan (make check) a rules reload recompiles thousands of patterns
+# several times slower: requests wait 20 s there, a bound, not a timing.
+[ -n "${MINYI_SANITIZED:-}" ] && E2E_REQUEST_TIMEOUT_MS=${E2E_REQUEST_TIMEOUT_MS:-20000}
 # (Re)write this scenario's config; a scenario may change STATE first.
 write_config() {
     DROP=$STATE/drop

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """web_api.py URL: every /api/v1/ endpoint and the hostile cases against a
-live minyi-web (run by 61-web-api.sh, which starts the pipeline and makes
+live minyi-web (run by 66-web-api.sh, which starts the pipeline and makes
 the users M001, M002, cj (clerk chengjian), jk (clerk jiaoke), office
 (staff)).  Prints "ok - ..." lines and "N passed, N failed"."""
 import http.client, json, socket, sys, threading, time, urllib.parse

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """web_browser.py URL SHOTS_DIR: the web door in headless Chromium on a
-phone-sized window, driven by Selenium (run by 60-web-browser.sh, which
+phone-sized window, driven by Selenium (run by 65-web-browser.sh, which
 starts the pipeline and makes the users).
 
 A member files a report and sees it; the routed committee's clerk takes it

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "cli_rules_impl.h"
 #include "hash.h"
+#include "htable.h"
 #include "classify.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -52,6 +53,7 @@
 #define LEARN_MAX_LABELS 256
 
 struct learn_gram {
+    struct htable_node hn;            /* in learn.tab, by the key's FNV-1a */
     char key[LEARN_KEY_MAX];
     uint8_t len;
     uint32_t df, last_row;            /* last_row: row index + 1 */
@@ -65,8 +67,7 @@ struct learn {
     struct learn_gram *g;
     uint32_t *counts;                 /* ngrams x nlabels document frequencies */
     size_t n, cap;
-    uint32_t *hash;                   /* index + 1; 0 = empty */
-    size_t hsize;                     /* power of two */
+    struct htable tab;                /* the n-grams by key; rebuilt when g moves */
     uint32_t min_df;                  /* raised by pruning */
 };
 
@@ -80,17 +81,26 @@ static uint64_t learn_fnv(const char *s, size_t n)
     return hash_fnv1a(HASH_FNV_OFFSET, s, n);
 }
 
-static void learn_rehash(struct learn *l, size_t hsize)
+/* The table anew over g[0..n), after g moved (grown or compacted): each
+ * node keeps its hash, so nothing is hashed again. */
+static void learn_reindex(struct learn *l)
 {
-    free(l->hash);
-    l->hsize = hsize;
-    l->hash = xcalloc(hsize, sizeof *l->hash);
-    for (size_t i = 0; i < l->n; i++) {
-        size_t h = learn_fnv(l->g[i].key, l->g[i].len) & (hsize - 1);
-        while (l->hash[h])
-            h = (h + 1) & (hsize - 1);
-        l->hash[h] = (uint32_t)i + 1;
-    }
+    htable_fini(&l->tab);
+    htable_init(&l->tab, 2 * l->n);
+    for (size_t i = 0; i < l->n; i++)
+        htable_insert(&l->tab, &l->g[i].hn, l->g[i].hn.hash);
+}
+
+struct learn_key {
+    const char *s;
+    size_t n;
+};
+
+static int learn_eq(const struct htable_node *hn, const void *key)
+{
+    const struct learn_gram *g = htable_entry(hn, const struct learn_gram, hn);
+    const struct learn_key *k = key;
+    return g->len == k->n && !memcmp(g->key, k->s, k->n);
 }
 
 /* Drop n-grams seen in fewer than min_df rows, raising min_df until the
@@ -110,29 +120,29 @@ static void learn_prune(struct learn *l)
         }
         l->n = k;
     }
-    learn_rehash(l, l->hsize);
+    learn_reindex(l);
 }
 
 /* Count n-gram s[0..n) once for row `row` of label `label`. */
 static void learn_add(struct learn *l, const char *s, size_t n, size_t row, size_t label)
 {
-    size_t h = learn_fnv(s, n) & (l->hsize - 1);
-    while (l->hash[h]) {
-        struct learn_gram *g = &l->g[l->hash[h] - 1];
-        if (g->len == n && !memcmp(g->key, s, n)) {
-            if (g->last_row != row + 1) {
-                g->last_row = (uint32_t)row + 1;
-                g->df++;
-                l->counts[(size_t)(g - l->g) * l->nlabels + label]++;
-            }
-            return;
+    uint64_t h = learn_fnv(s, n);
+    struct learn_key k = {s, n};
+    struct htable_node *hn = htable_find(&l->tab, h, learn_eq, &k);
+    if (hn) {
+        struct learn_gram *g = htable_entry(hn, struct learn_gram, hn);
+        if (g->last_row != row + 1) {
+            g->last_row = (uint32_t)row + 1;
+            g->df++;
+            l->counts[(size_t)(g - l->g) * l->nlabels + label]++;
         }
-        h = (h + 1) & (l->hsize - 1);
+        return;
     }
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 4096;
         l->g = xrealloc(l->g, l->cap * sizeof *l->g);
         l->counts = xrealloc(l->counts, l->cap * l->nlabels * sizeof *l->counts);
+        learn_reindex(l);
     }
     struct learn_gram *g = &l->g[l->n];
     memcpy(g->key, s, n);
@@ -141,11 +151,9 @@ static void learn_add(struct learn *l, const char *s, size_t n, size_t row, size
     g->last_row = (uint32_t)row + 1;
     memset(l->counts + l->n * l->nlabels, 0, l->nlabels * sizeof *l->counts);
     l->counts[l->n * l->nlabels + label] = 1;
-    l->hash[h] = (uint32_t)++l->n;
-    if (l->n >= LEARN_MAX_GRAMS)
+    htable_insert(&l->tab, &g->hn, h);
+    if (++l->n >= LEARN_MAX_GRAMS)
         learn_prune(l);
-    else if (2 * l->n > l->hsize)
-        learn_rehash(l, 2 * l->hsize);
 }
 
 int cli_rules_is_han(const unsigned char *s, size_t left)
@@ -196,7 +204,7 @@ static int learn_count(struct learn *l, const struct cli_rules_rows *rows)
     l->rows_of = xcalloc(l->nlabels + 1, sizeof *l->rows_of);
     l->label_of = xcalloc(rows->n + 1, sizeof *l->label_of);
     l->min_df = 1;
-    learn_rehash(l, 1u << 16);
+    htable_init(&l->tab, 1u << 16);
     for (size_t i = 0; i < rows->n; i++) {
         char **p = bsearch(&rows->v[i].label, l->labels, l->nlabels, sizeof *l->labels,
                            learn_cmp_str);
@@ -503,7 +511,7 @@ static void learn_free(struct learn *l)
     free(l->label_of);
     free(l->g);
     free(l->counts);
-    free(l->hash);
+    htable_fini(&l->tab);
 }
 
 cJSON *cli_rules_learn_json(const struct cli *c, const struct rules *base, const char *merge,

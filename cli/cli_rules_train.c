@@ -15,6 +15,7 @@
  * (cli_rules_learn.c). */
 #include "cli_rules_impl.h"
 #include "hash.h"
+#include "htable.h"
 #include "xmalloc.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,12 +34,18 @@ struct train_rows {
     size_t n, cap;
 };
 
-/* Feature lookup: open addressing over the candidate literals. */
+/* Feature lookup: the candidate literals in an htable, node[f] for feat[f]. */
 struct train_index {
     const char *const *feat;
     size_t *len;
-    uint32_t *slot;                   /* feature + 1; 0 empty */
-    size_t size;
+    struct htable_node *node;
+    struct htable tab;
+};
+
+struct train_key {
+    const struct train_index *ix;
+    const char *s;
+    size_t n;
 };
 
 static uint64_t train_hash(const char *s, size_t n)
@@ -49,30 +56,35 @@ static uint64_t train_hash(const char *s, size_t n)
 static void train_index_build(struct train_index *ix, const char *const *feat, size_t nfeat)
 {
     ix->feat = feat;
-    ix->size = 1024;
-    while (ix->size < 4 * nfeat)
-        ix->size *= 2;
-    ix->slot = xcalloc(ix->size, sizeof *ix->slot);
     ix->len = xcalloc(nfeat + 1, sizeof *ix->len);
+    ix->node = xcalloc(nfeat + 1, sizeof *ix->node);
+    htable_init(&ix->tab, 2 * nfeat);
     for (size_t f = 0; f < nfeat; f++) {
         ix->len[f] = strlen(feat[f]);
-        size_t h = train_hash(feat[f], ix->len[f]) & (ix->size - 1);
-        while (ix->slot[h])
-            h = (h + 1) & (ix->size - 1);
-        ix->slot[h] = (uint32_t)f + 1;
+        htable_insert(&ix->tab, &ix->node[f], train_hash(feat[f], ix->len[f]));
     }
+}
+
+static void train_index_free(struct train_index *ix)
+{
+    htable_fini(&ix->tab);
+    free(ix->node);
+    free(ix->len);
+}
+
+static int train_eq(const struct htable_node *hn, const void *key)
+{
+    const struct train_key *k = key;
+    size_t f = (size_t)(hn - k->ix->node);
+    return k->ix->len[f] == k->n && !memcmp(k->ix->feat[f], k->s, k->n);
 }
 
 /* The feature spelled s[0..n), or -1. */
 static long train_lookup(const struct train_index *ix, const char *s, size_t n)
 {
-    size_t h = train_hash(s, n) & (ix->size - 1);
-    for (; ix->slot[h]; h = (h + 1) & (ix->size - 1)) {
-        size_t f = ix->slot[h] - 1;
-        if (ix->len[f] == n && !memcmp(ix->feat[f], s, n))
-            return (long)f;
-    }
-    return -1;
+    struct train_key k = {ix, s, n};
+    const struct htable_node *hn = htable_find(&ix->tab, train_hash(s, n), train_eq, &k);
+    return hn ? (long)(hn - ix->node) : -1;
 }
 
 /* Per-row scratch: occurrence counts per field and where the last counted
@@ -254,8 +266,7 @@ void cli_train_fit(struct cli_train *m, const char *const *feat, size_t nfeat,
     free(tr.start);
     free(tr.feat);
     free(tr.val);
-    free(ix.slot);
-    free(ix.len);
+    train_index_free(&ix);
 }
 
 void cli_train_free(struct cli_train *m)

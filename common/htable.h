@@ -10,7 +10,8 @@
  * array; entries stay the caller's, and must be removed (or popped at
  * teardown) before their memory is freed.
  *
- * Not here: the duplicate index's key set (collector_dedup.c), which is a
+ * Users: the collector's window and held files, the learner's n-grams and
+ * features.  Not here: the duplicate index's key set (collector_dedup.c), which is a
  * fixed-capacity set of bare keys with an on-disk tier, not a table of
  * entries.
  */

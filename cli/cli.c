@@ -192,6 +192,21 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+long cli_opt_num(const struct cli *c, const char *name, const char *s, long def, long lo,
+                 long hi)
+{
+    char *end;
+    if (!s)
+        return def;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) {
+        cli_usage_error(c, "--%s: want a number from %ld to %ld, not \"%s\"", name, lo, hi, s);
+        return -1;
+    }
+    return v;
+}
+
 int cli_timeout(const struct cli *c, const char *daemon)
 {
     fprintf(stderr, "minyi: %s: %s did not answer in time (is it running? try `minyi status`)\n",

@@ -83,8 +83,12 @@ void cli_close(struct cli *c);
  * CLI_EXIT_FAIL so callers can `return cli_fail(...)`. */
 int cli_fail(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Same, but for a usage problem: also prints the usage line; returns
- * CLI_EXIT_USAGE. */
+/* The number option --name given as s (NULL: def) when it is a whole number
+ * from lo to hi; otherwise a usage error is printed and -1 returned. */
+long cli_opt_num(const struct cli *c, const char *name, const char *s, long def, long lo,
+                 long hi);
+/* Same as cli_fail, but for a usage problem: also prints the usage line;
+ * returns CLI_EXIT_USAGE. */
 int cli_usage_error(const struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -127,26 +127,12 @@ static int learn_run(const struct cli *c, const struct rules *base, const char *
     return rc;
 }
 
-/* A number option from lo to hi, or -1 after a usage error. */
-static long learn_num(struct cli *c, const char *name, const char *s, long def, long lo, long hi)
-{
-    char *end;
-    if (!s)
-        return def;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) {
-        cli_usage_error(c, "--%s: want a number from %ld to %ld, not \"%s\"", name, lo, hi, s);
-        return -1;
-    }
-    return v;
-}
-
 int cli_rules_learn_opts_parse(struct cli *c, const char *top, const char *maxp,
                                const char *mindf, struct cli_rules_learn_opts *o)
 {
-    o->top = learn_num(c, "top", top, 400, 1, 10000);
-    o->max_patterns = o->top < 0 ? -1 : learn_num(c, "max-patterns", maxp, 500, 1, 100000);
-    o->min_df = o->max_patterns < 0 ? -1 : learn_num(c, "min-df", mindf, 5, 1, 1000000);
+    o->top = cli_opt_num(c, "top", top, 400, 1, 10000);
+    o->max_patterns = o->top < 0 ? -1 : cli_opt_num(c, "max-patterns", maxp, 500, 1, 100000);
+    o->min_df = o->max_patterns < 0 ? -1 : cli_opt_num(c, "min-df", mindf, 5, 1, 1000000);
     o->quiet = 0;
     return o->min_df < 0 ? CLI_EXIT_USAGE : 0;
 }

@@ -50,14 +50,13 @@ int cli_overdue(struct cli *c, int argc, char **argv)
 {
     const char *limit_s = NULL;
     const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
-    char *pos[1] = {NULL}, *end;
+    char *pos[1] = {NULL};
     int n = cli_args(c, argc, argv, opts, pos, 0, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
-    long limit = limit_s ? strtol(limit_s, &end, 10) : 1000;
-    if (limit_s && (!*limit_s || *end || limit < 1 || limit > 1000))
-        return cli_usage_error(c, "--limit: want a number from 1 to 1000, not \"%s\"",
-                               limit_s);
+    long limit = cli_opt_num(c, "limit", limit_s, 1000, 1, 1000);
+    if (limit < 0)
+        return CLI_EXIT_USAGE;
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
     struct proto_request req = {.cmd = PROTO_CMD_OVERDUE, .committee = n == 1 ? pos[0] : NULL,
@@ -120,14 +119,13 @@ int cli_mine(struct cli *c, int argc, char **argv)
 {
     const char *limit_s = NULL;
     const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
-    char *pos[1] = {NULL}, *end;
+    char *pos[1] = {NULL};
     int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
-    long limit = limit_s ? strtol(limit_s, &end, 10) : 1000;
-    if (limit_s && (!*limit_s || *end || limit < 1 || limit > 1000))
-        return cli_usage_error(c, "--limit: want a number from 1 to 1000, not \"%s\"",
-                               limit_s);
+    long limit = cli_opt_num(c, "limit", limit_s, 1000, 1, 1000);
+    if (limit < 0)
+        return CLI_EXIT_USAGE;
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
     struct proto_request req = {.cmd = PROTO_CMD_MINE, .member = pos[0], .limit = limit,

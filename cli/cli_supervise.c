@@ -24,11 +24,11 @@ static void overdue_row(struct cli_table *t, const cJSON *r)
     cli_table_add(t, cells);
 }
 
-static void overdue_print(const struct cli *c, const cJSON *reports)
+static void overdue_print(const struct cli *c, const cJSON *reply)
 {
     static const char *const headers[] = {"ID", "COMMITTEE", "STATE", "DEADLINE", "OVERDUE",
                                           "MEMBER", "TITLE"};
-    const cJSON *r;
+    const cJSON *r, *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
     if (!strcmp(c->format, "json")) {
         cJSON_ArrayForEach(r, reports)
             cli_print_json(stdout, r);
@@ -46,12 +46,16 @@ static void overdue_print(const struct cli *c, const cJSON *reports)
     cli_table_free(&t);
 }
 
-int cli_overdue(struct cli *c, int argc, char **argv)
+/* The two commands' shared run: [ARG] (required when need is 1) and
+ * [--limit N], request cmd of the archiver with ARG as its committee
+ * (overdue) or member (mine), and print the reply. */
+static int supervise_ask(struct cli *c, int argc, char **argv, enum proto_cmd cmd, int need,
+                         void (*print)(const struct cli *c, const cJSON *reply))
 {
     const char *limit_s = NULL;
     const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
     char *pos[1] = {NULL};
-    int n = cli_args(c, argc, argv, opts, pos, 0, 1), rc;
+    int n = cli_args(c, argc, argv, opts, pos, need, 1), rc;
     if (n < 0)
         return cli_args_done(c, n);
     long limit = cli_opt_num(c, "limit", limit_s, 1000, 1, 1000);
@@ -59,15 +63,23 @@ int cli_overdue(struct cli *c, int argc, char **argv)
         return CLI_EXIT_USAGE;
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
-    struct proto_request req = {.cmd = PROTO_CMD_OVERDUE, .committee = n == 1 ? pos[0] : NULL,
-                                .limit = limit, .who = c->who};
+    struct proto_request req = {.cmd = cmd, .limit = limit, .who = c->who};
+    if (cmd == PROTO_CMD_OVERDUE)
+        req.committee = n == 1 ? pos[0] : NULL;
+    else
+        req.member = pos[0];
     cJSON *reply;
     rc = cli_query(c, &req, &reply);
     if (rc != CLI_EXIT_OK)
         return rc;
-    overdue_print(c, cJSON_GetObjectItemCaseSensitive(reply, "reports"));
+    print(c, reply);
     cJSON_Delete(reply);
     return CLI_EXIT_OK;
+}
+
+int cli_overdue(struct cli *c, int argc, char **argv)
+{
+    return supervise_ask(c, argc, argv, PROTO_CMD_OVERDUE, 0, overdue_print);
 }
 
 /* ---- minyi mine MEMBER: feedback to the member (反馈) ---- */
@@ -117,24 +129,5 @@ static void mine_print(const struct cli *c, const cJSON *reply)
 
 int cli_mine(struct cli *c, int argc, char **argv)
 {
-    const char *limit_s = NULL;
-    const struct cli_opt opts[] = {{"limit", 0, 1, &limit_s}, {NULL, 0, 0, NULL}};
-    char *pos[1] = {NULL};
-    int n = cli_args(c, argc, argv, opts, pos, 1, 1), rc;
-    if (n < 0)
-        return cli_args_done(c, n);
-    long limit = cli_opt_num(c, "limit", limit_s, 1000, 1, 1000);
-    if (limit < 0)
-        return CLI_EXIT_USAGE;
-    if ((rc = cli_open(c)) != CLI_EXIT_OK)
-        return rc;
-    struct proto_request req = {.cmd = PROTO_CMD_MINE, .member = pos[0], .limit = limit,
-                                .who = c->who};
-    cJSON *reply;
-    rc = cli_query(c, &req, &reply);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    mine_print(c, reply);
-    cJSON_Delete(reply);
-    return CLI_EXIT_OK;
+    return supervise_ask(c, argc, argv, PROTO_CMD_MINE, 1, mine_print);
 }

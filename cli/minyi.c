@@ -53,6 +53,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      "a consistent copy of the archive, made by the archiver while reports flow"},
     {"restore", cli_restore, "restore FILE", "table",
      "put a backup in place of the archive (the daemons stopped)"},
+    {"keys", cli_keys, "keys server | new NAME ROLE [COMMITTEE...|MEMBER] | list | revoke NAME",
+     "table json", "CURVE keys for tcp:// and the principals they stand for"},
 };
 #define MINYI_NCMDS (sizeof minyi_cmds / sizeof minyi_cmds[0])
 
@@ -66,6 +68,7 @@ static void minyi_help(FILE *f)
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
           "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --key FILE       CURVE key pair for tcp:// endpoints (default $MINYI_KEY)\n"
           "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "
           "answer in time\n", f);
@@ -75,7 +78,7 @@ static void minyi_help(FILE *f)
 static int minyi_takes_value(const char *a)
 {
     return !strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--state-dir") ||
-           !strcmp(a, "--format") || !strcmp(a, "--who");
+           !strcmp(a, "--format") || !strcmp(a, "--who") || !strcmp(a, "--key");
 }
 
 /* Index of the subcommand in argv (skipping global options), or argc. */
@@ -118,7 +121,8 @@ static int minyi_rules(struct cli *c, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "-c") || !strcmp(a, "--config") ? &c->config_path
-                          : !strcmp(a, "--state-dir") ? &c->state_dir : NULL;
+                          : !strcmp(a, "--state-dir") ? &c->state_dir
+                          : !strcmp(a, "--key") ? &c->key : NULL;
         if (!strcmp(a, "--")) {
             while (i < argc)
                 rest[n++] = argv[i++];

@@ -147,6 +147,8 @@ enum store_agg {
     STORE_BY_OUTCOME,     /* key outcome ("open", "leased" while not closed); n: count */
     STORE_BY_MONTH_MEMBER,/* key month, key2 member; n: count, adopted, forwarded, filed,
                              declined -- one pass gives months, quarters, years, trend */
+    STORE_BY_MONTH_MEMBER_UPSTREAM, /* key month, key2 member; n: forwarded reports
+                             adopted by the next level, adopted by the one above it */
 };
 #define STORE_AGG_MAXN 5
 typedef void (*store_row_fn)(void *arg, const char *key, const char *key2,

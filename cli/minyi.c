@@ -20,7 +20,8 @@ struct minyi_cmd {
 };
 
 static const struct minyi_cmd minyi_cmds[] = {
-    {"up", cli_up, "up", "table", "start the three daemons, restart one that dies"},
+    {"up", cli_up, "up [--routers N]", "table",
+     "start the three daemons, restart one that dies"},
     {"submit", cli_submit, "submit FILE... | -", "table json",
      "send reports to the collector; prints ID<TAB>FILE for each accepted one"},
     {"pull", cli_pull, "pull COMMITTEE [--limit N] [--lease SECONDS]", "table json",

@@ -130,7 +130,7 @@ check_eq "city: none lost, none twice" "$lost_c $dup_c" "0 0"
 check_eq "province: none lost, none twice" "$lost_p $dup_p" "0 0"
 check_eq "the city's outcomes reached it too" "$(lsql c "SELECT count(*) FROM upstream WHERE state='closed' AND outcome='adopted'")" "$N"
 check_eq "mine at the district: the province's adoption" \
-    "$(lvl d mine M001 --format json | jq -r '.upstream.further' | sort -u)" adopted
+    "$(lvl d mine M002 --format json | jq -r '.upstream.further' | sort -u)" adopted
 check "nothing gave up" test ! -e "$T/gaveup.log"
 # the link's own rate (FED_RATE_N reports, default none): queued at the
 # district while its link is down, then delivered across it in one go
@@ -148,6 +148,6 @@ if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
     wait_until 120 lsql_is "$((before + FED_RATE_N))" d "SELECT count(*) FROM upstream WHERE state <> 'pending'"
     echo "# figure: forwarding rate across the namespaces' link: $(lsql d "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE r.title LIKE '关于增设公交站点%'") reports/s ($FED_RATE_N queued while the link was down)"
 fi
-echo "# federation ($MODE): $N reports up two levels, $(wc -l <"$T/faults.log" 2>/dev/null || echo 0) faults: lost $((lost_c + lost_p)), duplicated $((dup_c + dup_p))"
+echo "# federation ($MODE): $N reports up two levels, $(cat "$T/faults.log" 2>/dev/null | wc -l) faults: lost $((lost_c + lost_p)), duplicated $((dup_c + dup_p))"
 sed 's/^/# /' "$T/faults.log" 2>/dev/null
 finish

@@ -223,11 +223,16 @@ int store_upstream_due(struct store *s, const char *state, int64_t now_us,
                        struct store_upstream *out, int max, char *err, size_t errlen);
 /* Free u's strings. */
 void store_upstream_clear(struct store_upstream *u);
-/* The next level acknowledged id as upstream_id: sent, an "upstream"
- * history event with detail (JSON), outcome asked for from next_us.  0/-1. */
-int store_upstream_sent(struct store *s, const char *id, const char *upstream_id,
-                        const char *detail, int64_t next_us, int64_t now_us, char *err,
-                        size_t errlen);
+/* A report the next level acknowledged: its id there, and the detail
+ * (JSON) of its "upstream" history event. */
+struct store_upstream_took {
+    const char *id, *upstream_id, *detail;
+};
+/* The next level acknowledged each of took[0..n): sent, an "upstream"
+ * history event, outcome asked for from next_us; one transaction (one
+ * sync for a whole window).  0, or -1 with err and none recorded. */
+int store_upstream_sent(struct store *s, const struct store_upstream_took *took, int n,
+                        int64_t next_us, int64_t now_us, char *err, size_t errlen);
 /* A try failed (why): again at next_us.  0 / -1. */
 int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,
                          char *err, size_t errlen);

@@ -91,7 +91,6 @@ struct sv_scan {
     int take_up_days, close_days;
     void (*found)(struct sv_scan *x, const struct store_open_row *r, struct sv_verdict v);
     cJSON *list;                  /* supervise_list */
-    int limit;
     struct store *st;             /* the check: record new ones */
     int64_t now_us;
     int recorded;                 /* new ones recorded by this check */
@@ -239,10 +238,10 @@ cJSON *supervise_counts(const struct supervise *sv)
 
 /* ---- the listing ---- */
 
+/* Each committee gives its oldest `limit` (store_overdue); sv_sorted keeps
+ * the oldest `limit` of them all. */
 static void sv_collect(struct sv_scan *x, const struct store_open_row *r, struct sv_verdict v)
 {
-    if (cJSON_GetArraySize(x->list) >= x->limit)
-        return;
     cJSON *o = cJSON_CreateObject();
     struct report stamp = {0};
     report_stamp(&stamp, r->received_us);
@@ -292,7 +291,7 @@ cJSON *supervise_list(struct store *st, const struct config *cfg, const struct r
                       size_t errlen)
 {
     struct sv_scan x = {.cfg = cfg, .today = supervise_day(now_us), .found = sv_collect,
-                        .list = cJSON_CreateArray(), .limit = limit};
+                        .list = cJSON_CreateArray()};
     for (size_t i = 0; rules && i < rules->ncommittees; i++) {
         const char *c = rules->committees[i].id;
         if (committee && strcmp(committee, c))

@@ -185,6 +185,7 @@ int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
 int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
 int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */
+int cli_passwd(struct cli *c, int argc, char **argv);   /* cli_passwd.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

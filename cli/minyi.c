@@ -51,6 +51,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      "every status counter as Prometheus text (FILE: written whole, then renamed)"},
     {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",
      "a consistent copy of the archive, made by the archiver while reports flow"},
+    {"passwd", cli_passwd, "passwd NAME [--remove]", "table",
+     "set the web password of NAME (a principal of the access file), read from stdin"},
     {"restore", cli_restore, "restore FILE", "table",
      "put a backup in place of the archive (the daemons stopped)"},
 };

@@ -205,8 +205,8 @@ def clerk_api(rid, other_id):
 def statics():
     st, h, text = request('GET', '/')
     check('the login page', st == 200 and h['content-type'].startswith('text/html'), st)
-    for p in ('/static/../web-users.json', '/static/%2e%2e/web-users.json', '/static/..%2fweb-users.json',
-              '/static/app.js/../../web-users.json', '//etc/passwd', '/static/', '/static/member.html',
+    for p in ('/static/../passwd.json', '/static/%2e%2e/passwd.json', '/static/..%2fpasswd.json',
+              '/static/app.js/../../passwd.json', '//etc/passwd', '/static/', '/static/member.html',
               '/../../../../etc/passwd'):
         st, _, text = request('GET', p)
         check('traversal %s: 404, nothing leaked' % p, st == 404 and 'argon2' not in str(text) and

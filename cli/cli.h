@@ -40,6 +40,7 @@ struct cli {
     const char *state_dir;        /* --state-dir DIR, or NULL ($MINYI_STATE_DIR) */
     const char *format;           /* --format, default "table" */
     const char *who;              /* --who, default $USER, else "clerk" */
+    int who_given;                /* --who was given: every request names it */
     struct config *cfg;           /* after cli_open; owned */
     struct bus *bus;              /* after cli_open; owned */
 };

@@ -67,7 +67,8 @@ static void minyi_help(FILE *f)
     fputs("\n  -c FILE          config (default $MINYI_CONFIG, else config/minyi.json)\n"
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
-          "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --who NAME       who pulls, acks, releases, reassigns (default $USER); given,\n"
+          "                   every request names it (a gateway acts for NAME)\n"
           "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "
           "answer in time\n", f);

@@ -11,10 +11,11 @@
  *                  password in the password file (minyi passwd)
  *   web_rules.c    rules test: the router's classifier on a text
  *
- * minyi-web holds no report and never opens the archive.  Until the
- * daemons check principals themselves, it enforces each role's view on
- * every request (member: own reports; clerk: own committees; staff: all,
- * read-only) and passes the user's name as "who".
+ * minyi-web holds no report and never opens the archive.  It checks each
+ * role's view on every request (member: own reports; clerk: own
+ * committees, leased reports; staff: all, read-only) and passes the user's
+ * name as "who".  Run under its own account (or key) it is the access
+ * file's gateway, and the daemons check that user's own rights again.
  */
 #ifndef MINYI_WEB_H
 #define MINYI_WEB_H

@@ -525,8 +525,7 @@ static const struct config_dir config_dirs[] = {
 
 /* Files the daemons keep private whatever mode an older version gave them. */
 static const char *const config_private_files[] = {
-    "archive.db", "archive.db-wal", "archive.db-shm", "dedup.log", "dedup.idx", "passwd.json",
-    NULL};
+    "archive.db", "archive.db-wal", "archive.db-shm", "dedup.log", "dedup.idx", NULL};
 
 /* Make path a folder of mode d->mode (and group gid unless -1); refuse a
  * symbolic link, a non-folder and a world-writable folder, which anyone

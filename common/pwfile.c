@@ -135,12 +135,14 @@ int pwfile_hash(struct pwfile *p, const char *name, char *out, size_t outlen)
     return rc;
 }
 
-/* Write text to path through path.tmp (0600, owner of the old file): 0 / -1. */
+/* Write text to path through path.tmp: 0600, or the old file's owner, group
+ * and mode (group read at most).  0 / -1. */
 static int pwfile_write(const char *path, const char *text, const struct stat *old)
 {
     char *tmp = xasprintf("%s.tmp", path);
+    mode_t mode = old->st_ino ? (old->st_mode & 0640) | 0600 : 0600;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int rc = fd >= 0 && fchmod(fd, 0600) == 0 &&
+    int rc = fd >= 0 && fchmod(fd, mode) == 0 &&
              (!old->st_ino || (old->st_uid == geteuid() && old->st_gid == getegid()) ||
               fchown(fd, old->st_uid, old->st_gid) == 0) &&
              fileio_write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0 ? 0 : -1;

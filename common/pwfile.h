@@ -5,9 +5,10 @@
  *
  * Config key "passwd", by default STATE/passwd.json, mode 0600.  `minyi
  * passwd NAME` writes it (pwfile_set); minyi-web reads it (pwfile_hash),
- * again as soon as it changes, so a new password works at once.  The
- * file's owner is kept when it is rewritten: when minyi-web runs under its
- * own account the file belongs to that account (README: Security).  Who a
+ * again as soon as it changes, so a new password works at once.  A
+ * rewrite keeps the file's owner, group and mode (group read at most):
+ * when minyi-web runs under an account of its own, the file is the
+ * daemons' with that account's group and mode 0640 (README: Security).  Who a
  * name is -- its role, committees, member id -- is the access file's
  * business (common/access.h), never this file's.
  */
@@ -28,8 +29,8 @@ void pwfile_free(struct pwfile **p);
  * edit keeps the last good list).  Thread-safe. */
 int pwfile_hash(struct pwfile *p, const char *name, char *out, size_t outlen);
 /* Set (hash non-NULL) or remove (NULL) name's hash in the file at path,
- * rewritten atomically with mode 0600 and the old file's owner.  0, or -1
- * with err. */
+ * rewritten atomically (mode 0600, or the old file's owner, group and mode
+ * with group read at most).  0, or -1 with err. */
 int pwfile_set(const char *path, const char *name, const char *hash, char *err, size_t errlen);
 
 #endif

@@ -32,9 +32,11 @@ web_user clerk-pass-2 jk clerk jiaoke
 web_user staff-pass-1 office staff
 web_user gone-pass-1 gone member M003
 access_add "{\"name\": \"web\", \"role\": \"gateway\", \"users\": [\"$WEBU\"]}"
-chown "$WEBU" "$STATE/passwd.json"                  # the web account's to read, nobody else's
+# as the Debian package leaves it: the daemons' file, readable by the web account's group
+chgrp "$G" "$STATE/passwd.json" && chmod 0640 "$STATE/passwd.json"
 echo 'staff-pass-9' | minyi passwd office >/dev/null
-check_eq "minyi passwd keeps the file the web account's" "$(stat -c '%U %a' "$STATE/passwd.json")" "$WEBU 600"
+check_eq "minyi passwd keeps the file's owner, group and mode" \
+    "$(stat -c '%U %G %a' "$STATE/passwd.json")" "$(id -un) $G 640"
 start_pipeline
 
 # minyi-web under the web account, beside the one minyi up started

@@ -37,6 +37,10 @@ int main(void)
     CHECK_INT("replace M001", pwfile_set(path, "M001", H2, err, sizeof err), 0);
     CHECK_INT("found", pwfile_hash(p, "M001", h, sizeof h), 0);
     CHECK_STR("the new hash", h, H2);
+    chmod(path, 0644);
+    CHECK_INT("rewrite a file others could read", pwfile_set(path, "cj", H1, err, sizeof err), 0);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "its group keeps read, others "
+          "not: %o", (unsigned)(st.st_mode & 0777));
     CHECK_INT("remove cj", pwfile_set(path, "cj", NULL, err, sizeof err), 0);
     CHECK_INT("cj has none", pwfile_hash(p, "cj", h, sizeof h), -1);
     CHECK_INT("a NULL name has none", pwfile_hash(p, NULL, h, sizeof h), -1);

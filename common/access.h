@@ -9,7 +9,11 @@
  *
  * A principal is reached by the Unix account of an ipc:// peer ("uids",
  * or "users" resolved when the file is read) or by its CURVE public key
- * ("key", 40 Z85 characters) over tcp://.  A member principal's name is its
+ * ("key", 40 Z85 characters) over tcp:// with CURVE (bus.h: the ZAP
+ * handler lets only listed keys connect, and only daemon keys onto the
+ * pipes between daemons).  A principal with "revoked": true (minyi keys
+ * revoke) is kept in the file for the record and is nobody.  The holder of
+ * the server's key pair is the built-in daemon "daemon".  A member principal's name is its
  * roster id unless "member" says otherwise.  The daemons' own account and
  * root are always the admin "local", so a fresh state directory needs no
  * file.  Anyone else not listed is nobody: every request is forbidden.
@@ -74,8 +78,10 @@ unsigned long access_forbidden(const struct access *a);
 const struct access_principal *access_by_uid(const struct access *a, uid_t uid);
 const struct access_principal *access_by_key(const struct access *a, const char *z85);
 const struct access_principal *access_by_name(const struct access *a, const char *name);
-/* The principal behind a received message: its CURVE user id (the name
- * the ZAP handler gave) or its ipc:// peer's uid.  NULL: nobody. */
+/* The server's public key (Z85): its holder is the principal "daemon". */
+void access_set_daemon_key(struct access *a, const char *z85);
+/* The principal behind a received message: its CURVE user id (the
+ * client's public key) or its ipc:// peer's uid.  NULL: nobody. */
 const struct access_principal *access_of_msg(const struct access *a, const struct bus_msg *m);
 
 /* May p do act?  committee: the committee acted on (ACCESS_QUEUE; NULL

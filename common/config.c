@@ -211,28 +211,7 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
                               "%s: endpoints: %s and %s must be set together (the ordinary "
                               "and the large lane of one pipe)",
                               c->path, lanes[i][0], lanes[i][1]);
-    const cJSON *insecure = cJSON_GetObjectItemCaseSensitive(root, "insecure");
-    c->insecure = cJSON_IsTrue(insecure);
-    for (size_t i = 0; i < sizeof eps / sizeof eps[0] && !c->insecure; i++)
-        if (strncmp(*(char **)((char *)&c->ep + eps[i].off), "tcp://", 6) == 0)
-            return config_err(err, errlen,
-                              "%s: endpoints: %s: tcp:// has no peer account to check and "
-                              "this version has no CURVE keys yet; set \"insecure\": true "
-                              "to accept every tcp:// client as the admin (warned at every "
-                              "start), or use ipc://", c->path, eps[i].key);
     return 0;
-}
-
-int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS])
-{
-    const char *const all[CONFIG_NENDPOINTS] = {
-        c->ep.submit, c->ep.route, c->ep.route_large, c->ep.archive, c->ep.archive_large,
-        c->ep.confirm, c->ep.query, c->ep.collector_ctl, c->ep.router_ctl};
-    int n = 0;
-    for (int i = 0; i < CONFIG_NENDPOINTS; i++)
-        if (all[i] && strncmp(all[i], "tcp://", 6) == 0)
-            out[n++] = all[i];
-    return n;
 }
 
 static int config_int(const cJSON *o, const char *key, int def, int min, int *out,
@@ -422,7 +401,8 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0 ||
         config_supervision_parse(c, root, err, errlen) < 0 ||
-        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0)
+        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0 ||
+        config_curve_parse(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -501,6 +481,8 @@ void config_free(struct config **cp)
     free(c->drop_group);
     free(c->access_path);
     free(c->passwd_path);
+    free(c->server_key);
+    free(c->server_public_key);
     free(c->web.listen);
     free(c->web.tls_cert);
     free(c->web.tls_key);

@@ -49,6 +49,10 @@ struct daemon {
                                      read again when the file changes */
 };
 
+/* The ZAP domain of the pipes between daemons (route, archive, confirm and
+ * their large lanes): over tcp:// only daemon keys may connect to them. */
+#define DAEMON_ZAP_PIPE "pipe"
+
 /* May the sender of m do act (access.h)?  0, or -1: the refusal is
  * counted, logged as "-: forbidden: WHY" and its detail left in why. */
 int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,

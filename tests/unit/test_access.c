@@ -26,7 +26,11 @@ static const char *const good =
     "{\"name\": \"zhang\", \"role\": \"member\", \"member\": \"M002\", \"uids\": [5003]},"
     "{\"name\": \"office\", \"role\": \"staff\", \"uids\": [5004]},"
     "{\"name\": \"web\", \"role\": \"gateway\", \"key\": \"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"},"
-    "{\"name\": \"router1\", \"role\": \"daemon\", \"key\": \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"}]}";
+    "{\"name\": \"router1\", \"role\": \"daemon\", \"key\": \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"},"
+    "{\"name\": \"old\", \"role\": \"staff\", \"revoked\": true, \"uids\": [5005],"
+    " \"key\": \"0000000000000000000000000000000000000000\"},"
+    "{\"name\": \"old\", \"role\": \"clerk\", \"committees\": [\"jiaoke\"],"
+    " \"key\": \"1111111111111111111111111111111111111111\"}]}";
 
 struct may_case {
     const char *who;              /* principal name; NULL: nobody */
@@ -94,11 +98,23 @@ static void test_lookups(struct access *a)
     CHECK_STR("an unknown key", access_name(access_by_key(a, "x")), "nobody");
     struct bus_msg m = {.peer_uid = 5002};
     CHECK_STR("a message's ipc peer", access_name(access_of_msg(a, &m)), "M001");
-    snprintf(m.user_id, sizeof m.user_id, "office");
-    CHECK_STR("a CURVE user id wins", access_name(access_of_msg(a, &m)), "office");
-    snprintf(m.user_id, sizeof m.user_id, "gone");
-    CHECK_STR("a user id no longer listed is nobody", access_name(access_of_msg(a, &m)),
+    snprintf(m.user_id, sizeof m.user_id, "rq:rM>}U?@Lns47E1%%kR.o@n%%FcmmsL/@{H8]yf7");
+    CHECK_STR("a CURVE user id (the client's key) wins", access_name(access_of_msg(a, &m)),
+              "web");
+    snprintf(m.user_id, sizeof m.user_id, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    CHECK_STR("a key no longer listed is nobody", access_name(access_of_msg(a, &m)), "nobody");
+    CHECK_STR("a revoked key is nobody",
+              access_name(access_by_key(a, "0000000000000000000000000000000000000000")),
               "nobody");
+    CHECK_STR("a revoked account is nobody", access_name(access_by_uid(a, 5005)), "nobody");
+    CHECK_STR("a name revoked and issued again is the new one",
+              access_by_name(a, "old") ? access_role_name(access_by_name(a, "old")->role) : "",
+              "clerk");
+    CHECK_STR("no server key yet: it is nobody", access_name(access_by_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID")), "nobody");
+    access_set_daemon_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    const struct access_principal *d = access_by_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    CHECK(d && d->role == ACCESS_DAEMON && !strcmp(d->name, "daemon"),
+          "the server key's holder is the daemon");
     CHECK_INT("a gateway may name who acts", access_may_act_for(access_by_name(a, "web")), 1);
     CHECK_INT("a clerk may not", access_may_act_for(access_by_name(a, "li")), 0);
 }

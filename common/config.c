@@ -340,9 +340,13 @@ static int config_web(struct config *c, const cJSON *root, char *err, size_t err
     if (o && !cJSON_IsObject(o))
         return config_err(err, errlen, "%s: web: must be an object", c->path);
     w->listen = xstrdup(config_str(o, "listen", "127.0.0.1:8080"));
-    const char *cert = config_str(o, "tls_cert", NULL), *key = config_str(o, "tls_key", NULL);
+    const char *cert = config_str(o, "tls_cert", NULL), *key = config_str(o, "tls_key", NULL),
+               *curve = config_str(o, "key", NULL);
     w->tls_cert = cert ? config_resolve(c->dir, cert) : NULL;
     w->tls_key = key ? config_resolve(c->dir, key) : NULL;
+    w->key = !curve ? NULL : !strncmp(curve, "@STATE@/", 8)
+                                 ? xasprintf("%s/%s", c->state_dir, curve + 8)
+                                 : config_resolve(c->dir, curve);
     if (!w->tls_cert != !w->tls_key)
         return config_err(err, errlen, "%s: web: tls_cert and tls_key go together", c->path);
     if (!strchr(w->listen, ':'))
@@ -486,6 +490,7 @@ void config_free(struct config **cp)
     free(c->web.listen);
     free(c->web.tls_cert);
     free(c->web.tls_key);
+    free(c->web.key);
     free(c);
     *cp = NULL;
 }

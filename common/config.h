@@ -65,11 +65,13 @@ struct config_retention {
     char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
-/* The web door (minyi-web): "web": {"listen", "tls_cert", "tls_key",
+/* The web door (minyi-web): "web": {"listen", "tls_cert", "tls_key", "key",
  * "idle_minutes", "max_hours"}. */
 struct config_web {
     char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
     char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    char *key;                    /* its CURVE key pair for tcp:// endpoints, the
+                                     gateway's (minyi keys new web gateway), or NULL */
     int idle_minutes;             /* a session unused this long ends: 30 */
     int max_hours;                /* a session ends this long after login: 12 */
 };

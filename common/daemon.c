@@ -319,7 +319,7 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     umask(077);                        /* files private; bus_open opens the shared sockets */
     struct bus_curve curve;
     if (args.check) {
-        rc = daemon_curve(&d, &curve, 0, err, sizeof err);
+        rc = ops->client ? 0 : daemon_curve(&d, &curve, 0, err, sizeof err);
         if (rc == 0 && ops->check)
             rc = ops->check(&d, err, sizeof err);
         if (rc < 0)
@@ -338,8 +338,9 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     }
     daemon_signals();
     d.bus = bus_new();
-    if (daemon_curve(&d, &curve, 1, err, sizeof err) < 0 ||
-        daemon_bus_curve(&d, &curve, err, sizeof err) < 0 || ops->open(&d, err, sizeof err) < 0) {
+    if ((!ops->client && (daemon_curve(&d, &curve, 1, err, sizeof err) < 0 ||
+                          daemon_bus_curve(&d, &curve, err, sizeof err) < 0)) ||
+        ops->open(&d, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", program, err);
         bus_destroy(&d.bus);
         access_free(&d.access);

@@ -36,6 +36,9 @@ struct daemon_ops {
     void (*reload)(struct daemon *d);
     /* Release everything open made. */
     void (*close)(struct daemon *d);
+    /* 1: only connects (minyi-web): the skeleton gives its bus no server
+     * CURVE keys; the daemon sets its own client key (curve_client.h). */
+    int client;
 };
 
 struct daemon {

@@ -11,7 +11,9 @@
  *   minyi-web [-c FILE] [--state-dir DIR] [-n]      the daemon
  */
 #include "web.h"
+#include "bus.h"
 #include "config.h"
+#include "curve_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "pwhash.h"
@@ -20,18 +22,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int web_curve(struct daemon *d, char *err, size_t errlen);
+
 static int web_check(struct daemon *d, char *err, size_t errlen)
 {
     struct web_users *u;
+    struct bus *b = bus_new();
+    d->bus = b;
+    int rc = web_curve(d, err, errlen);
+    d->bus = NULL;
+    bus_destroy(&b);
+    if (rc < 0)
+        return -1;
     if (web_users_load(d->cfg, &u, err, errlen) < 0)
         return -1;
     web_users_free(&u);
     return 0;
 }
 
+/* The endpoints the web door connects to (NULL-terminated, borrowed). */
+static void web_endpoints(const struct config *cfg, const char *uses[6])
+{
+    size_t n = 0;
+    uses[n++] = cfg->ep.submit;
+    uses[n++] = cfg->ep.query;
+    uses[n++] = cfg->ep.collector_ctl;
+    uses[n++] = cfg->ep.router_ctl;
+    uses[n] = NULL;
+}
+
+/* Over tcp:// the web door is the gateway by its own CURVE key (web.key). */
+static int web_curve(struct daemon *d, char *err, size_t errlen)
+{
+    const char *uses[6];
+    char why[800];
+    web_endpoints(d->cfg, uses);
+    int rc = curve_client(d->cfg, uses, d->cfg->web.key, d->bus, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "web.key: %s", why);
+    else if (rc > 0)
+        log_info("tcp:// endpoints: CURVE with the key in %s", d->cfg->web.key);
+    return rc < 0 ? -1 : 0;
+}
+
 static int web_open(struct daemon *d, char *err, size_t errlen)
 {
     struct web *w = d->state;
+    if (web_curve(d, err, errlen) < 0)
+        return -1;
     w->cfg = d->cfg;
     w->bus = d->bus;
     w->tls = d->cfg->web.tls_cert != NULL;
@@ -94,7 +132,7 @@ int main(int argc, char **argv)
 {
     static const struct daemon_ops ops = {
         .name = "web", .check = web_check, .open = web_open, .step = web_step,
-        .reload = web_reload, .close = web_close,
+        .reload = web_reload, .close = web_close, .client = 1,
     };
     static struct web w;
     if (argc > 1 && !strcmp(argv[1], "passwd")) {

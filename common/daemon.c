@@ -171,10 +171,13 @@ int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char 
 static int daemon_zap(void *arg, const char *domain, const char *key, char *why, size_t whylen)
 {
     struct daemon *d = arg;
-    const struct access_principal *p = access_by_key(d->access, key);
+    const struct access_principal *p = key ? access_by_key(d->access, key) : NULL;
     if (p && (strcmp(domain, DAEMON_ZAP_PIPE) != 0 || p->role == ACCESS_DAEMON))
         return 0;
-    if (!p)
+    if (!key)
+        snprintf(why, whylen, "a client without CURVE (or with the wrong server key) on a "
+                 "\"%s\" socket", domain);
+    else if (!p)
         snprintf(why, whylen, "key %.8s... is not a known principal (unknown or revoked)", key);
     else
         snprintf(why, whylen, "%s (%s) may not reach the pipes between daemons", p->name,

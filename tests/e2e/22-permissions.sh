@@ -60,6 +60,15 @@ as_user /usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105
 wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE id='20260105-020000-000003'"
 check_eq "a drop-group account cannot inject a routed report" \
     "$(sql "SELECT count(*) FROM reports WHERE id='20260105-020000-000002'")" 0
+# A forged confirmation over ipc:// (a report the collector acknowledged,
+# confirmed before it is archived, would leave the spool): connecting to a
+# Unix socket needs write permission on it, which only the daemons have.
+for p in confirm route route-large archive archive-large; do
+    check "a drop-group account cannot connect to $p.sock" \
+        sh -c "! setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w '$STATE/run/$p.sock'"
+done
+check "while it can connect to submit.sock (the test can tell)" \
+    setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w "$STATE/run/submit.sock"
 
 stop_pipeline
 chmod 0777 "$STATE/run"

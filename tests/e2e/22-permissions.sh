@@ -6,6 +6,7 @@
 # cannot read the archive or the spool.  tcp:// on every interface is
 # warned about at start.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it is about ipc:// sockets' modes and Unix accounts"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to create the drop-group account"; finish
 fi

@@ -10,7 +10,6 @@
 E2E_TCP=1
 . "$(dirname "$0")/lib.sh"
 PROBE="/usr/bin/python3 $ROOT/tests/e2e/curve_probe.py"
-ep() { grep -o "\"$1\": \"tcp://[^\"]*\"" "$CONF" | cut -d'"' -f4; }
 SERVER=$(sed -n 's/^public-key = //p' "$STATE/keys/server.pub")
 key() { echo "$STATE/keys/$1.key"; }
 for k in "m1 member M001" "m2 member M002" "ca clerk jiaoke" "cb clerk shefa" "cr clerk jiaoke" \

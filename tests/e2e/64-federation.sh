@@ -11,6 +11,7 @@
 # once, and every province outcome is back at the district.
 # FED_N reports (default 200; `make fault` runs 1,000), FED_FAULTS faults.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it runs three pipelines of its own (ipc:// or network namespaces), not this scenario's config"
 N=${FED_N:-200}
 FAULTS=${FED_FAULTS:-40}           # at most; they stop when the province has decided
 NS=mfed$$

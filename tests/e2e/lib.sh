@@ -46,7 +46,6 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
 }
 # The "endpoints" member of the config under E2E_TCP (ports chosen once).
 tcp_endpoints() {
-    [ -n "$E2E_PORTS" ] || E2E_PORTS=$(free_ports 9)
     set -- $E2E_PORTS
     local names="submit route route_large archive archive_large confirm query collector_ctl router_ctl" n out=
     for n in $names; do out="$out\"$n\": \"tcp://127.0.0.1:$1\", "; shift; done
@@ -59,8 +58,28 @@ tcp_keys() {
         "$BIN/minyi" -c "$CONF" keys new e2e-admin admin >/dev/null &&
             cp -p "$STATE/keys/e2e-admin.key" "$T/admin.key" || return 1
     fi
-    export MINYI_KEY=$T/admin.key
+    export MINYI_KEY=$T/admin.key E2E_SERVER_KEY=$STATE/keys/server.key
+    local n eps=
+    for n in submit route route_large archive archive_large confirm query collector_ctl router_ctl; do
+        eps="$eps$n=$(ep $n);"
+    done
+    export E2E_EPS=$eps
 }
+# The endpoint NAME (submit, query, route, ...) of this scenario's config.
+ep() {
+    local names="submit route route_large archive archive_large confirm query collector_ctl router_ctl"
+    local socks="submit route route-large archive archive-large confirm query collector router" n i=0
+    set -- "$1" $([ -n "$E2E_TCP" ] && echo $E2E_PORTS)
+    for n in $names; do
+        i=$((i + 1))
+        [ "$n" = "$1" ] || continue
+        if [ -n "$E2E_TCP" ]; then shift "$i"; echo "tcp://127.0.0.1:$1"
+        else echo "ipc://$STATE/run/$(echo $socks | cut -d' ' -f$i).sock"; fi
+        return
+    done
+}
+# minyi-load's CURVE options under E2E_TCP (the admin key), else nothing.
+load_curve() { [ -z "$E2E_TCP" ] || echo "--key $T/admin.key --server-key $STATE/keys/server.pub"; }
 # Skip this scenario under E2E_TCP, saying why.
 e2e_ipc_only() {
     [ -n "$E2E_TCP" ] || return 0
@@ -68,6 +87,7 @@ e2e_ipc_only() {
 }
 write_config() {
     DROP=$STATE/drop
+    [ -z "$E2E_TCP" ] || [ -n "$E2E_PORTS" ] || E2E_PORTS=$(free_ports 9)
     cat >"$CONF" <<JSON
 {
   $([ -n "$E2E_TCP" ] && tcp_endpoints)
@@ -82,6 +102,7 @@ write_config() {
              {"scope": "org", "period": "month", "min": 5}]
 }
 JSON
+    export E2E_STATE=$STATE PYTHONPATH=$ROOT/tests/e2e${PYTHONPATH:+:$PYTHONPATH}
     [ -z "$E2E_TCP" ] || tcp_keys
 }
 write_config

@@ -346,7 +346,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL,
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL, NULL,
                           a->sv, a->up};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
@@ -366,6 +366,7 @@ static void archiver_queries(struct daemon *d)
         } else {
             q.msg = &m;
             q.principal = access_of_msg(d->access, &m);
+            q.acting = NULL;
             reply = query_answer(&q, &req);
             proto_request_clear(&req);
         }

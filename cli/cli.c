@@ -127,6 +127,7 @@ int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
         c->format = "table";
     if (!cli_word_in(c->format, c->formats ? c->formats : "table"))
         return cli_args_error(c, "unknown --format \"%s\"", c->format);
+    c->who_given = c->who != NULL;
     if (!c->who) {
         const char *user = getenv("USER");
         c->who = user && *user ? user : "clerk";
@@ -267,7 +268,13 @@ int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
 {
     struct proto_reply r;
     struct proto_error err;
+    struct proto_request named;
     *reply = NULL;
+    if (c->who_given && !q->who) {        /* a gateway acting for someone names them */
+        named = *q;
+        named.who = c->who;
+        q = &named;
+    }
     if (proto_call(c->bus, endpoint, q, timeout_ms, &r, &err) < 0)
         return -1;
     *reply = cli_reply_tree(&r);

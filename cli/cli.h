@@ -40,6 +40,7 @@ struct cli {
     const char *state_dir;        /* --state-dir DIR, or NULL ($MINYI_STATE_DIR) */
     const char *format;           /* --format, default "table" */
     const char *who;              /* --who, default $USER, else "clerk" */
+    int who_given;                /* --who was given: every request names it */
     const char *key;              /* --key FILE, default $MINYI_KEY: the CURVE key
                                      pair used on tcp:// endpoints (NULL: none) */
     struct config *cfg;           /* after cli_open; owned */
@@ -190,6 +191,7 @@ int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
 int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
 int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */
+int cli_passwd(struct cli *c, int argc, char **argv);   /* cli_passwd.c */
 int cli_keys(struct cli *c, int argc, char **argv);     /* cli_keys.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained

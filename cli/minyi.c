@@ -20,7 +20,8 @@ struct minyi_cmd {
 };
 
 static const struct minyi_cmd minyi_cmds[] = {
-    {"up", cli_up, "up", "table", "start the three daemons, restart one that dies"},
+    {"up", cli_up, "up [--routers N]", "table",
+     "start the three daemons, restart one that dies"},
     {"submit", cli_submit, "submit FILE... | -", "table json",
      "send reports to the collector; prints ID<TAB>FILE for each accepted one"},
     {"pull", cli_pull, "pull COMMITTEE [--limit N] [--lease SECONDS]", "table json",
@@ -51,6 +52,8 @@ static const struct minyi_cmd minyi_cmds[] = {
      "every status counter as Prometheus text (FILE: written whole, then renamed)"},
     {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",
      "a consistent copy of the archive, made by the archiver while reports flow"},
+    {"passwd", cli_passwd, "passwd NAME [--remove]", "table",
+     "set the web password of NAME (a principal of the access file), read from stdin"},
     {"restore", cli_restore, "restore FILE", "table",
      "put a backup in place of the archive (the daemons stopped)"},
     {"keys", cli_keys, "keys server | new NAME ROLE [COMMITTEE...|MEMBER] | list | revoke NAME",
@@ -67,7 +70,8 @@ static void minyi_help(FILE *f)
     fputs("\n  -c FILE          config (default $MINYI_CONFIG, else config/minyi.json)\n"
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
-          "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --who NAME       who pulls, acks, releases, reassigns (default $USER); given,\n"
+          "                   every request names it (a gateway acts for NAME)\n"
           "  --key FILE       CURVE key pair for tcp:// endpoints (default $MINYI_KEY)\n"
           "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "

@@ -327,8 +327,7 @@ int access_may(const struct access_principal *p, enum access_act act, const char
     switch (p->role) {
     case ACCESS_ADMIN:
     case ACCESS_STAFF: ok = 1; break;
-    case ACCESS_GATEWAY: ok = act == ACCESS_SUBMIT || act == ACCESS_QUEUE ||
-                              act == ACCESS_CHANGE || act == ACCESS_SHOW; break;
+    case ACCESS_GATEWAY: ok = act == ACCESS_AUDIT || act == ACCESS_STATUS; break;
     case ACCESS_DAEMON: ok = act == ACCESS_STATUS; break;
     default: ok = access_may_own(p, act, committee, member); break;
     }
@@ -340,5 +339,54 @@ int access_may(const struct access_principal *p, enum access_act act, const char
         snprintf(why, whylen, "%s (clerk) is not a clerk of %.64s", p->name, committee);
     else
         snprintf(why, whylen, "%s (%s) may not do this", p->name, access_role_name(p->role));
+    return -1;
+}
+
+/* ---- a gateway acting for a person ---- */
+
+static int access_is_person(const struct access_principal *p)
+{
+    return p->role == ACCESS_MEMBER || p->role == ACCESS_CLERK || p->role == ACCESS_STAFF ||
+           p->role == ACCESS_ADMIN;
+}
+
+const struct access_principal *access_person(const struct access *a, const char *name)
+{
+    for (size_t i = 0; name && i < a->n; i++)
+        if (strcmp(a->p[i].name, name) == 0)
+            return access_is_person(&a->p[i]) ? &a->p[i] : NULL;
+    return NULL;
+}
+
+const struct access_principal *access_member_person(const struct access *a, const char *member)
+{
+    for (size_t i = 0; member && i < a->n; i++)
+        if (a->p[i].role == ACCESS_MEMBER && strcmp(a->p[i].member, member) == 0)
+            return &a->p[i];
+    return NULL;
+}
+
+/* What a gateway may do for the person it names (never manage). */
+static int access_gateway_may(enum access_act act)
+{
+    return act == ACCESS_SUBMIT || act == ACCESS_QUEUE || act == ACCESS_CHANGE ||
+           act == ACCESS_SHOW || act == ACCESS_AUDIT || act == ACCESS_STATUS;
+}
+
+int access_may_as(const struct access_principal *sender, const struct access_principal *as,
+                  enum access_act act, const char *committee, const char *member, char *why,
+                  size_t whylen)
+{
+    if (!sender || !as || as == sender)
+        return access_may(sender, act, committee, member, why, whylen);
+    if (sender->role != ACCESS_GATEWAY || !access_gateway_may(act)) {
+        snprintf(why, whylen, "%s (%s) may not do this for %s", sender->name,
+                 access_role_name(sender->role), as->name);
+        return -1;
+    }
+    if (access_may(as, act, committee, member, why, whylen) == 0)
+        return 0;
+    size_t n = strlen(why);
+    snprintf(why + n, whylen - n, " (through gateway %s)", sender->name);
     return -1;
 }

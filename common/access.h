@@ -91,6 +91,21 @@ int access_may(const struct access_principal *p, enum access_act act, const char
                const char *member, char *why, size_t whylen);
 /* 1 if p may name another acting person ("who"): staff, admin, gateway. */
 int access_may_act_for(const struct access_principal *p);
+/* A gateway (the web door) acts for a person it authenticated, named in
+ * "who" (or, for a submit, by the report's member id): the request must be
+ * one a gateway may pass on (never manage) and one the person may do
+ * itself.  A gateway alone may only read the audit and status.
+ * access_person: the member, clerk, staff or admin principal called name in
+ * the file (never "local", a gateway or a daemon), or NULL.
+ * access_member_person: the member principal of roster id member, or NULL.
+ * Both borrowed from a until the next refresh. */
+const struct access_principal *access_person(const struct access *a, const char *name);
+const struct access_principal *access_member_person(const struct access *a, const char *member);
+/* May sender, acting as `as` (sender itself, or the person a gateway
+ * names), do act?  0, or -1 with the reason in why. */
+int access_may_as(const struct access_principal *sender, const struct access_principal *as,
+                  enum access_act act, const char *committee, const char *member, char *why,
+                  size_t whylen);
 /* The principal's name for logs ("nobody" for NULL). */
 const char *access_name(const struct access_principal *p);
 /* "member", "clerk", ... */

@@ -65,12 +65,13 @@ struct config_retention {
     char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
-/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+/* The web door (minyi-web): "web": {"listen", "tls_cert", "tls_key", "key",
  * "idle_minutes", "max_hours"}. */
 struct config_web {
     char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
-    char *users;                  /* the web users file: STATE/web-users.json */
     char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    char *key;                    /* its CURVE key pair for tcp:// endpoints, the
+                                     gateway's (minyi keys new web gateway), or NULL */
     int idle_minutes;             /* a session unused this long ends: 30 */
     int max_hours;                /* a session ends this long after login: 12 */
 };
@@ -121,6 +122,7 @@ struct config {
     char *members_path;           /* absolute */
     char *drop_group;             /* group that may file into drop/, or NULL */
     char *access_path;            /* the principals file (access.h), absolute */
+    char *passwd_path;            /* the password file (pwfile.h): STATE/passwd.json */
     unsigned insecure;            /* "insecure": bit i set: the i-th endpoint name
                                      (config_endpoint_list) runs tcp:// without CURVE,
                                      its clients being the admin */

@@ -149,14 +149,19 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
     return 0;
 }
 
-int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
-                 const char *member, char *why, size_t whylen)
+/* The principal behind m ("insecure": a tcp:// client is the local admin). */
+static const struct access_principal *daemon_sender(struct daemon *d, const struct bus_msg *m)
 {
     const struct access_principal *p = access_of_msg(d->access, m);
     if (!p && m->plain_tcp)            /* an endpoint the config calls insecure */
         p = access_by_name(d->access, "local");
-    if (access_may(p, (enum access_act)act, committee, member, why, whylen) == 0)
-        return 0;
+    return p;
+}
+
+/* Count and log a refusal of p's request (why: its detail, made exact). */
+static int daemon_refuse(struct daemon *d, const struct bus_msg *m,
+                         const struct access_principal *p, char *why, size_t whylen)
+{
     access_count_forbidden(d->access);
     if (!p && m->user_id[0])
         snprintf(why, whylen, "key %.8s... is no longer valid (revoked)", m->user_id);
@@ -164,6 +169,47 @@ int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char 
         snprintf(why, whylen, "uid %ld is not a known principal", m->peer_uid);
     log_info("-: forbidden: %s", why);
     return -1;
+}
+
+int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
+                 const char *member, char *why, size_t whylen)
+{
+    const struct access_principal *p = daemon_sender(d, m);
+    if (access_may(p, (enum access_act)act, committee, member, why, whylen) == 0)
+        return 0;
+    return daemon_refuse(d, m, p, why, whylen);
+}
+
+int daemon_allow_for(struct daemon *d, const struct bus_msg *m, const char *who, int act,
+                     const char *committee, const char *member, char *why, size_t whylen,
+                     const struct access_principal **acting)
+{
+    const struct access_principal *p = daemon_sender(d, m), *as = p;
+    *acting = NULL;
+    if (p && p->role == ACCESS_GATEWAY && (who || (act == ACCESS_SUBMIT && member))) {
+        as = who ? access_person(d->access, who) : access_member_person(d->access, member);
+        if (!as) {
+            snprintf(why, whylen, "gateway %s names %s \"%.64s\", not a person of the access "
+                     "file", p->name, who ? "user" : "member", who ? who : member);
+            return daemon_refuse(d, m, p, why, whylen);
+        }
+    }
+    if (access_may_as(p, as, (enum access_act)act, committee, member, why, whylen) < 0)
+        return daemon_refuse(d, m, p, why, whylen);
+    *acting = as;
+    return 0;
+}
+
+/* A client without CURVE tries again every 100 ms (ZeroMQ reconnects):
+ * each try is counted, but logged at most once a second.  1: stay quiet. */
+static int daemon_zap_quiet(void)
+{
+    static int64_t last_ms;
+    int64_t now = daemon_mono_ms();
+    if (last_ms && now - last_ms < 1000)
+        return 1;
+    last_ms = now;
+    return 0;
 }
 
 /* The ZAP lookup (bus_zap): a listed key may connect; onto the pipes
@@ -183,6 +229,8 @@ static int daemon_zap(void *arg, const char *domain, const char *key, char *why,
         snprintf(why, whylen, "%s (%s) may not reach the pipes between daemons", p->name,
                  access_role_name(p->role));
     access_count_forbidden(d->access);
+    if (!key && daemon_zap_quiet())
+        return -1;
     log_info("-: forbidden: %s: refused at the CURVE handshake", why);
     return -1;
 }
@@ -288,7 +336,7 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     umask(077);                        /* files private; bus_open opens the shared sockets */
     struct bus_curve curve;
     if (args.check) {
-        rc = daemon_curve(&d, &curve, 0, err, sizeof err);
+        rc = ops->client ? 0 : daemon_curve(&d, &curve, 0, err, sizeof err);
         if (rc == 0 && ops->check)
             rc = ops->check(&d, err, sizeof err);
         if (rc < 0)
@@ -307,8 +355,9 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     }
     daemon_signals();
     d.bus = bus_new();
-    if (daemon_curve(&d, &curve, 1, err, sizeof err) < 0 ||
-        daemon_bus_curve(&d, &curve, err, sizeof err) < 0 || ops->open(&d, err, sizeof err) < 0) {
+    if ((!ops->client && (daemon_curve(&d, &curve, 1, err, sizeof err) < 0 ||
+                          daemon_bus_curve(&d, &curve, err, sizeof err) < 0)) ||
+        ops->open(&d, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", program, err);
         bus_destroy(&d.bus);
         access_free(&d.access);

@@ -142,6 +142,10 @@ check_eq "the city's outcomes reached it too" "$(lsql c "SELECT count(*) FROM up
 check_eq "mine at the district: the province's adoption" \
     "$(lvl d mine M002 --format json | jq -r '.upstream.further' | sort -u)" adopted
 check "nothing gave up" test ! -e "$T/gaveup.log"
+# per level: what it archived, sent up (acknowledged there), lost, twice
+echo "# district: $N submitted, $(lsql d "SELECT count(*) FROM reports WHERE title LIKE '关于加强社区养老服务的建议%'") archived, $(lsql d "SELECT count(*) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.state <> 'pending' AND r.title LIKE '关于加强社区养老服务的建议%'") sent to the city and acknowledged"
+echo "# city: $(lsql c "SELECT count(*) FROM reports") archived, lost $lost_c, duplicated $dup_c; $(lsql c "SELECT count(*) FROM upstream WHERE state <> 'pending'") sent to the province and acknowledged"
+echo "# province: $(lsql p "SELECT count(*) FROM reports") archived, lost $lost_p, duplicated $dup_p"
 # the link's own rate (FED_RATE_N reports, default none): queued at the
 # district while its link is down, then delivered across it in one go
 if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
@@ -158,10 +162,6 @@ if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
     wait_until 120 lsql_is "$((before + FED_RATE_N))" d "SELECT count(*) FROM upstream WHERE state <> 'pending'"
     echo "# figure: forwarding rate across the namespaces' link: $(lsql d "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE r.title LIKE '关于增设公交站点%'") reports/s ($FED_RATE_N queued while the link was down)"
 fi
-# per level: what it archived, sent up (acknowledged there), lost, twice
-echo "# district: $N submitted, $(lsql d "SELECT count(*) FROM reports WHERE title LIKE '关于加强社区养老服务的建议%'") archived, $(lsql d "SELECT count(*) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.state <> 'pending' AND r.title LIKE '关于加强社区养老服务的建议%'") sent to the city and acknowledged"
-echo "# city: $(lsql c "SELECT count(*) FROM reports") archived, lost $lost_c, duplicated $dup_c; $(lsql c "SELECT count(*) FROM upstream WHERE state <> 'pending'") sent to the province and acknowledged"
-echo "# province: $(lsql p "SELECT count(*) FROM reports") archived, lost $lost_p, duplicated $dup_p"
 # the time from a clerk's `ack --outcome forwarded` at the district to the
 # city's id in its history, the links up (FED_LAT_N reports, default none)
 if [ "${FED_LAT_N:-0}" -gt 0 ]; then

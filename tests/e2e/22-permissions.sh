@@ -68,13 +68,14 @@ check "a world-writable run/ is refused at start" test "$rc" -ne 0
 check "and says why" grep -q 'run: world-writable' "$T/ww.out"
 chmod 2750 "$STATE/run"
 
-# tcp:// has no account to check (and no CURVE yet): refused at start,
-# -n says why, unless "insecure": true, which is warned at every start
+# tcp:// has no account to check: without the server's CURVE key it is
+# refused at start, -n says why, unless "insecure" lists it (or is true),
+# which is warned at every start
 sed -i "s|^{|{\"endpoints\": {\"router_ctl\": \"tcp://0.0.0.0:*\"},|" "$CONF"
 "$BIN/minyi-router" -n -c "$CONF" >"$T/n.out" 2>&1; rc=$?
 check_eq "-n refuses tcp:// without keys" "$rc" 1
-check "and says why" grep -q 'router_ctl: tcp:// has no peer account' "$T/n.out"
-sed -i "s|^{|{\"insecure\": true,|" "$CONF"
+check "and says why" grep -q 'endpoints.router_ctl: tcp://0.0.0.0:\* needs the server.s CURVE key.*minyi keys server.*list "router_ctl" in "insecure"' "$T/n.out"
+sed -i "s|^{|{\"insecure\": [\"router_ctl\"],|" "$CONF"
 start_pipeline
 check "tcp:// on every interface is warned about" grep -q 'tcp://0.0.0.0:\*: listening on every interface' "$T/up.log"
 check "insecure tcp:// is warned about" grep -q 'tcp://0.0.0.0:\*: insecure: no CURVE' "$T/up.log"

@@ -7,7 +7,6 @@ if ! command -v chromedriver >/dev/null || ! /usr/bin/python3 -c 'import seleniu
     echo "not ok - chromium-driver or python3-selenium missing (scripts/deps.sh test installs them)"
     e2e_failed=1; finish
 fi
-web_user() { printf '%s\n' "$1" | "$BIN/minyi-web" passwd -c "$CONF" "${@:2}" >/dev/null; }
 web_user member-pass-1 M001 member M001
 web_user clerk-pass-1 cj clerk chengjian
 web_user clerk-pass-2 jk clerk jiaoke

@@ -12,6 +12,9 @@
 #   check_eq "what" GOT WANT  one assertion on two strings
 #   wait_until SECS COMMAND   poll COMMAND until it succeeds (or time out)
 #   sql "SELECT ..."          query the archive read-only with sqlite3
+#   web_user PW NAME ROLE [ARG]  a web user: a principal of $T/access.json
+#                             (ARG: a member's roster id, a clerk's committee)
+#                             with password PW (minyi passwd)
 #   finish                    print "N passed, N failed" and exit
 set -u
 ROOT=${MINYI_TEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -78,6 +81,20 @@ wait_until() {
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
 ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
 # The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
+# access_add JSON: one more principal in $T/access.json (rewritten whole).
+access_add() {
+    printf '%s\n' "$1" >>"$T/principals.jsonl"
+    { echo '{"principals": ['; sed '$!s/$/,/' "$T/principals.jsonl"; echo ']}'; } >"$T/access.json"
+}
+web_user() {
+    local pw=$1 name=$2 role=$3 arg=${4:-}
+    case $role in
+        member) access_add "{\"name\": \"$name\", \"role\": \"member\", \"member\": \"${arg:-$name}\"}" ;;
+        clerk) access_add "{\"name\": \"$name\", \"role\": \"clerk\", \"committees\": [\"$arg\"]}" ;;
+        *) access_add "{\"name\": \"$name\", \"role\": \"$role\"}" ;;
+    esac
+    printf '%s\n' "$pw" | "$BIN/minyi" -c "$CONF" passwd "$name" >/dev/null
+}
 web_url() { grep 'minyi: ready' "$T/up.log" | tail -n 1 | sed 's/.*, web //'; }
 
 start_pipeline() {

@@ -151,12 +151,11 @@ void cli_usage(const struct cli *c, FILE *f)
 /* The client's CURVE keys for the config's tcp:// endpoints (cli_open). */
 static int cli_curve(struct cli *c)
 {
-    const char *eps[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX + 1] = {0}, *plain[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX + 1] = {0};
+    const char *eps[CONFIG_EP_MAX + 1] = {0}, *plain[CONFIG_EP_MAX + 1] = {0};
     char err[1024];
     struct bus_curve k = {0}, server = {0};
     const char *key = c->key ? c->key : getenv("MINYI_KEY");
-    if (!config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL, CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX) ||
-        !key || !*key)
+    if (!config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL, CONFIG_EP_MAX) || !key || !*key)
         return CLI_EXIT_OK;           /* ipc://, or no key: the daemons will say */
     if (keys_read(key, &k, 1, err, sizeof err) < 0) {
         fprintf(stderr, "minyi: key: %s\n", err);
@@ -175,7 +174,7 @@ static int cli_curve(struct cli *c)
         }
         memcpy(k.server_key, server.public_key, sizeof k.server_key);
     }
-    config_endpoint_list(c->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX);
+    config_endpoint_list(c->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_EP_MAX);
     bus_set_curve(c->bus, &k, plain);
     return CLI_EXIT_OK;
 }
@@ -244,9 +243,9 @@ long cli_opt_num(const struct cli *c, const char *name, const char *s, long def,
 
 int cli_timeout(const struct cli *c, const char *daemon)
 {
-    const char *eps[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX];
+    const char *eps[CONFIG_EP_MAX];
     int curve = c->cfg && config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL,
-                                               CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX) > 0;
+                                               CONFIG_EP_MAX) > 0;
     const char *key = c->key ? c->key : getenv("MINYI_KEY");
     fprintf(stderr, "minyi: %s: %s did not answer in time (is it running? try `minyi status`%s)\n",
             c->cmd, daemon,

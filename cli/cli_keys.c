@@ -34,6 +34,16 @@ static char *keys_dir(const struct config *cfg)
     return dir;
 }
 
+/* Run as root for daemons running as their own user: what is made here
+ * belongs to the state directory's owner, so the daemons can read it. */
+static void keys_chown(const struct cli *c, const char *path)
+{
+    struct stat st;
+    if (geteuid() == 0 && stat(c->cfg->state_dir, &st) == 0 && st.st_uid != 0 &&
+        chown(path, st.st_uid, (gid_t)-1) < 0)
+        fprintf(stderr, "minyi: keys: %s: chown: %s\n", path, strerror(errno));
+}
+
 /* The state directory (with its modes, as the daemons make it) and dir. */
 static int keys_mkdir(const struct cli *c, const char *dir)
 {
@@ -42,6 +52,7 @@ static int keys_mkdir(const struct cli *c, const char *dir)
         return cli_fail(c, "%s", err);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return cli_fail(c, "%s: %s", dir, strerror(errno));
+    keys_chown(c, dir);
     return CLI_EXIT_OK;
 }
 
@@ -91,9 +102,15 @@ static int keys_save_access(const struct cli *c, const cJSON *root)
     const char *path = c->cfg->access_path;
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
     char *text = cJSON_Print(root);
+    struct stat old;
+    int had = stat(path, &old) == 0;
     FILE *f = fopen(tmp, "w");
     int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 &&
-             fsync(fileno(f)) == 0 && fchmod(fileno(f), 0640) == 0;
+             fsync(fileno(f)) == 0 && fchmod(fileno(f), had ? old.st_mode & 0777 : 0640) == 0;
+    if (ok && had && geteuid() == 0 && fchown(fileno(f), old.st_uid, old.st_gid) < 0)
+        ok = 0;                        /* the daemons' user must still read it */
+    if (ok && !had)
+        keys_chown(c, tmp);
     if (f && fclose(f) != 0)
         ok = 0;
     if (ok && rename(tmp, path) < 0)
@@ -136,6 +153,10 @@ static int keys_make(const struct cli *c, const char *name, const char *comment,
     if (rc == CLI_EXIT_OK && (keys_write(*key_path, k, 1, comment, err, sizeof err) < 0 ||
                               keys_write(pub, k, 0, comment, err, sizeof err) < 0))
         rc = cli_fail(c, "%s", err);
+    if (rc == CLI_EXIT_OK) {
+        keys_chown(c, *key_path);
+        keys_chown(c, pub);
+    }
     free(pub);
     return rc;
 }
@@ -163,9 +184,12 @@ static int keys_server(struct cli *c)
              keys_write(pub, &k, 0, "minyi server public key: clients need it", err,
                         sizeof err) < 0))
             rc = cli_fail(c, "%s", err);
-        if (rc == CLI_EXIT_OK)
+        if (rc == CLI_EXIT_OK) {
+            keys_chown(c, c->cfg->server_key);
+            keys_chown(c, pub);
             fprintf(stderr, "minyi: keys: made %s (secret, 0600) and %s\n", c->cfg->server_key,
                     pub);
+        }
     }
     if (rc == CLI_EXIT_OK)
         printf("%s\n", k.public_key);

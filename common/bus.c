@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define BUS_MONITORS 12             /* CURVE server sockets watched at most */
+
 struct bus {
     void *ctx;
     int has_curve;                /* bus_set_curve gave keys */
@@ -26,6 +28,10 @@ struct bus {
     bus_zap_fn zap_fn;
     void *zap_arg;
     pthread_t zap_thread;         /* the only thread that serves zap */
+    struct bus_mon {              /* a CURVE server's failed handshakes */
+        void *pair;               /* the monitor's events, or NULL */
+        char domain[32];
+    } mon[BUS_MONITORS];
 };
 
 struct bus_sock {
@@ -53,6 +59,9 @@ void bus_destroy(struct bus **bp)
         return;
     if ((*bp)->zap)
         zmq_close((*bp)->zap);
+    for (int i = 0; i < BUS_MONITORS; i++)
+        if ((*bp)->mon[i].pair)
+            zmq_close((*bp)->mon[i].pair);
     bus_set_curve(*bp, NULL, NULL);
     zmq_ctx_term((*bp)->ctx);
     free(*bp);
@@ -162,6 +171,42 @@ static void bus_zap_serve(struct bus *b)
         bus_zap_answer(b);
 }
 
+/* Watch a CURVE server socket for clients that fail the handshake before
+ * ZAP is asked (no CURVE at all, a wrong server key): the lookup hears of
+ * each with key NULL.  Best effort: past BUS_MONITORS sockets, unwatched. */
+static void bus_monitor(struct bus *b, void *zs, const char *domain)
+{
+    int i = 0;
+    while (i < BUS_MONITORS && b->mon[i].pair)
+        i++;
+    if (!b->zap || i == BUS_MONITORS)
+        return;
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://bus-monitor-%p-%d", (void *)b, i);
+    void *pair = zmq_socket(b->ctx, ZMQ_PAIR);
+    if (!pair || zmq_socket_monitor(zs, ep, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) < 0 ||
+        zmq_connect(pair, ep) < 0) {
+        if (pair)
+            zmq_close(pair);
+        return;
+    }
+    b->mon[i].pair = pair;
+    snprintf(b->mon[i].domain, sizeof b->mon[i].domain, "%s", domain);
+}
+
+/* Read one monitor event (two frames) and tell the lookup. */
+static void bus_monitor_event(struct bus *b, struct bus_mon *m)
+{
+    char f[2][256], why[200];
+    int more = 0;
+    if (bus_zap_frame(m->pair, f[0], sizeof f[0], &more) < 0)
+        return;
+    if (more && bus_zap_frame(m->pair, f[1], sizeof f[1], &more) < 0)
+        return;
+    b->zap_fn(b->zap_arg, m->domain, NULL, why, sizeof why);
+}
+
 static int bus_zmq_type(enum bus_type t)
 {
     switch (t) {
@@ -239,18 +284,21 @@ static const struct bus_curve *bus_curve_for(const struct bus *b, const char *en
 
 /* A CURVE server (bind) or client (connect).  0, or -1 (errno EINVAL: a
  * key is missing or not 40 Z85 characters). */
-static int bus_set_curve_opts(void *zs, const struct bus_curve *k, int bind,
+static int bus_set_curve_opts(struct bus *b, void *zs, const struct bus_curve *k, int bind,
                               const struct bus_opts *o)
 {
     const char *domain = o && o->zap_domain ? o->zap_domain : "minyi";
     int one = 1;
     errno = EINVAL;
-    if (bind)
-        return strlen(k->secret_key) != BUS_KEY_LEN ||
-               zmq_setsockopt(zs, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) < 0 ||
-               zmq_setsockopt(zs, ZMQ_CURVE_SERVER, &one, sizeof one) < 0 ||
-               zmq_setsockopt(zs, ZMQ_CURVE_SECRETKEY, k->secret_key, BUS_KEY_LEN + 1) < 0
-               ? -1 : 0;
+    if (bind) {
+        if (strlen(k->secret_key) != BUS_KEY_LEN ||
+            zmq_setsockopt(zs, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) < 0 ||
+            zmq_setsockopt(zs, ZMQ_CURVE_SERVER, &one, sizeof one) < 0 ||
+            zmq_setsockopt(zs, ZMQ_CURVE_SECRETKEY, k->secret_key, BUS_KEY_LEN + 1) < 0)
+            return -1;
+        bus_monitor(b, zs, domain);
+        return 0;
+    }
     return strlen(k->secret_key) != BUS_KEY_LEN || strlen(k->public_key) != BUS_KEY_LEN ||
            strlen(k->server_key) != BUS_KEY_LEN ||
            zmq_setsockopt(zs, ZMQ_CURVE_SERVERKEY, k->server_key, BUS_KEY_LEN + 1) < 0 ||
@@ -270,7 +318,7 @@ struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoin
         return NULL;
     }
     const struct bus_curve *curve = bus_curve_for(b, endpoint, opts);
-    if (curve && bus_set_curve_opts(zs, curve, bind, opts) < 0) {
+    if (curve && bus_set_curve_opts(b, zs, curve, bind, opts) < 0) {
         snprintf(err, errlen, "%s: CURVE: %s", endpoint,
                  errno == EINVAL ? "a key is missing or not 40 Z85 characters"
                                  : zmq_strerror(errno));
@@ -436,26 +484,38 @@ static struct bus *bus_poll_zap(const struct bus_poll *items, size_t n)
 
 int bus_poll(struct bus_poll *items, size_t n, long timeout_ms)
 {
-    zmq_pollitem_t zi[17];
+    zmq_pollitem_t zi[16 + 1 + BUS_MONITORS];
+    size_t nz = n;
     if (n > 16) {
         errno = EINVAL;
         return -1;
     }
     struct bus *zap = bus_poll_zap(items, n);
-    if (zap)
-        zi[n] = (zmq_pollitem_t){.socket = zap->zap, .events = ZMQ_POLLIN};
+    for (int i = 0; zap && i <= BUS_MONITORS; i++) {
+        void *extra = i == 0 ? zap->zap : zap->mon[i - 1].pair;
+        if (extra)
+            zi[nz++] = (zmq_pollitem_t){.socket = extra, .events = ZMQ_POLLIN};
+    }
     for (size_t i = 0; i < n; i++) {
         zi[i].socket = items[i].sock ? items[i].sock->zs : NULL;
         zi[i].fd = items[i].sock ? 0 : items[i].fd;
         zi[i].events = ZMQ_POLLIN;
         zi[i].revents = 0;
     }
-    int rc = zmq_poll(zi, (int)n + (zap != NULL), timeout_ms);
+    int rc = zmq_poll(zi, (int)nz, timeout_ms);
     if (rc < 0 && errno == EINTR)
         rc = 0;
-    if (rc > 0 && zap && (zi[n].revents & ZMQ_POLLIN)) {
-        bus_zap_serve(zap);            /* a handshake waits: answered, not reported */
+    for (size_t i = n; rc > 0 && i < nz; i++) {     /* answered here, not reported */
+        if (!(zi[i].revents & ZMQ_POLLIN))
+            continue;
         rc--;
+        if (i == n) {
+            bus_zap_serve(zap);
+            continue;
+        }
+        for (int k = 0; k < BUS_MONITORS; k++)
+            if (zap->mon[k].pair == zi[i].socket)
+                bus_monitor_event(zap, &zap->mon[k]);
     }
     for (size_t i = 0; i < n; i++)
         items[i].readable = rc > 0 && (zi[i].revents & ZMQ_POLLIN);

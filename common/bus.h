@@ -84,7 +84,10 @@ void bus_set_curve(struct bus *b, const struct bus_curve *curve, const char *con
 
 /* The ZAP lookup: may the client whose public key is client_key (Z85)
  * connect to a socket of ZAP domain `domain`?  Returns 0 (yes) or -1 with
- * a reason in why (the handshake fails; the client gets no connection). */
+ * a reason in why (the handshake fails; the client gets no connection).
+ * client_key NULL: a client failed the handshake before any key was seen
+ * (no CURVE, or the wrong server key); it is already refused, the lookup
+ * only hears of it (to count and log). */
 typedef int (*bus_zap_fn)(void *arg, const char *domain, const char *client_key, char *why,
                           size_t whylen);
 /* Authenticate every CURVE handshake of b's server sockets with fn(arg, ...),

@@ -183,6 +183,8 @@ int config_load(const char *path, const char *state_dir, struct config **out,
                 char *err, size_t errlen);
 struct cJSON;
 #define CONFIG_NENDPOINTS 9
+/* The most endpoints config_endpoint_list can give (every router's ctl). */
+#define CONFIG_EP_MAX (CONFIG_NENDPOINTS - 1 + CONFIG_ROUTERS_MAX)
 /* Which tcp:// endpoints config_endpoint_list gives. */
 #define CONFIG_EP_CURVE 0         /* those that need CURVE keys */
 #define CONFIG_EP_PLAIN 1         /* those the config calls insecure */

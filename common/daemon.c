@@ -205,10 +205,13 @@ int daemon_allow_for(struct daemon *d, const struct bus_msg *m, const char *who,
 static int daemon_zap(void *arg, const char *domain, const char *key, char *why, size_t whylen)
 {
     struct daemon *d = arg;
-    const struct access_principal *p = access_by_key(d->access, key);
+    const struct access_principal *p = key ? access_by_key(d->access, key) : NULL;
     if (p && (strcmp(domain, DAEMON_ZAP_PIPE) != 0 || p->role == ACCESS_DAEMON))
         return 0;
-    if (!p)
+    if (!key)
+        snprintf(why, whylen, "a client without CURVE (or with the wrong server key) on a "
+                 "\"%s\" socket", domain);
+    else if (!p)
         snprintf(why, whylen, "key %.8s... is not a known principal (unknown or revoked)", key);
     else
         snprintf(why, whylen, "%s (%s) may not reach the pipes between daemons", p->name,
@@ -225,13 +228,13 @@ static int daemon_zap(void *arg, const char *domain, const char *key, char *why,
 static int daemon_curve(struct daemon *d, struct bus_curve *k, int warn, char *err,
                         size_t errlen)
 {
-    const char *eps[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX], *names[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX];
-    size_t n = config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, eps, names, sizeof eps / sizeof eps[0]);
+    const char *eps[CONFIG_EP_MAX], *names[CONFIG_EP_MAX];
+    size_t n = config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, eps, names, CONFIG_EP_MAX);
     for (size_t i = 0; warn && i < n; i++)
         log_warn("%s: insecure: no CURVE, every client that reaches it is the admin "
                  "(endpoints.%s is in \"insecure\")", eps[i], names[i]);
     memset(k, 0, sizeof *k);
-    n = config_endpoint_list(d->cfg, CONFIG_EP_CURVE, eps, names, sizeof eps / sizeof eps[0]);
+    n = config_endpoint_list(d->cfg, CONFIG_EP_CURVE, eps, names, CONFIG_EP_MAX);
     if (n == 0)
         return 0;
     char why[600];
@@ -250,10 +253,10 @@ static int daemon_curve(struct daemon *d, struct bus_curve *k, int warn, char *e
 static int daemon_bus_curve(struct daemon *d, const struct bus_curve *k, char *err,
                             size_t errlen)
 {
-    const char *plain[CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX + 1] = {0};
+    const char *plain[CONFIG_EP_MAX + 1] = {0};
     if (!k->public_key[0])
         return 0;
-    config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_NENDPOINTS + CONFIG_ROUTERS_MAX);
+    config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_EP_MAX);
     bus_set_curve(d->bus, k, plain);
     return bus_zap(d->bus, daemon_zap, d, err, errlen);
 }

@@ -6,6 +6,7 @@
 # cannot read the archive or the spool.  tcp:// on every interface is
 # warned about at start.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it is about ipc:// sockets' modes and Unix accounts"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to create the drop-group account"; finish
 fi
@@ -60,6 +61,15 @@ as_user /usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105
 wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE id='20260105-020000-000003'"
 check_eq "a drop-group account cannot inject a routed report" \
     "$(sql "SELECT count(*) FROM reports WHERE id='20260105-020000-000002'")" 0
+# A forged confirmation over ipc:// (a report the collector acknowledged,
+# confirmed before it is archived, would leave the spool): connecting to a
+# Unix socket needs write permission on it, which only the daemons have.
+for p in confirm route route-large archive archive-large; do
+    check "a drop-group account cannot connect to $p.sock" \
+        sh -c "! setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w '$STATE/run/$p.sock'"
+done
+check "while it can connect to submit.sock (the test can tell)" \
+    setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w "$STATE/run/submit.sock"
 
 stop_pipeline
 chmod 0777 "$STATE/run"

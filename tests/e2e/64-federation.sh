@@ -12,6 +12,7 @@
 # FED_N reports (default 200; `make fault` runs 1,000), FED_FAULTS faults;
 # FED_RATE_N and FED_LAT_N add the link's rate and latency figures.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it runs three pipelines of its own (ipc:// or network namespaces), not this scenario's config"
 N=${FED_N:-200}
 FAULTS=${FED_FAULTS:-40}           # at most; they stop when the province has decided
 NS=mfed$$

@@ -9,6 +9,7 @@
 # network namespaces cannot be made it says so and checks nothing
 # (62-routers runs several routers on one machine).
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it makes its own tcp:// endpoints with CURVE across network namespaces"
 NS=mrt$$
 M=10.231.4.1 R=10.231.4.2
 if ! ip netns add "${NS}m" 2>/dev/null || ! ip netns add "${NS}r" 2>/dev/null ||

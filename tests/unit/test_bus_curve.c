@@ -10,12 +10,16 @@
 
 static struct bus_curve server, good, bad;
 static char last_domain[32];
-static int lookups;
+static int lookups, anonymous;
 
 /* The lookup: only `good` may connect, and not to domain "pipe". */
 static int lookup(void *arg, const char *domain, const char *key, char *why, size_t whylen)
 {
     (void)arg;
+    if (!key) {                        /* heard of from the socket monitor */
+        anonymous++;
+        return -1;
+    }
     lookups++;
     snprintf(last_domain, sizeof last_domain, "%s", domain);
     if (!strcmp(key, good.public_key) && strcmp(domain, "pipe"))
@@ -102,6 +106,7 @@ int main(void)
     CHECK_STR("an unknown key gets no answer", ask(b, srv, ep, &bad), "");
     CHECK(lookups > before, "the unknown key was put to the lookup");
     CHECK_STR("a client without CURVE gets no answer", ask(b, srv, ep, NULL), "");
+    CHECK(anonymous > 0, "and the lookup heard of it (key NULL)");
     CHECK_STR("a listed key not allowed on the pipe domain", ask(b, pipe, ep2, &good), "");
     CHECK_STR("the pipe's domain reached the lookup", last_domain, "pipe");
     /* an endpoint the config calls insecure: plain, its messages marked */

@@ -45,9 +45,12 @@ int cli_rules_open(const struct cli *c, const struct config *cfg, const char *pa
 int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **argv);
 int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **argv);
 
-/* 1 if s[0..2] (left bytes available) is one Han character of the BMP
- * (U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF): what learned n-grams are made of. */
-int cli_rules_is_han(const unsigned char *s, size_t left);
+/* Call visit(gram, len, arg) for every n-gram of 2-4 consecutive Han
+ * characters of the BMP (U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF) in text:
+ * what learned patterns are made of.  gram points into text, len is in
+ * bytes; in order of where the n-gram ends, the shortest first. */
+void cli_rules_han_grams(const char *text, void (*visit)(const char *gram, size_t len, void *arg),
+                         void *arg);
 
 /* Route every row with cl: an owned array of owned strings, one per row,
  * the category of the best tag or "unrouted" (free with

@@ -157,7 +157,8 @@ static void learn_add(struct learn *l, const char *s, size_t n, size_t row, size
         learn_prune(l);
 }
 
-int cli_rules_is_han(const unsigned char *s, size_t left)
+/* 1 if s[0..2] (left bytes available) is one Han character of the BMP. */
+static int learn_is_han(const unsigned char *s, size_t left)
 {
     if (left < 3 || (s[0] & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
         return 0;
@@ -166,22 +167,41 @@ int cli_rules_is_han(const unsigned char *s, size_t left)
            (cp >= 0xF900 && cp <= 0xFAFF);
 }
 
-/* Every 2-4 character n-gram of the Han runs of text. */
-static void learn_text(struct learn *l, const char *text, size_t row, size_t label)
+void cli_rules_han_grams(const char *text, void (*visit)(const char *gram, size_t len, void *arg),
+                         void *arg)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t len = strlen(text), run = 0;
     for (size_t i = 0; i < len;) {
-        if (!cli_rules_is_han(s + i, len - i)) {
+        if (!learn_is_han(s + i, len - i)) {
             run = 0;
             i++;
             continue;
         }
         run++;
         for (size_t n = 2; n <= 4 && n <= run; n++)
-            learn_add(l, text + i - 3 * (n - 1), 3 * n, row, label);
+            visit(text + i - 3 * (n - 1), 3 * n, arg);
         i += 3;
     }
+}
+
+/* Where learn_text's n-grams are counted. */
+struct learn_row {
+    struct learn *l;
+    size_t row, label;
+};
+
+static void learn_visit(const char *gram, size_t len, void *arg)
+{
+    struct learn_row *r = arg;
+    learn_add(r->l, gram, len, r->row, r->label);
+}
+
+/* Every 2-4 character n-gram of the Han runs of text. */
+static void learn_text(struct learn *l, const char *text, size_t row, size_t label)
+{
+    struct learn_row r = {l, row, label};
+    cli_rules_han_grams(text, learn_visit, &r);
 }
 
 static int learn_cmp_str(const void *a, const void *b)

@@ -90,34 +90,37 @@ struct train_scratch {
     size_t ntouched;
 };
 
+/* One field being counted by train_field. */
+struct train_walk {
+    const struct train_index *ix;
+    struct train_scratch *x;
+    const char *text;
+    int field;
+};
+
+/* Count the n-gram gram[0..len) of the field when it is a candidate, as
+ * PCRE2 would: at most TRAIN_COUNT_MAX, never overlapping the last one. */
+static void train_visit(const char *gram, size_t len, void *arg)
+{
+    struct train_walk *w = arg;
+    struct train_scratch *x = w->x;
+    size_t from = (size_t)(gram - w->text);
+    long f = train_lookup(w->ix, gram, len);
+    if (f < 0 || x->cnt[w->field][f] >= TRAIN_COUNT_MAX || from < x->end[f])
+        return;
+    if (!x->cnt[0][f] && !x->cnt[1][f])
+        x->touched[x->ntouched++] = (uint32_t)f;
+    x->cnt[w->field][f]++;
+    x->end[f] = from + len;
+}
+
 /* Count the candidate literals of one field (Han n-grams of 2-4 characters:
  * a literal of Han characters can only match inside a run of them). */
 static void train_field(const struct train_index *ix, struct train_scratch *x, const char *text,
                         int field)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t len = strlen(text), run = 0;
-    for (size_t i = 0; i < len;) {
-        if (!cli_rules_is_han(s + i, len - i)) {
-            run = 0;
-            i++;
-            continue;
-        }
-        run++;
-        for (size_t n = 4; n >= 2; n--) {
-            if (n > run)
-                continue;
-            size_t from = i - 3 * (n - 1);
-            long f = train_lookup(ix, text + from, 3 * n);
-            if (f < 0 || x->cnt[field][f] >= TRAIN_COUNT_MAX || from < x->end[f])
-                continue;
-            if (!x->cnt[0][f] && !x->cnt[1][f])
-                x->touched[x->ntouched++] = (uint32_t)f;
-            x->cnt[field][f]++;
-            x->end[f] = from + 3 * n;
-        }
-        i += 3;
-    }
+    struct train_walk w = {ix, x, text, field};
+    cli_rules_han_grams(text, train_visit, &w);
     for (size_t k = 0; k < x->ntouched; k++)
         x->end[x->touched[k]] = 0;    /* the next field starts afresh */
 }

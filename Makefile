@@ -2,6 +2,7 @@
 #   make            build bin/minyi and the four daemons
 #   make run        build and start the whole pipeline on config/minyi.json
 #   make test       build and run every test (unit + end-to-end)
+#   make test-tcp   the end-to-end scenarios over tcp:// with CURVE
 #   make check      the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks (figures printed, written to bench/results/)
 #   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR=/etc, UNITDIR, MANDIR)
@@ -57,7 +58,7 @@ MAN_OUT  := $(MANS:%=$(BUILD)/man/%)
 TOOLS    := $(BUILD)/bench/minyi-load $(BUILD)/bench/minyi-route-bench \
             $(BUILD)/bench/minyi-archive-bench
 
-.PHONY: all programs run test check valgrind bench fault fuzz install clean deps package package-test
+.PHONY: all programs run test test-tcp check valgrind bench fault fuzz install clean deps package package-test
 all: programs $(TESTS) $(TOOLS)
 programs: $(PROGS:%=$(BIN)/%) $(MAN_OUT)
 
@@ -141,6 +142,12 @@ run: all
 test: all
 	@scripts/deps.sh test
 	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) tests/run.sh
+
+# every end-to-end scenario with every endpoint on tcp://127.0.0.1 and CURVE
+# (tests/e2e/lib.sh: MINYI_E2E_TCP; scenarios about ipc:// itself skip)
+test-tcp: all
+	@scripts/deps.sh test
+	@BUILD=$(abspath $(BUILD)) BIN=$(abspath $(BIN)) MINYI_E2E_TCP=1 TESTS='[0-9]*.sh' tests/run.sh
 
 check:
 	MINYI_SANITIZED=1 $(MAKE) BUILD=build/san BIN=build/san/bin OPT=-O1 \

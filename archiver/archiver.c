@@ -164,8 +164,10 @@ static int archiver_open(struct daemon *d, char *err, size_t errlen)
 {
     struct archiver *a = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                            .zap_domain = DAEMON_ZAP_PIPE};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                             .zap_domain = DAEMON_ZAP_PIPE};
     struct bus_opts query = {.maxmsgsize = ARCHIVER_QUERY_MAX, .rcvhwm = CONFIG_CTL_HWM,
                              .shared = 1};
     if (archiver_refuse_new(cfg, err, errlen) < 0)
@@ -344,7 +346,7 @@ static void archiver_flush(struct archiver *a, const struct config *cfg)
 static void archiver_queries(struct daemon *d)
 {
     struct archiver *a = d->state;
-    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL,
+    struct query_ctx q = {a->store, d->cfg, a->roster, a->rules, &a->st, d, NULL, NULL, NULL,
                           a->sv, a->up};
     struct bus_msg m = {0};
     for (int i = 0; i < 64 && bus_recv(a->query, &m, 1) == 0; i++) {
@@ -364,6 +366,7 @@ static void archiver_queries(struct daemon *d)
         } else {
             q.msg = &m;
             q.principal = access_of_msg(d->access, &m);
+            q.acting = NULL;
             reply = query_answer(&q, &req);
             proto_request_clear(&req);
         }

@@ -22,7 +22,9 @@
 #include <time.h>
 
 enum { P_MONTH, P_QUARTER, P_YEAR, P_N };          /* periods */
-enum { N_COUNT, N_ADOPTED, N_FORWARDED, N_FILED, N_DECLINED, N_N };
+/* per member: reports, their outcomes here, and forwarded ones adopted by
+ * the next level (N_UP) and the one above it (N_UP2) */
+enum { N_COUNT, N_ADOPTED, N_FORWARDED, N_FILED, N_DECLINED, N_UP, N_UP2, N_N };
 
 struct audit_member {
     long long n[P_N][N_N];        /* per period: count and outcomes */
@@ -76,8 +78,24 @@ static void audit_member_row(void *arg, const char *month, const char *member,
         if (!m)
             continue;
         struct audit_member *am = &a->m[m - a->roster->members];
-        for (int i = 0; i < nn && i < N_N; i++)
+        for (int i = 0; i < nn && i < N_UP; i++)
             am->n[p][i] += n[i];
+    }
+}
+
+/* One (month, member) group of forwarded reports adopted higher up: into
+ * the member's period counts (points only; the reports were counted). */
+static void audit_upstream_row(void *arg, const char *month, const char *member,
+                               const long long *n, int nn)
+{
+    struct audit *a = arg;
+    const struct roster_member *m = member ? roster_find(a->roster, member) : NULL;
+    for (int p = 0; m && nn >= 2 && p < P_N; p++) {
+        if (strcmp(month, a->from[p]) < 0 || strcmp(month, a->month) > 0)
+            continue;
+        struct audit_member *am = &a->m[m - a->roster->members];
+        am->n[p][N_UP] += n[0];
+        am->n[p][N_UP2] += n[1];
     }
 }
 
@@ -86,7 +104,8 @@ static double audit_points(const struct config *cfg, const long long *n)
     const struct config_points *p = &cfg->points;
     return p->report * (double)n[N_COUNT] + p->adopted * (double)n[N_ADOPTED] +
            p->forwarded * (double)n[N_FORWARDED] + p->filed * (double)n[N_FILED] +
-           p->declined * (double)n[N_DECLINED];
+           p->declined * (double)n[N_DECLINED] + p->upstream_adopted * (double)n[N_UP] +
+           p->upstream2_adopted * (double)n[N_UP2];
 }
 
 /* A member who left before the audited month is not held to quotas. */
@@ -142,6 +161,8 @@ static cJSON *audit_members(struct audit *a)
         cJSON_AddBoolToObject(o, "active", m->active);
         cJSON_AddNumberToObject(o, "count", (double)counts[P_MONTH]);
         cJSON_AddNumberToObject(o, "adopted", (double)am->n[P_MONTH][N_ADOPTED]);
+        cJSON_AddNumberToObject(o, "adopted_upstream",
+                                (double)(am->n[P_MONTH][N_UP] + am->n[P_MONTH][N_UP2]));
         cJSON_AddNumberToObject(o, "ytd", (double)counts[P_YEAR]);
         audit_quota_cols(a, o, "member", m->id, counts, audit_held(a, m));
         cJSON_AddNumberToObject(o, "points", audit_points(a->cfg, am->n[P_MONTH]));
@@ -357,8 +378,11 @@ static int audit_count_members(struct audit *a, struct store *s, cJSON *trend,
                                const char *first, char *err, size_t errlen)
 {
     a->list = trend;
-    return store_count(s, STORE_BY_MONTH_MEMBER, first, a->month, audit_member_row, a, err,
-                       errlen);
+    if (store_count(s, STORE_BY_MONTH_MEMBER, first, a->month, audit_member_row, a, err,
+                    errlen) < 0)
+        return -1;
+    return store_count(s, STORE_BY_MONTH_MEMBER_UPSTREAM, first, a->month, audit_upstream_row,
+                       a, err, errlen);
 }
 
 /* Everything not about people; 0 / -1. */

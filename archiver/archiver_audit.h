@@ -7,7 +7,9 @@
  * optional id (none: every member / group / sector on its own), period
  * month / quarter / year counted up to the end of the audited month
  * (quarter- and year-to-date); met = count >= min.  Points (cfg->points):
- * per report, plus per outcome of reports received in the period.
+ * per report, plus per outcome of reports received in the period, plus
+ * adoption by the next level and the one above it of those forwarded
+ * (the upstream spool's outcomes).
  *
  * The numbers come from grouped store queries (store_count), so a month's
  * audit reads the month index only, never every report.

@@ -45,20 +45,25 @@ static long req_num(long v, long def, long lo, long hi)
     return v < lo || v > hi ? -1 : v;
 }
 
-/* Who acts: the principal, or the person a staff member, admin or gateway
- * names in "who" (a clerk's "who" is its own name, whatever it says). */
+/* Who acts: the person a gateway names (checked against the access file),
+ * the name a staff member or admin gives in "who", or the principal itself
+ * (a clerk's "who" is its own name, whatever it says). */
 static const char *req_who(const struct query_ctx *q, const struct proto_request *req)
 {
+    if (q->acting && q->acting != q->principal)
+        return q->acting->name;
     if (req->who && access_may_act_for(q->principal))
         return req->who;
     return access_name(q->principal);
 }
 
-/* A store_actor for req: clerks act only on leases they hold. */
+/* A store_actor for req: clerks, also through a gateway, act only on
+ * leases they hold. */
 static struct store_actor req_actor(const struct query_ctx *q, const struct proto_request *req)
 {
+    const struct access_principal *p = q->acting ? q->acting : q->principal;
     return (struct store_actor){.who = req_who(q, req),
-                                .must_hold = q->principal && q->principal->role == ACCESS_CLERK};
+                                .must_hold = p && p->role == ACCESS_CLERK};
 }
 
 /* The committee c when the rules file has it, or NULL. */
@@ -193,9 +198,9 @@ static char *q_show(struct query_ctx *q, const struct proto_request *req)
         return proto_reply_error(strncmp(err, "no report", 9) ? "busy" : "not_found", "%s", err);
     const char *member = cJSON_GetStringValue(cJSON_GetObjectItem(r, "member"));
     char why[256];
-    if (daemon_allow(q->daemon, q->msg, ACCESS_SHOW,
-                     cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")), member, why,
-                     sizeof why) < 0) {
+    if (daemon_allow_for(q->daemon, q->msg, req->who, ACCESS_SHOW,
+                         cJSON_GetStringValue(cJSON_GetObjectItem(r, "committee")), member, why,
+                         sizeof why, &q->acting) < 0) {
         cJSON_Delete(r);
         return proto_reply_error("forbidden", "%s", why);
     }
@@ -388,8 +393,10 @@ char *query_answer(struct query_ctx *q, const struct proto_request *req)
     enum access_act act = query_act(req->cmd);
     char why[256];
     if ((act != ACCESS_SHOW || req->cmd == PROTO_CMD_MINE) &&
-        daemon_allow(q->daemon, q->msg, act, act == ACCESS_QUEUE ? req->committee : NULL,
-                     req->cmd == PROTO_CMD_MINE ? req->member : NULL, why, sizeof why) < 0)
+        daemon_allow_for(q->daemon, q->msg, req->who, act,
+                         act == ACCESS_QUEUE ? req->committee : NULL,
+                         req->cmd == PROTO_CMD_MINE ? req->member : NULL, why, sizeof why,
+                         &q->acting) < 0)
         return proto_reply_error("forbidden", "%s", why);
     if (query_writes(req->cmd) && store_damaged(q->store))
         return proto_reply_error("internal", "the archive is damaged (%s): nothing is written "

@@ -50,6 +50,8 @@ struct query_ctx {
     struct daemon *daemon;        /* who may do what (daemon_allow) */
     const struct bus_msg *msg;    /* the request being answered (its sender) */
     const struct access_principal *principal;   /* its sender, NULL: nobody */
+    const struct access_principal *acting;      /* who it acts as once allowed: the
+                                                   sender, or the person a gateway names */
     const struct supervise *sv;   /* overdue counts as of the last check */
     const struct upstream *up;    /* the upstream sender's counters, or NULL */
 };

@@ -128,6 +128,13 @@ static const char *const store_sql[ST_COUNT] = {
                            "total(outcome = 'forwarded'), total(outcome = 'filed'), "
                            "total(outcome = 'declined') FROM reports WHERE " MONTHS
                            " GROUP BY month, member",
+    /* the upstream spool is small (forwarded reports only): read it whole */
+    [ST_BY_MONTH_MEMBER_UP] = "SELECT r.month, r.member, total(u.outcome = 'adopted'), "
+                              "total(u.outcome2 = 'adopted') FROM upstream u "
+                              "JOIN reports r ON r.id = u.report_id "
+                              "WHERE r.month BETWEEN ?1 AND ?2 AND "
+                              "(u.outcome = 'adopted' OR u.outcome2 = 'adopted') "
+                              "GROUP BY r.month, r.member",
 };
 
 /* ---- helpers shared with archiver_store_queue.c ---- */
@@ -532,7 +539,8 @@ int store_count(struct store *s, enum store_agg by, const char *from, const char
                 store_row_fn fn, void *arg, char *err, size_t errlen)
 {
     static const enum st which[] = {ST_BY_MEMBER, ST_BY_COMMITTEE, ST_BY_TOPIC, ST_BY_MONTH,
-                                    ST_BY_OUTCOME, ST_BY_MONTH_MEMBER};
+                                    ST_BY_OUTCOME, ST_BY_MONTH_MEMBER,
+                                    ST_BY_MONTH_MEMBER_UP};
     sqlite3_stmt *q = store_stmt(s, which[by]);
     store_bind_text(q, 1, from);
     store_bind_text(q, 2, to);

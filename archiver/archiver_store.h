@@ -147,6 +147,8 @@ enum store_agg {
     STORE_BY_OUTCOME,     /* key outcome ("open", "leased" while not closed); n: count */
     STORE_BY_MONTH_MEMBER,/* key month, key2 member; n: count, adopted, forwarded, filed,
                              declined -- one pass gives months, quarters, years, trend */
+    STORE_BY_MONTH_MEMBER_UPSTREAM, /* key month, key2 member; n: forwarded reports
+                             adopted by the next level, adopted by the one above it */
 };
 #define STORE_AGG_MAXN 5
 typedef void (*store_row_fn)(void *arg, const char *key, const char *key2,
@@ -157,8 +159,8 @@ int store_count(struct store *s, enum store_agg by, const char *from, const char
 
 /* ---- supervision (督办): archiver_store_supervise.c ---- */
 
-/* A report not yet closed, as store_open_before passes it (strings
- * borrowed for the callback's duration). */
+/* An overdue report, as store_overdue passes it (strings borrowed for the
+ * callback's duration). */
 struct store_open_row {
     const char *id, *member, *title, *committee, *state;
     int64_t received_us;
@@ -167,10 +169,17 @@ struct store_open_row {
 };
 /* Return non-zero to stop the scan. */
 typedef int (*store_open_fn)(void *arg, const struct store_open_row *r);
-/* Call fn for committee's reports not closed and received before
- * before_us, oldest first.  0 / -1 with err. */
-int store_open_before(struct store *s, const char *committee, int64_t before_us,
-                      store_open_fn fn, void *arg, char *err, size_t errlen);
+/* Call fn for at most limit of committee's overdue reports, oldest first:
+ * not closed and received before close_before_us, or before take_before_us
+ * and never leased; unnoticed: only those not yet recorded as overdue.
+ * 0 / -1 with err. */
+int store_overdue(struct store *s, const char *committee, int64_t close_before_us,
+                  int64_t take_before_us, int unnoticed, int limit, store_open_fn fn,
+                  void *arg, char *err, size_t errlen);
+/* How many reports store_overdue would pass with no limit (counted on the
+ * queue index, no row read): n >= 0, -1 with err. */
+long store_overdue_count(struct store *s, const char *committee, int64_t close_before_us,
+                         int64_t take_before_us, char *err, size_t errlen);
 /* When report id was first leased (taken up): µs, 0 never, -1 on error. */
 int64_t store_taken_us(struct store *s, const char *id);
 /* Record that id first became overdue (kind "take_up" or "close", by days)
@@ -214,11 +223,16 @@ int store_upstream_due(struct store *s, const char *state, int64_t now_us,
                        struct store_upstream *out, int max, char *err, size_t errlen);
 /* Free u's strings. */
 void store_upstream_clear(struct store_upstream *u);
-/* The next level acknowledged id as upstream_id: sent, an "upstream"
- * history event with detail (JSON), outcome asked for from next_us.  0/-1. */
-int store_upstream_sent(struct store *s, const char *id, const char *upstream_id,
-                        const char *detail, int64_t next_us, int64_t now_us, char *err,
-                        size_t errlen);
+/* A report the next level acknowledged: its id there, and the detail
+ * (JSON) of its "upstream" history event. */
+struct store_upstream_took {
+    const char *id, *upstream_id, *detail;
+};
+/* The next level acknowledged each of took[0..n): sent, an "upstream"
+ * history event, outcome asked for from next_us; one transaction (one
+ * sync for a whole window).  0, or -1 with err and none recorded. */
+int store_upstream_sent(struct store *s, const struct store_upstream_took *took, int n,
+                        int64_t next_us, int64_t now_us, char *err, size_t errlen);
 /* A try failed (why): again at next_us.  0 / -1. */
 int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,
                          char *err, size_t errlen);

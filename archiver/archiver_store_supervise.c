@@ -34,22 +34,34 @@ static int sv_finish(struct store *s, sqlite3_stmt *q, int rc, char *err, size_t
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-int store_open_before(struct store *s, const char *committee, int64_t before_us,
-                      store_open_fn fn, void *arg, char *err, size_t errlen)
+/* Overdue, in SQL: not closed, and received before the close cut-off, or
+ * before the take-up cut-off and never leased.  Both ranges run on the
+ * reports_queue index (committee, received_us; state <> 'closed'). */
+#define SV_OVERDUE                                                                      \
+    "committee = ?1 AND state <> 'closed' AND received_us < max(?2, ?3) "              \
+    "AND (received_us < ?2 OR NOT EXISTS (SELECT 1 FROM history h "                    \
+    "WHERE h.report_id = r.id AND h.event = 'leased'))"
+
+int store_overdue(struct store *s, const char *committee, int64_t close_before_us,
+                  int64_t take_before_us, int unnoticed, int limit, store_open_fn fn,
+                  void *arg, char *err, size_t errlen)
 {
     static const char sql[] =
         "SELECT id, member, title, committee, state, received_us, "
         "  (SELECT min(at_us) FROM history h WHERE h.report_id = r.id "
         "     AND h.event = 'leased'), "
-        "  EXISTS (SELECT 1 FROM notices n WHERE n.report_id = r.id) "
-        "FROM reports r WHERE committee = ?1 AND state <> 'closed' AND received_us < ?2 "
-        "ORDER BY received_us";
+        "  EXISTS (SELECT 1 FROM notices n WHERE n.report_id = r.id) AS noticed "
+        "FROM reports r WHERE " SV_OVERDUE " AND (?4 = 0 OR NOT noticed) "
+        "ORDER BY received_us LIMIT ?5";
     sqlite3_stmt *q = sv_prepare(s, sql, err, errlen, "overdue");
     int rc;
     if (!q)
         return -1;
     store_bind_text(q, 1, committee);
-    sqlite3_bind_int64(q, 2, before_us);
+    sqlite3_bind_int64(q, 2, close_before_us);
+    sqlite3_bind_int64(q, 3, take_before_us);
+    sqlite3_bind_int(q, 4, unnoticed);
+    sqlite3_bind_int(q, 5, limit);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         struct store_open_row r = {
             .id = store_col(q, 0), .member = store_col(q, 1), .title = store_col(q, 2),
@@ -62,6 +74,23 @@ int store_open_before(struct store *s, const char *committee, int64_t before_us,
         }
     }
     return sv_finish(s, q, rc, err, errlen, "overdue");
+}
+
+long store_overdue_count(struct store *s, const char *committee, int64_t close_before_us,
+                         int64_t take_before_us, char *err, size_t errlen)
+{
+    static const char sql[] = "SELECT count(*) FROM reports r WHERE " SV_OVERDUE;
+    sqlite3_stmt *q = sv_prepare(s, sql, err, errlen, "overdue count");
+    long n = -1;
+    int rc;
+    if (!q)
+        return -1;
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int64(q, 2, close_before_us);
+    sqlite3_bind_int64(q, 3, take_before_us);
+    if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(q, 0);
+    return sv_finish(s, q, rc, err, errlen, "overdue count") < 0 ? -1 : n;
 }
 
 int64_t store_taken_us(struct store *s, const char *id)

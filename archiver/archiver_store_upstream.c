@@ -61,14 +61,13 @@ void store_upstream_clear(struct store_upstream *u)
     u->title = u->body = u->note = NULL;
 }
 
-/* One UPDATE of a row plus, when event, a history event; one transaction. */
-static int up_change(struct store *s, const char *sql, const char *id, const char *a,
-                     const char *b, int64_t n1, int64_t n2, const char *event,
-                     const char *detail, int64_t now_us, char *err, size_t errlen)
+/* One UPDATE of a row plus, when event, a history event, inside the
+ * caller's transaction.  0 / -1 with err. */
+static int up_apply(struct store *s, const char *sql, const char *id, const char *a,
+                    const char *b, int64_t n1, int64_t n2, const char *event,
+                    const char *detail, int64_t now_us, char *err, size_t errlen)
 {
     sqlite3_stmt *q = NULL;
-    if (store_begin(s, err, errlen) < 0)
-        return -1;
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         goto fail;
     store_bind_text(q, 1, id);
@@ -79,27 +78,43 @@ static int up_change(struct store *s, const char *sql, const char *id, const cha
     if (sqlite3_step(q) != SQLITE_DONE)
         goto fail;
     sqlite3_finalize(q);
-    q = NULL;
-    if (event && store_event(s, id, now_us, event, NULL, detail, err, errlen) < 0)
-        goto rollback;
-    return store_commit(s, err, errlen);
+    return event ? store_event(s, id, now_us, event, NULL, detail, err, errlen) : 0;
 fail:
     store_err(s, err, errlen, "upstream");
     sqlite3_finalize(q);
-rollback:
-    store_rollback(s);
     return -1;
 }
 
-int store_upstream_sent(struct store *s, const char *id, const char *upstream_id,
-                        const char *detail, int64_t next_us, int64_t now_us, char *err,
-                        size_t errlen)
+/* up_apply in a transaction of its own. */
+static int up_change(struct store *s, const char *sql, const char *id, const char *a,
+                     const char *b, int64_t n1, int64_t n2, const char *event,
+                     const char *detail, int64_t now_us, char *err, size_t errlen)
 {
-    return up_change(s, "UPDATE upstream SET state = 'sent', upstream_id = ?2, error = ?3, "
-                        "tries = tries + 1, sent_us = ?4, next_us = ?5 WHERE report_id = ?1 "
-                        "AND state = 'pending'",
-                     id, upstream_id, NULL, now_us, next_us, "upstream", detail, now_us, err,
-                     errlen);
+    if (store_begin(s, err, errlen) < 0)
+        return -1;
+    if (up_apply(s, sql, id, a, b, n1, n2, event, detail, now_us, err, errlen) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s, err, errlen);
+}
+
+int store_upstream_sent(struct store *s, const struct store_upstream_took *took, int n,
+                        int64_t next_us, int64_t now_us, char *err, size_t errlen)
+{
+    static const char sql[] =
+        "UPDATE upstream SET state = 'sent', upstream_id = ?2, error = ?3, "
+        "tries = tries + 1, sent_us = ?4, next_us = ?5 WHERE report_id = ?1 "
+        "AND state = 'pending'";
+    if (store_begin(s, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (up_apply(s, sql, took[i].id, took[i].upstream_id, NULL, now_us, next_us, "upstream",
+                     took[i].detail, now_us, err, errlen) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    return store_commit(s, err, errlen);
 }
 
 int store_upstream_retry(struct store *s, const char *id, const char *why, int64_t next_us,

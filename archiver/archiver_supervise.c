@@ -83,13 +83,6 @@ static struct sv_verdict sv_judge(long today, int64_t received_us, int64_t taken
     return (struct sv_verdict){NULL, 0};
 }
 
-/* The earliest received time that cannot be overdue yet today. */
-static int64_t sv_cutoff(long today, int take_up_days, int close_days)
-{
-    return supervise_midnight_us(today - (take_up_days < close_days ? take_up_days
-                                                                      : close_days));
-}
-
 /* ---- scanning a committee ---- */
 
 struct sv_scan {
@@ -98,33 +91,50 @@ struct sv_scan {
     int take_up_days, close_days;
     void (*found)(struct sv_scan *x, const struct store_open_row *r, struct sv_verdict v);
     cJSON *list;                  /* supervise_list */
-    int limit;
-    long count;                   /* every overdue report seen */
     struct store *st;             /* the check: record new ones */
     int64_t now_us;
     int recorded;                 /* new ones recorded by this check */
 };
+
+/* committee's deadlines into x, and today's two cut-offs: a report received
+ * before close_us is overdue to close, one received before take_us and
+ * never taken up is overdue to take up (sv_judge, in SQL). */
+static void sv_cutoffs(struct sv_scan *x, const char *committee, int64_t *close_us,
+                       int64_t *take_us)
+{
+    config_deadlines(x->cfg, committee, &x->take_up_days, &x->close_days);
+    *close_us = supervise_midnight_us(x->today - x->close_days);
+    *take_us = supervise_midnight_us(x->today - x->take_up_days);
+}
 
 static int sv_row(void *arg, const struct store_open_row *r)
 {
     struct sv_scan *x = arg;
     struct sv_verdict v = sv_judge(x->today, r->received_us, r->taken_us, x->take_up_days,
                                    x->close_days);
-    if (v.kind) {
-        x->count++;
-        if (x->found)
-            x->found(x, r, v);
-    }
+    if (v.kind)
+        x->found(x, r, v);
     return 0;
 }
 
+/* Pass at most limit of committee's overdue reports (unnoticed: only those
+ * not yet recorded) to x->found, oldest first.  0 / -1 with err. */
 static int sv_scan_committee(struct store *st, struct sv_scan *x, const char *committee,
-                             char *err, size_t errlen)
+                             int unnoticed, int limit, char *err, size_t errlen)
 {
-    config_deadlines(x->cfg, committee, &x->take_up_days, &x->close_days);
-    return store_open_before(st, committee, sv_cutoff(x->today, x->take_up_days,
-                                                      x->close_days),
-                             sv_row, x, err, errlen);
+    int64_t close_us, take_us;
+    sv_cutoffs(x, committee, &close_us, &take_us);
+    return store_overdue(st, committee, close_us, take_us, unnoticed, limit, sv_row, x, err,
+                         errlen);
+}
+
+/* How many of committee's reports are overdue: n, -1 with err. */
+static long sv_count_committee(struct store *st, struct sv_scan *x, const char *committee,
+                               char *err, size_t errlen)
+{
+    int64_t close_us, take_us;
+    sv_cutoffs(x, committee, &close_us, &take_us);
+    return store_overdue_count(st, committee, close_us, take_us, err, errlen);
 }
 
 /* ---- the periodic check ---- */
@@ -140,7 +150,7 @@ static int sv_scan_committee(struct store *st, struct sv_scan *x, const char *co
 static void sv_record(struct sv_scan *x, const struct store_open_row *r, struct sv_verdict v)
 {
     char err[512];
-    if (r->noticed || x->recorded >= SV_RECORD_MAX)
+    if (r->noticed)
         return;
     x->recorded++;
     int64_t next = x->cfg->supervision.notify ? x->now_us : 0;
@@ -165,6 +175,8 @@ static void sv_set_count(struct supervise *sv, const char *committee, long n)
     sv->counts[sv->ncounts++] = (struct sv_count){xstrdup(committee), n};
 }
 
+/* Count each committee's overdue reports, and record up to SV_RECORD_MAX
+ * not recorded yet (the oldest first). */
 static void sv_check(struct supervise *sv, struct store *st, const struct config *cfg,
                      const struct rules *rules, int64_t now_us)
 {
@@ -172,13 +184,15 @@ static void sv_check(struct supervise *sv, struct store *st, const struct config
                         .st = st, .now_us = now_us};
     char err[512];
     for (size_t i = 0; rules && i < rules->ncommittees; i++) {
-        x.count = 0;
-        if (sv_scan_committee(st, &x, rules->committees[i].id, err, sizeof err) < 0) {
-            log_warn("supervision: %s: %s; trying at the next check",
-                     rules->committees[i].id, err);
+        const char *c = rules->committees[i].id;
+        long n = sv_count_committee(st, &x, c, err, sizeof err);
+        if (n < 0 || (x.recorded < SV_RECORD_MAX &&
+                      sv_scan_committee(st, &x, c, 1, SV_RECORD_MAX - x.recorded, err,
+                                        sizeof err) < 0)) {
+            log_warn("supervision: %s: %s; trying at the next check", c, err);
             continue;
         }
-        sv_set_count(sv, rules->committees[i].id, x.count);
+        sv_set_count(sv, c, n);
     }
 }
 
@@ -224,10 +238,10 @@ cJSON *supervise_counts(const struct supervise *sv)
 
 /* ---- the listing ---- */
 
+/* Each committee gives its oldest `limit` (store_overdue); sv_sorted keeps
+ * the oldest `limit` of them all. */
 static void sv_collect(struct sv_scan *x, const struct store_open_row *r, struct sv_verdict v)
 {
-    if (cJSON_GetArraySize(x->list) >= x->limit)
-        return;
     cJSON *o = cJSON_CreateObject();
     struct report stamp = {0};
     report_stamp(&stamp, r->received_us);
@@ -277,12 +291,12 @@ cJSON *supervise_list(struct store *st, const struct config *cfg, const struct r
                       size_t errlen)
 {
     struct sv_scan x = {.cfg = cfg, .today = supervise_day(now_us), .found = sv_collect,
-                        .list = cJSON_CreateArray(), .limit = limit};
+                        .list = cJSON_CreateArray()};
     for (size_t i = 0; rules && i < rules->ncommittees; i++) {
         const char *c = rules->committees[i].id;
         if (committee && strcmp(committee, c))
             continue;
-        if (sv_scan_committee(st, &x, c, err, errlen) < 0) {
+        if (sv_scan_committee(st, &x, c, 0, limit, err, errlen) < 0) {
             cJSON_Delete(x.list);
             return NULL;
         }
@@ -380,18 +394,19 @@ cJSON *supervise_audit(struct store *st, const struct config *cfg, const struct 
                           xcalloc(nc + 1, sizeof(size_t)), xcalloc(nc + 1, sizeof(size_t)),
                           xcalloc(nc + 1, sizeof(size_t))};
     struct sv_scan scan = {.cfg = cfg, .today = supervise_day(now_us)};
+    long overdue;
     cJSON *out = NULL;
     if (nc && store_closed_in(st, month, month, sv_closed_row, &x, err, errlen) < 0)
         goto done;
     out = cJSON_CreateArray();
     for (size_t i = 0; i < nc; i++) {
-        scan.count = 0;
-        if (sv_scan_committee(st, &scan, rules->committees[i].id, err, errlen) < 0) {
+        overdue = sv_count_committee(st, &scan, rules->committees[i].id, err, errlen);
+        if (overdue < 0) {
             cJSON_Delete(out);
             out = NULL;
             goto done;
         }
-        cJSON_AddItemToArray(out, sv_audit_row(cfg, rules->committees[i].id, scan.count,
+        cJSON_AddItemToArray(out, sv_audit_row(cfg, rules->committees[i].id, overdue,
                                                x.days[i], x.n[i], x.in_time[i]));
     }
 done:

@@ -10,9 +10,11 @@
 #include "proto.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,47 +63,180 @@ static int64_t up_backoff_us(const struct config *cfg, int tries)
     return (ms < UPSTREAM_BACKOFF_MAX_MS ? ms : UPSTREAM_BACKOFF_MAX_MS) * 1000;
 }
 
-/* Deliver one spooled report; 1 delivered, 0 not (tried again later). */
-static int up_deliver_one(struct upstream *u, struct store *st, struct bus *b,
-                          struct store_upstream *row)
+/* The next level took rows[i] as took[i] ("": not taken) for each i < n:
+ * record them all in one transaction (a failure to record is sent again
+ * later, and answered with the same ids).  The number recorded. */
+static int up_record_took(struct upstream *u, struct store *st, const struct store_upstream *rows,
+                          char (*took)[64], int n)
 {
     const struct config *cfg = u->cfg;
-    struct proto_reply r = {0};
-    struct proto_error perr;
-    char err[512], why[256], detail[512];
-    char *json = up_report_json(cfg, row);
+    struct store_upstream_took t[UPSTREAM_BATCH];
+    char detail[UPSTREAM_BATCH][512], err[512];
+    int k = 0;
     int64_t now = daemon_now_us();
-    int rc = proto_submit_call(b, cfg->upstream.endpoint, json, strlen(json), UPSTREAM_CALL_MS,
-                               &r, &perr);
-    free(json);
-    const char *upid = rc == 0 && r.ok ? cJSON_GetStringValue(cJSON_GetObjectItem(r.tree, "id"))
-                                       : NULL;
-    if (upid) {
-        snprintf(detail, sizeof detail, "{\"upstream_id\":\"%.63s\",\"to\":\"%.300s\"}", upid,
-                 cfg->upstream.endpoint);
-        if (store_upstream_sent(st, row->id, upid, detail,
-                                now + cfg->upstream.poll_seconds * 1000000LL, now, err,
-                                sizeof err) < 0)
-            log_warn("%s: upstream took it as %s, but the archive could not record it: %s; "
-                     "sending again (the next level answers the same id)", row->id, upid, err);
-        else
-            log_info("%s: forwarded upstream as %s", row->id, upid);
-        proto_reply_clear(&r);
-        return 1;
+    for (int i = 0; i < n; i++) {
+        if (!took[i][0])
+            continue;
+        snprintf(detail[k], sizeof detail[k], "{\"upstream_id\":\"%.63s\",\"to\":\"%.300s\"}",
+                 took[i], cfg->upstream.endpoint);
+        t[k] = (struct store_upstream_took){rows[i].id, took[i], detail[k]};
+        k++;
     }
-    if (rc < 0)
-        snprintf(why, sizeof why, "%s", perr.detail[0] ? perr.detail : "no answer in time");
-    else
-        snprintf(why, sizeof why, "%.64s: %.160s", r.error ? r.error : "?",
-                 r.detail ? r.detail : "");
-    proto_reply_clear(&r);
+    if (k && store_upstream_sent(st, t, k, now + cfg->upstream.poll_seconds * 1000000LL, now, err,
+                                 sizeof err) < 0) {
+        for (int i = 0; i < k; i++)
+            log_warn("%s: upstream took it as %s, but the archive could not record it: %s; "
+                     "sending again (the next level answers the same id)", t[i].id,
+                     t[i].upstream_id, err);
+        return 0;
+    }
+    for (int i = 0; i < k; i++)
+        log_info("%s: forwarded upstream as %s", t[i].id, t[i].upstream_id);
+    return k;
+}
+
+/* The next level did not take row (why): try again after the backoff. */
+static void up_not_taken(struct upstream *u, struct store *st, const struct store_upstream *row,
+                         const char *why)
+{
+    char err[512];
     atomic_fetch_add(&u->failed, 1);
     if (row->tries < 3 || row->tries % 10 == 0)
         log_warn("%s: upstream did not take it (try %d): %s", row->id, row->tries + 1, why);
-    if (store_upstream_retry(st, row->id, why, now + up_backoff_us(cfg, row->tries), err,
-                             sizeof err) < 0)
+    if (store_upstream_retry(st, row->id, why, daemon_now_us() + up_backoff_us(u->cfg, row->tries),
+                             err, sizeof err) < 0)
         log_warn("%s: upstream: %s", row->id, err);
-    return 0;
+}
+
+/* The next level's answer about row: its id there into took ("" when it
+ * did not take it: tried again later). */
+static void up_answer(struct upstream *u, struct store *st, const struct store_upstream *row,
+                      const char *buf, size_t len, char took[64])
+{
+    struct proto_reply r = {0};
+    struct proto_error perr;
+    char why[256];
+    int rc = proto_reply_decode(buf, len, &r, &perr);
+    const char *upid = rc == 0 && r.ok ? cJSON_GetStringValue(cJSON_GetObjectItem(r.tree, "id"))
+                                       : NULL;
+    if (upid)
+        snprintf(took, 64, "%.63s", upid);
+    else if (rc < 0)
+        up_not_taken(u, st, row, perr.detail[0] ? perr.detail : "an answer that does not decode");
+    else {
+        snprintf(why, sizeof why, "%.64s: %.160s", r.error ? r.error : "?",
+                 r.detail ? r.detail : "");
+        up_not_taken(u, st, row, why);
+    }
+    proto_reply_clear(&r);
+}
+
+/* ---- the link: a window of reports in flight ---- */
+
+/* One DEALER socket to upstream.endpoint, kept open between rounds.  Each
+ * round sends up to UPSTREAM_BATCH reports at once, each tagged with the
+ * round and its place in it (the collector answers a tag with the tag, in
+ * any order), and waits up to UPSTREAM_CALL_MS for the answers.  A report
+ * without one is tried again later like a refused one, and the socket is
+ * closed so that nothing queued for a silent peer goes out late; a late
+ * answer to an old round is dropped by its tag.  The next level stores a
+ * report sent twice once (its ref), so a window keeps exactly-once. */
+struct up_link {
+    struct bus_sock *s;           /* NULL: opened at the next round */
+    uint32_t round;
+};
+
+struct up_tag {
+    uint32_t round, index;
+};
+
+/* Send rows[0..n) tagged; sent[i] set for each in flight (one that cannot
+ * go out is tried again later).  The number in flight. */
+static int up_send(struct upstream *u, struct store *st, struct up_link *l,
+                   struct store_upstream *rows, int n, int *sent)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        struct up_tag tag = {l->round, (uint32_t)i};
+        char *json = up_report_json(u->cfg, &rows[i]), why[128];
+        sent[i] = bus_send_more(l->s, &tag, sizeof tag) == 0 && bus_send_more(l->s, "", 0) == 0 &&
+                  bus_send(l->s, json, strlen(json), 1) == 0;
+        free(json);
+        if (sent[i]) {
+            k++;
+        } else {
+            snprintf(why, sizeof why, "cannot send: %s", strerror(errno));
+            up_not_taken(u, st, &rows[i], why);
+        }
+    }
+    return k;
+}
+
+/* One answer off the link: the row it answers (its index), -1 for an old
+ * round's or a malformed one.  *body, *len: the reply. */
+static int up_tagged(const struct up_link *l, const struct bus_msg *m, int n, const char **body,
+                     size_t *len)
+{
+    struct up_tag tag;
+    if (m->nkept != 3 || m->frame[0].size != sizeof tag || m->frame[1].size != 0)
+        return -1;
+    memcpy(&tag, m->frame[0].data, sizeof tag);
+    if (tag.round != l->round || tag.index >= (uint32_t)n)
+        return -1;
+    *body = m->frame[2].data;
+    *len = m->frame[2].size;
+    return (int)tag.index;
+}
+
+/* Wait for the answers to this round's left requests (into took). */
+static void up_collect(struct upstream *u, struct store *st, struct up_link *l,
+                       struct store_upstream *rows, int n, int *sent, int left, char (*took)[64])
+{
+    int64_t deadline = daemon_mono_ms() + UPSTREAM_CALL_MS, wait;
+    while (left > 0 && !atomic_load(&u->stop) && (wait = deadline - daemon_mono_ms()) > 0) {
+        struct bus_poll item = {.sock = l->s, .fd = -1};
+        struct bus_msg m;
+        if (bus_poll(&item, 1, (long)wait) <= 0)
+            continue;
+        while (left > 0 && bus_recv(l->s, &m, 1) == 0) {
+            const char *body;
+            size_t len;
+            int i = up_tagged(l, &m, n, &body, &len);
+            if (i >= 0 && sent[i]) {
+                sent[i] = 0;
+                left--;
+                up_answer(u, st, &rows[i], body, len, took[i]);
+            }
+            bus_msg_clear(&m);
+        }
+    }
+}
+
+/* Deliver rows[0..n) over the link; the number the next level took. */
+static int up_deliver(struct upstream *u, struct store *st, struct bus *b, struct up_link *l,
+                      struct store_upstream *rows, int n)
+{
+    int sent[UPSTREAM_BATCH], left;
+    char err[512], took[UPSTREAM_BATCH][64] = {{0}};
+    struct bus_opts opts = {.linger_ms = 0};
+    if (!l->s && !(l->s = bus_open(b, BUS_DEALER, u->cfg->upstream.endpoint, 0, &opts, err,
+                                   sizeof err))) {
+        for (int i = 0; i < n; i++)
+            up_not_taken(u, st, &rows[i], err);
+        return 0;
+    }
+    l->round++;
+    left = up_send(u, st, l, rows, n, sent);
+    up_collect(u, st, l, rows, n, sent, left, took);
+    int silent = 0;
+    for (int i = 0; i < n; i++)
+        if (sent[i]) {
+            silent = 1;
+            up_not_taken(u, st, &rows[i], "no answer in time");
+        }
+    if (silent || left < n)
+        bus_close(&l->s);
+    return up_record_took(u, st, rows, took, n);
 }
 
 /* The outcome the level above recorded for a report the next level
@@ -177,26 +312,24 @@ static void up_poll_one(struct upstream *u, struct store *st, struct bus *b,
     proto_reply_clear(&r);
 }
 
-/* One round over the rows due in state; the number handled. */
-static int up_round(struct upstream *u, struct store *st, struct bus *b, const char *state)
+/* One round over the rows due in state ("pending": deliver them at once
+ * over the link; "sent": ask about each); the number handled. */
+static int up_round(struct upstream *u, struct store *st, struct bus *b, struct up_link *l,
+                    const char *state)
 {
     struct store_upstream rows[UPSTREAM_BATCH];
     char err[512];
     int n = store_upstream_due(st, state, daemon_now_us(), rows, UPSTREAM_BATCH, err,
-                               sizeof err), done = 0;
+                               sizeof err);
     if (n < 0)
         log_warn("upstream: %s", err);
+    if (n > 0 && state[0] == 'p')
+        atomic_fetch_add(&u->delivered, (unsigned long)up_deliver(u, st, b, l, rows, n));
     for (int i = 0; i < n; i++) {
-        if (!atomic_load(&u->stop)) {
-            if (state[0] == 'p')
-                done += up_deliver_one(u, st, b, &rows[i]);
-            else
-                up_poll_one(u, st, b, &rows[i]), done++;
-        }
+        if (state[0] == 's' && !atomic_load(&u->stop))
+            up_poll_one(u, st, b, &rows[i]);
         store_upstream_clear(&rows[i]);
     }
-    if (state[0] == 'p')
-        atomic_fetch_add(&u->delivered, (unsigned long)done);
     return n;
 }
 
@@ -210,15 +343,17 @@ static void *up_main(void *arg)
         return NULL;
     }
     struct bus *b = bus_new();
+    struct up_link link = {0};
     while (!atomic_load(&u->stop)) {
-        int busy = up_round(u, st, b, "pending");
+        int busy = up_round(u, st, b, &link, "pending");
         if (u->cfg->upstream.query)
-            busy += up_round(u, st, b, "sent");
+            busy += up_round(u, st, b, &link, "sent");
         if (!busy) {
             struct timespec ts = {0, UPSTREAM_IDLE_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
+    bus_close(&link.s);
     bus_destroy(&b);
     store_close(&st);
     return NULL;

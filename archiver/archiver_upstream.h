@@ -5,7 +5,9 @@
  * upstream.member with ref "ORG:ID", so a resend is answered with the same
  * id there and never stored twice; records the upstream id ("upstream"
  * history event); tries again after upstream.resend_ms (doubling to a
- * minute) until the next level acknowledges; and every
+ * minute) until the next level acknowledges.  Up to 16 reports are in
+ * flight at once on one DEALER socket, answers matched by tag, and their
+ * upstream ids recorded in one transaction.  Every
  * upstream.poll_seconds asks the next level's archiver (upstream.query)
  * for the outcome of what it took, recorded as an "upstream_outcome"
  * history event once it is closed there.

@@ -13,6 +13,7 @@
  * "reports_per_s","ack_p50_ms","ack_p99_ms"}.  --acked writes "REF<TAB>ID"
  * for every acknowledged report. */
 #include "bus.h"
+#include "keys.h"
 #include "proto.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
@@ -26,6 +27,7 @@
 
 struct load_opts {
     const char *endpoint, *drop, *prefix, *corpus, *acked;
+    const char *key, *server_key;      /* CURVE: the client's key file, the server's .pub */
     long n, rate;
     int clients, window, timeout_ms, members;
 };
@@ -306,7 +308,17 @@ static int load_socket(const struct load_opts *o, const struct load_corpus *c)
 {
     struct bus *b = bus_new();
     struct load_run run = {.o = o, .c = c};
-    char err[256];
+    char err[1024];
+    if (o->key) {                      /* tcp:// with CURVE */
+        struct bus_curve k, server;
+        if (keys_read(o->key, &k, 1, err, sizeof err) < 0 ||
+            keys_read(o->server_key ? o->server_key : "", &server, 0, err, sizeof err) < 0) {
+            fprintf(stderr, "minyi-load: %s\n", err);
+            return 1;
+        }
+        memcpy(k.server_key, server.public_key, sizeof k.server_key);
+        bus_set_curve(b, &k, NULL);
+    }
     run.sock = xcalloc((size_t)o->clients, sizeof *run.sock);
     run.req = xcalloc((size_t)o->n, sizeof *run.req);
     run.flight = xcalloc((size_t)o->clients * (size_t)o->window + 1, sizeof(long));
@@ -348,7 +360,7 @@ static void load_usage(void)
 {
     fprintf(stderr, "usage: minyi-load (-e ENDPOINT | --drop DIR) -n N [-j CLIENTS] [-w WINDOW]\n"
                     "       [-r RATE] [-p PREFIX] [-m MEMBERS] [--corpus FILE.jsonl]\n"
-                    "       [--acked FILE] [--timeout MS]\n");
+                    "       [--acked FILE] [--timeout MS] [--key FILE --server-key FILE.pub]\n");
 }
 
 int main(int argc, char **argv)
@@ -356,6 +368,7 @@ int main(int argc, char **argv)
     static const struct option lo[] = {
         {"drop", required_argument, NULL, 'D'}, {"corpus", required_argument, NULL, 'C'},
         {"acked", required_argument, NULL, 'A'}, {"timeout", required_argument, NULL, 'T'},
+        {"key", required_argument, NULL, 'K'},  {"server-key", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0}};
     struct load_opts o = {.prefix = "load", .n = 1000, .clients = 4, .window = 64,
                           .timeout_ms = 3000, .members = 120};
@@ -373,6 +386,8 @@ int main(int argc, char **argv)
         case 'C': o.corpus = optarg; break;
         case 'A': o.acked = optarg; break;
         case 'T': o.timeout_ms = atoi(optarg); break;
+        case 'K': o.key = optarg; break;
+        case 'S': o.server_key = optarg; break;
         default: load_usage(); return 2;
         }
     }

@@ -21,6 +21,10 @@
 #      through POST /api/v1/reports from 16 keep-alive clients, the socket
 #      rate on the same pipeline, a clerk's queue page p50/p99 with that
 #      many open, minyi-web's peak RSS (BENCH_WEB_N=0 skips it)
+#  11. CURVE's cost (bench/curve.sh): the same pipeline on ipc:// and with
+#      every endpoint on tcp://127.0.0.1 with CURVE, BENCH_CURVE_N reports
+#      (default 20,000) each: rate and submit-ack p50/p99 side by side
+#      (BENCH_CURVE_N=0 skips it)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -164,7 +168,14 @@ if [ "${BENCH_WEB_N:-10000}" -gt 0 ]; then
     [ -n "$web" ] || web='{}'
 fi
 
-jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" --argjson router_learned "$router_learned" \
+curve='{}'
+if [ "${BENCH_CURVE_N:-20000}" -gt 0 ]; then
+    say "bench: CURVE's cost, ${BENCH_CURVE_N:-20000} reports on ipc:// and on tcp:// with CURVE"
+    curve=$(bash bench/curve.sh 2>/dev/null) || curve='{}'
+    [ -n "$curve" ] || curve='{}'
+fi
+
+jq -n --argjson curve "$curve" --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large "$backlog_large" --argjson halfsync "$halfsync" --argjson scale "$scale" --argjson raw "$raw" --argjson full "$full" --argjson half "$halfrun" --argjson router "$router" --argjson router_learned "$router_learned" \
     --arg rate "$rate" --arg drop "$drop_rate" --arg ap50 "$arch_p50" --arg ap99 "$arch_p99" \
     --arg rc "${RSS[collector]}" --arg rr "${RSS[router]}" --arg ra "${RSS[archiver]}" \
     --arg cc "${CPU[collector]}" --arg cr "${CPU[router]}" --arg ca "${CPU[archiver]}" \
@@ -188,7 +199,8 @@ jq -n --argjson web "$web" --argjson backlog "$backlog" --argjson backlog_large 
   scale: $scale,
   backlog: $backlog,
   backlog_large: $backlog_large,
-  web: $web
+  web: $web,
+  curve: $curve
 }' >bench/results/latest.json
 jq -r '
   "figure                                   value",
@@ -220,6 +232,9 @@ jq -r '
   (.web | if .reports then
   "web door, POST /api/v1/reports (16 keep-alive clients)  \(.reports_per_s) reports/s (socket on the same pipeline: \(.socket_reports_per_s) /s)",
   "web queue page, \(.queue_open) open reports   p50 / p99 \(.queue_p50_ms) / \(.queue_p99_ms) ms; minyi-web peak RSS \(.web_rss_mb) MB"
-  else "web door                                 n/a" end)
+  else "web door                                 n/a" end),
+  (.curve | if .curve then
+  "pipeline ipc:// / tcp:// with CURVE      \(.ipc.reports_per_s) / \(.curve.reports_per_s) reports/s; ack p99 at half rate \(.ipc.ack_p99_ms) / \(.curve.ack_p99_ms) ms"
+  else "CURVE                                    n/a" end)
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

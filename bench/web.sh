@@ -12,8 +12,8 @@ N=${BENCH_WEB_N:-10000}
 . tests/e2e/lib.sh
 trap - EXIT
 trap 'stop_pipeline; rm -rf "$T"' EXIT
-printf 'bench-member-pw\n' | "$BIN/minyi-web" passwd -c "$CONF" M001 member M001 >/dev/null
-printf 'bench-clerk-pw\n' | "$BIN/minyi-web" passwd -c "$CONF" cj-bench clerk chengjian >/dev/null
+web_user bench-member-pw M001 member M001
+web_user bench-clerk-pw cj-bench clerk chengjian
 start_pipeline
 web=$(/usr/bin/python3 bench/web_load.py "$(web_url)" "$N" 16 200)
 sock=$("${BUILD:-$ROOT/build}/bench/minyi-load" -e "ipc://$STATE/run/submit.sock" -n "$N" -j 8 -w 128 -p sock)

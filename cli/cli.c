@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "bus.h"
 #include "config.h"
+#include "keys.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -106,7 +107,8 @@ int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
     const struct cli_opt common[] = {
         {"config", 'c', 1, &c->config_path}, {"state-dir", 0, 1, &c->state_dir},
         {"format", 0, 1, &c->format},        {"who", 0, 1, &c->who},
-        {"help", 'h', 0, &help},             {NULL, 0, 0, NULL},
+        {"key", 0, 1, &c->key},              {"help", 'h', 0, &help},
+        {NULL, 0, 0, NULL},
     };
     const struct cli_opt *const lists[2] = {opts, common};
     int npos = 0;
@@ -125,6 +127,7 @@ int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
         c->format = "table";
     if (!cli_word_in(c->format, c->formats ? c->formats : "table"))
         return cli_args_error(c, "unknown --format \"%s\"", c->format);
+    c->who_given = c->who != NULL;
     if (!c->who) {
         const char *user = getenv("USER");
         c->who = user && *user ? user : "clerk";
@@ -145,6 +148,37 @@ void cli_usage(const struct cli *c, FILE *f)
     fprintf(f, "usage: minyi %s\n", c->usage ? c->usage : c->cmd);
 }
 
+/* The client's CURVE keys for the config's tcp:// endpoints (cli_open). */
+static int cli_curve(struct cli *c)
+{
+    const char *eps[CONFIG_EP_MAX + 1] = {0}, *plain[CONFIG_EP_MAX + 1] = {0};
+    char err[1024];
+    struct bus_curve k = {0}, server = {0};
+    const char *key = c->key ? c->key : getenv("MINYI_KEY");
+    if (!config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL, CONFIG_EP_MAX) || !key || !*key)
+        return CLI_EXIT_OK;           /* ipc://, or no key: the daemons will say */
+    if (keys_read(key, &k, 1, err, sizeof err) < 0) {
+        fprintf(stderr, "minyi: key: %s\n", err);
+        return CLI_EXIT_FAIL;
+    }
+    if (c->cfg->server_public_key) {
+        snprintf(k.server_key, sizeof k.server_key, "%s", c->cfg->server_public_key);
+    } else {
+        char *pub = keys_pub_path(c->cfg->server_key);
+        int rc = keys_read(pub, &server, 0, err, sizeof err);
+        free(pub);
+        if (rc < 0) {
+            fprintf(stderr, "minyi: key: the server's public key: %s (set "
+                    "\"server_public_key\" in the config)\n", err);
+            return CLI_EXIT_FAIL;
+        }
+        memcpy(k.server_key, server.public_key, sizeof k.server_key);
+    }
+    config_endpoint_list(c->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_EP_MAX);
+    bus_set_curve(c->bus, &k, plain);
+    return CLI_EXIT_OK;
+}
+
 int cli_open(struct cli *c)
 {
     char err[1024] = "";
@@ -154,7 +188,7 @@ int cli_open(struct cli *c)
     }
     config_apply_timezone(c->cfg);
     c->bus = bus_new();
-    return CLI_EXIT_OK;
+    return cli_curve(c);
 }
 
 void cli_close(struct cli *c)
@@ -209,8 +243,14 @@ long cli_opt_num(const struct cli *c, const char *name, const char *s, long def,
 
 int cli_timeout(const struct cli *c, const char *daemon)
 {
-    fprintf(stderr, "minyi: %s: %s did not answer in time (is it running? try `minyi status`)\n",
-            c->cmd, daemon);
+    const char *eps[CONFIG_EP_MAX];
+    int curve = c->cfg && config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL,
+                                               CONFIG_EP_MAX) > 0;
+    const char *key = c->key ? c->key : getenv("MINYI_KEY");
+    fprintf(stderr, "minyi: %s: %s did not answer in time (is it running? try `minyi status`%s)\n",
+            c->cmd, daemon,
+            !curve ? "" : key && *key ? "; over tcp:// is your key registered and not revoked?"
+                                      : "; over tcp:// give your key: --key FILE or $MINYI_KEY");
     return CLI_EXIT_TIMEOUT;
 }
 
@@ -228,7 +268,13 @@ int cli_call(struct cli *c, const char *endpoint, const struct proto_request *q,
 {
     struct proto_reply r;
     struct proto_error err;
+    struct proto_request named;
     *reply = NULL;
+    if (c->who_given && !q->who) {        /* a gateway acting for someone names them */
+        named = *q;
+        named.who = c->who;
+        q = &named;
+    }
     if (proto_call(c->bus, endpoint, q, timeout_ms, &r, &err) < 0)
         return -1;
     *reply = cli_reply_tree(&r);

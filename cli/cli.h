@@ -40,6 +40,9 @@ struct cli {
     const char *state_dir;        /* --state-dir DIR, or NULL ($MINYI_STATE_DIR) */
     const char *format;           /* --format, default "table" */
     const char *who;              /* --who, default $USER, else "clerk" */
+    int who_given;                /* --who was given: every request names it */
+    const char *key;              /* --key FILE, default $MINYI_KEY: the CURVE key
+                                     pair used on tcp:// endpoints (NULL: none) */
     struct config *cfg;           /* after cli_open; owned */
     struct bus *bus;              /* after cli_open; owned */
 };
@@ -73,8 +76,11 @@ int cli_args_done(const struct cli *c, int n);
 /* Print "usage: minyi USAGE" (c->usage) on f. */
 void cli_usage(const struct cli *c, FILE *f);
 
-/* Load the config (c->config_path, c->state_dir) and open the bus.  Returns 0,
- * or CLI_EXIT_FAIL after printing "minyi: config: ERR". */
+/* Load the config (c->config_path, c->state_dir) and open the bus; when
+ * the config has tcp:// endpoints with CURVE and a key is given (c->key),
+ * the bus uses it with the server's public key (the config's
+ * "server_public_key", else the .pub file beside "server_key").  Returns 0,
+ * or CLI_EXIT_FAIL after printing "minyi: config: ERR" (or "minyi: key: ERR"). */
 int cli_open(struct cli *c);
 /* Free what cli_open made. NULL-safe, idempotent. */
 void cli_close(struct cli *c);
@@ -185,6 +191,8 @@ int cli_check(struct cli *c, int argc, char **argv);    /* cli_status.c */
 int cli_metrics(struct cli *c, int argc, char **argv);  /* cli_metrics.c */
 int cli_backup(struct cli *c, int argc, char **argv);   /* cli_backup.c */
 int cli_restore(struct cli *c, int argc, char **argv);  /* cli_backup.c */
+int cli_passwd(struct cli *c, int argc, char **argv);   /* cli_passwd.c */
+int cli_keys(struct cli *c, int argc, char **argv);     /* cli_keys.c */
 
 /* cli_audit_html.c: write the audit object (borrowed) as one self-contained
  * HTML page (inline CSS and SVG, no scripts) to f; `organisation` is used

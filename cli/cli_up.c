@@ -416,8 +416,10 @@ static int up_lock(struct up *u)
     return CLI_EXIT_OK;
 }
 
-/* The daemons live beside this program. */
-static int up_programs(struct up *u)
+/* The daemons live beside this program.  Routers: the first nr of
+ * endpoints.router_ctl run here; the rest run on other machines, each
+ * started there as `minyi-router -c CONF --instance N`. */
+static int up_programs(struct up *u, int nr)
 {
     static const char *const names[4] = {"minyi-archiver", "minyi-router",
                                          "minyi-collector", "minyi-web"};
@@ -427,7 +429,6 @@ static int up_programs(struct up *u)
         return cli_fail(u->c, "/proc/self/exe: %s", strerror(errno));
     exe[n] = '\0';
     const char *dir = dirname(exe);
-    int nr = (int)u->c->cfg->nrouters;
     u->nchild = 3 + nr;
     for (int i = 0; i < u->nchild; i++) {
         struct up_child *ch = &u->child[i];
@@ -479,14 +480,20 @@ static void up_cleanup(struct up *u)
 int cli_up(struct cli *c, int argc, char **argv)
 {
     struct up u = {.c = c, .sigfd = -1, .lockfd = -1};
-    int n = cli_args(c, argc, argv, NULL, NULL, 0, 0), rc;
+    const char *routers = NULL;
+    const struct cli_opt opts[] = {{"routers", 0, 1, &routers}, {NULL, 0, 0, NULL}};
+    int n = cli_args(c, argc, argv, opts, NULL, 0, 0), rc;
     if (n < 0)
         return cli_args_done(c, n);
     if ((rc = cli_open(c)) != CLI_EXIT_OK)
         return rc;
+    long nr = cli_opt_num(c, "routers", routers, (long)c->cfg->nrouters, 0,
+                          (long)c->cfg->nrouters);
+    if (nr < 0)
+        return CLI_EXIT_USAGE;
     bus_destroy(&c->bus);             /* no ZeroMQ threads across fork() */
     u.config = c->config_path ? c->config_path : c->cfg->path;
-    if ((rc = up_programs(&u)) == CLI_EXIT_OK && (rc = up_lock(&u)) == CLI_EXIT_OK &&
+    if ((rc = up_programs(&u, (int)nr)) == CLI_EXIT_OK && (rc = up_lock(&u)) == CLI_EXIT_OK &&
         (rc = up_signalfd(&u)) == CLI_EXIT_OK) {
         for (int i = 0; i < u.nchild; i++)
             up_start(&u, &u.child[i]);

@@ -20,7 +20,8 @@ struct minyi_cmd {
 };
 
 static const struct minyi_cmd minyi_cmds[] = {
-    {"up", cli_up, "up", "table", "start the three daemons, restart one that dies"},
+    {"up", cli_up, "up [--routers N]", "table",
+     "start the three daemons, restart one that dies"},
     {"submit", cli_submit, "submit FILE... | -", "table json",
      "send reports to the collector; prints ID<TAB>FILE for each accepted one"},
     {"pull", cli_pull, "pull COMMITTEE [--limit N] [--lease SECONDS]", "table json",
@@ -51,8 +52,12 @@ static const struct minyi_cmd minyi_cmds[] = {
      "every status counter as Prometheus text (FILE: written whole, then renamed)"},
     {"backup", cli_backup, "backup FILE [--timeout SECONDS]", "table json",
      "a consistent copy of the archive, made by the archiver while reports flow"},
+    {"passwd", cli_passwd, "passwd NAME [--remove]", "table",
+     "set the web password of NAME (a principal of the access file), read from stdin"},
     {"restore", cli_restore, "restore FILE", "table",
      "put a backup in place of the archive (the daemons stopped)"},
+    {"keys", cli_keys, "keys server | new NAME ROLE [COMMITTEE...|MEMBER] | list | revoke NAME",
+     "table json", "CURVE keys for tcp:// and the principals they stand for"},
 };
 #define MINYI_NCMDS (sizeof minyi_cmds / sizeof minyi_cmds[0])
 
@@ -65,7 +70,9 @@ static void minyi_help(FILE *f)
     fputs("\n  -c FILE          config (default $MINYI_CONFIG, else config/minyi.json)\n"
           "  --state-dir DIR  state directory (default $MINYI_STATE_DIR, else the config's)\n"
           "  --format json    JSON for scripts (JSON Lines for lists); default a table\n"
-          "  --who NAME       who pulls, acks, releases, reassigns (default $USER)\n"
+          "  --who NAME       who pulls, acks, releases, reassigns (default $USER); given,\n"
+          "                   every request names it (a gateway acts for NAME)\n"
+          "  --key FILE       CURVE key pair for tcp:// endpoints (default $MINYI_KEY)\n"
           "  --version        print the version and exit\n"
           "exit status: 0 done, 1 failed or refused, 2 usage error, 3 a daemon did not "
           "answer in time\n", f);
@@ -75,7 +82,7 @@ static void minyi_help(FILE *f)
 static int minyi_takes_value(const char *a)
 {
     return !strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--state-dir") ||
-           !strcmp(a, "--format") || !strcmp(a, "--who");
+           !strcmp(a, "--format") || !strcmp(a, "--who") || !strcmp(a, "--key");
 }
 
 /* Index of the subcommand in argv (skipping global options), or argc. */
@@ -118,7 +125,8 @@ static int minyi_rules(struct cli *c, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "-c") || !strcmp(a, "--config") ? &c->config_path
-                          : !strcmp(a, "--state-dir") ? &c->state_dir : NULL;
+                          : !strcmp(a, "--state-dir") ? &c->state_dir
+                          : !strcmp(a, "--key") ? &c->key : NULL;
         if (!strcmp(a, "--")) {
             while (i < argc)
                 rest[n++] = argv[i++];

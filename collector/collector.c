@@ -193,8 +193,10 @@ static int collector_open_sockets(struct daemon *d, char *err, size_t errlen)
 {
     struct collector *c = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                            .zap_domain = DAEMON_ZAP_PIPE};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                             .zap_domain = DAEMON_ZAP_PIPE};
     /* twice the report limit: a bit over it is answered too_large, far over
      * it (a hostile client) is cut off by ZeroMQ before it costs memory.  A
      * connection has at most COLLECTOR_SUBMIT_HWM requests queued here (2 MB

@@ -187,8 +187,9 @@ static void intake_request(struct collector *c, struct intake_wait *w)
     if (proto_submit_decode(&w->req, c->cfg->limits.max_report_bytes, &r, &err) == 0) {
         r->source = REPORT_SOURCE_SOCKET;
         struct intake_keys k = intake_keys_of(r);
-        if (daemon_allow(c->daemon, &w->req, ACCESS_SUBMIT, NULL, r->member, err.detail,
-                         sizeof err.detail) < 0) {
+        const struct access_principal *as;      /* a gateway: the member's own principal */
+        if (daemon_allow_for(c->daemon, &w->req, NULL, ACCESS_SUBMIT, NULL, r->member,
+                             err.detail, sizeof err.detail, &as) < 0) {
             err.reason = REPORT_FORBIDDEN;      /* logged and counted already */
         } else if (!roster_find(c->roster, r->member)) {
             err.reason = REPORT_UNKNOWN_MEMBER;

@@ -18,6 +18,7 @@ struct access {
     struct access_principal *p;
     size_t n;
     struct access_principal local;    /* the daemons' account and root */
+    struct access_principal daemon;   /* the server key's holder (access_set_daemon_key) */
     struct timespec mtime;
     off_t size;
     int exists;
@@ -154,6 +155,8 @@ static int access_parse(const char *path, const char *text, struct access_princi
     size_t n = 0;
     cJSON_ArrayForEach(j, list) {
         char where[600];
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "revoked")))
+            continue;                  /* minyi keys revoke: kept for the record only */
         snprintf(where, sizeof where, "%s: principal %zu", path, n + 1);
         rc = principal_parse(j, &p[n++], where, err, errlen);
         for (size_t i = 0; rc == 0 && i + 1 < n; i++)
@@ -211,6 +214,8 @@ struct access *access_load(const char *path, char *err, size_t errlen)
     a->path = path ? xstrdup(path) : NULL;
     snprintf(a->local.name, sizeof a->local.name, "local");
     a->local.role = ACCESS_ADMIN;
+    snprintf(a->daemon.name, sizeof a->daemon.name, "daemon");
+    a->daemon.role = ACCESS_DAEMON;
     if (access_read(a, err, errlen) < 0)
         access_free(&a);
     return a;
@@ -249,12 +254,19 @@ const struct access_principal *access_by_uid(const struct access *a, uid_t uid)
     return uid == 0 || uid == geteuid() ? &a->local : NULL;
 }
 
+void access_set_daemon_key(struct access *a, const char *z85)
+{
+    snprintf(a->daemon.key, sizeof a->daemon.key, "%s", z85);
+}
+
 const struct access_principal *access_by_key(const struct access *a, const char *z85)
 {
-    for (size_t i = 0; z85 && *z85 && i < a->n; i++)
+    if (!z85 || !*z85)
+        return NULL;
+    for (size_t i = 0; i < a->n; i++)
         if (strcmp(a->p[i].key, z85) == 0)
             return &a->p[i];
-    return NULL;
+    return a->daemon.key[0] && strcmp(a->daemon.key, z85) == 0 ? &a->daemon : NULL;
 }
 
 const struct access_principal *access_by_name(const struct access *a, const char *name)
@@ -268,7 +280,7 @@ const struct access_principal *access_by_name(const struct access *a, const char
 const struct access_principal *access_of_msg(const struct access *a, const struct bus_msg *m)
 {
     if (m->user_id[0])
-        return access_by_name(a, m->user_id);
+        return access_by_key(a, m->user_id);
     return m->peer_uid >= 0 ? access_by_uid(a, (uid_t)m->peer_uid) : NULL;
 }
 
@@ -315,8 +327,7 @@ int access_may(const struct access_principal *p, enum access_act act, const char
     switch (p->role) {
     case ACCESS_ADMIN:
     case ACCESS_STAFF: ok = 1; break;
-    case ACCESS_GATEWAY: ok = act == ACCESS_SUBMIT || act == ACCESS_QUEUE ||
-                              act == ACCESS_CHANGE || act == ACCESS_SHOW; break;
+    case ACCESS_GATEWAY: ok = act == ACCESS_AUDIT || act == ACCESS_STATUS; break;
     case ACCESS_DAEMON: ok = act == ACCESS_STATUS; break;
     default: ok = access_may_own(p, act, committee, member); break;
     }
@@ -328,5 +339,54 @@ int access_may(const struct access_principal *p, enum access_act act, const char
         snprintf(why, whylen, "%s (clerk) is not a clerk of %.64s", p->name, committee);
     else
         snprintf(why, whylen, "%s (%s) may not do this", p->name, access_role_name(p->role));
+    return -1;
+}
+
+/* ---- a gateway acting for a person ---- */
+
+static int access_is_person(const struct access_principal *p)
+{
+    return p->role == ACCESS_MEMBER || p->role == ACCESS_CLERK || p->role == ACCESS_STAFF ||
+           p->role == ACCESS_ADMIN;
+}
+
+const struct access_principal *access_person(const struct access *a, const char *name)
+{
+    for (size_t i = 0; name && i < a->n; i++)
+        if (strcmp(a->p[i].name, name) == 0)
+            return access_is_person(&a->p[i]) ? &a->p[i] : NULL;
+    return NULL;
+}
+
+const struct access_principal *access_member_person(const struct access *a, const char *member)
+{
+    for (size_t i = 0; member && i < a->n; i++)
+        if (a->p[i].role == ACCESS_MEMBER && strcmp(a->p[i].member, member) == 0)
+            return &a->p[i];
+    return NULL;
+}
+
+/* What a gateway may do for the person it names (never manage). */
+static int access_gateway_may(enum access_act act)
+{
+    return act == ACCESS_SUBMIT || act == ACCESS_QUEUE || act == ACCESS_CHANGE ||
+           act == ACCESS_SHOW || act == ACCESS_AUDIT || act == ACCESS_STATUS;
+}
+
+int access_may_as(const struct access_principal *sender, const struct access_principal *as,
+                  enum access_act act, const char *committee, const char *member, char *why,
+                  size_t whylen)
+{
+    if (!sender || !as || as == sender)
+        return access_may(sender, act, committee, member, why, whylen);
+    if (sender->role != ACCESS_GATEWAY || !access_gateway_may(act)) {
+        snprintf(why, whylen, "%s (%s) may not do this for %s", sender->name,
+                 access_role_name(sender->role), as->name);
+        return -1;
+    }
+    if (access_may(as, act, committee, member, why, whylen) == 0)
+        return 0;
+    size_t n = strlen(why);
+    snprintf(why + n, whylen - n, " (through gateway %s)", sender->name);
     return -1;
 }

@@ -9,7 +9,11 @@
  *
  * A principal is reached by the Unix account of an ipc:// peer ("uids",
  * or "users" resolved when the file is read) or by its CURVE public key
- * ("key", 40 Z85 characters) over tcp://.  A member principal's name is its
+ * ("key", 40 Z85 characters) over tcp:// with CURVE (bus.h: the ZAP
+ * handler lets only listed keys connect, and only daemon keys onto the
+ * pipes between daemons).  A principal with "revoked": true (minyi keys
+ * revoke) is kept in the file for the record and is nobody.  The holder of
+ * the server's key pair is the built-in daemon "daemon".  A member principal's name is its
  * roster id unless "member" says otherwise.  The daemons' own account and
  * root are always the admin "local", so a fresh state directory needs no
  * file.  Anyone else not listed is nobody: every request is forbidden.
@@ -74,8 +78,10 @@ unsigned long access_forbidden(const struct access *a);
 const struct access_principal *access_by_uid(const struct access *a, uid_t uid);
 const struct access_principal *access_by_key(const struct access *a, const char *z85);
 const struct access_principal *access_by_name(const struct access *a, const char *name);
-/* The principal behind a received message: its CURVE user id (the name
- * the ZAP handler gave) or its ipc:// peer's uid.  NULL: nobody. */
+/* The server's public key (Z85): its holder is the principal "daemon". */
+void access_set_daemon_key(struct access *a, const char *z85);
+/* The principal behind a received message: its CURVE user id (the
+ * client's public key) or its ipc:// peer's uid.  NULL: nobody. */
 const struct access_principal *access_of_msg(const struct access *a, const struct bus_msg *m);
 
 /* May p do act?  committee: the committee acted on (ACCESS_QUEUE; NULL
@@ -85,6 +91,21 @@ int access_may(const struct access_principal *p, enum access_act act, const char
                const char *member, char *why, size_t whylen);
 /* 1 if p may name another acting person ("who"): staff, admin, gateway. */
 int access_may_act_for(const struct access_principal *p);
+/* A gateway (the web door) acts for a person it authenticated, named in
+ * "who" (or, for a submit, by the report's member id): the request must be
+ * one a gateway may pass on (never manage) and one the person may do
+ * itself.  A gateway alone may only read the audit and status.
+ * access_person: the member, clerk, staff or admin principal called name in
+ * the file (never "local", a gateway or a daemon), or NULL.
+ * access_member_person: the member principal of roster id member, or NULL.
+ * Both borrowed from a until the next refresh. */
+const struct access_principal *access_person(const struct access *a, const char *name);
+const struct access_principal *access_member_person(const struct access *a, const char *member);
+/* May sender, acting as `as` (sender itself, or the person a gateway
+ * names), do act?  0, or -1 with the reason in why. */
+int access_may_as(const struct access_principal *sender, const struct access_principal *as,
+                  enum access_act act, const char *committee, const char *member, char *why,
+                  size_t whylen);
 /* The principal's name for logs ("nobody" for NULL). */
 const char *access_name(const struct access_principal *p);
 /* "member", "clerk", ... */

@@ -11,6 +11,19 @@
  * the body.  bus_reply copies the envelope so either kind of client gets its
  * answer.
  *
+ * CURVE (tcp:// only; ipc:// is protected by the filesystem and SO_PEERCRED):
+ * a context given keys with bus_set_curve uses them on every tcp:// socket it
+ * opens -- a bind is a CURVE server with its own secret key, a connect a
+ * client with its key pair and the server's public key -- except the
+ * endpoints listed as plain ("insecure" in the config).  bus_opts.curve
+ * overrides the context's keys for one socket (e.g. a link to another
+ * organisation's server).  A process that binds CURVE sockets calls bus_zap:
+ * every handshake is then put to its lookup, from bus_poll in the thread
+ * that called bus_zap, and a client refused there never gets a message in.
+ * An accepted client's messages carry its public key (Z85) in user_id, so
+ * the code that decides looks the key up again at each request (a key
+ * revoked after connecting loses its rights at its next request).
+ *
  * Ownership: bus_new/bus_open return objects freed with bus_destroy(&b) /
  * bus_close(&s), which NULL the pointer.  A struct bus_msg owns its frames
  * until bus_msg_clear.  Functions return 0 / -1; on -1 errno is set
@@ -25,6 +38,15 @@ struct bus_sock;
 
 enum bus_type { BUS_PUSH, BUS_PULL, BUS_ROUTER, BUS_DEALER, BUS_REQ };
 
+#define BUS_KEY_LEN 40            /* a CURVE key as Z85 text */
+
+/* CURVE keys, each BUS_KEY_LEN Z85 characters + NUL ("" when not used). */
+struct bus_curve {
+    char public_key[BUS_KEY_LEN + 1];  /* own public key (clients) */
+    char secret_key[BUS_KEY_LEN + 1];  /* own secret key (servers and clients) */
+    char server_key[BUS_KEY_LEN + 1];  /* the server's public key (clients) */
+};
+
 struct bus_opts {
     int hwm;                      /* send and receive high-water mark; 0 = default */
     int rcvhwm;                   /* the receive one instead, if > 0 */
@@ -32,6 +54,10 @@ struct bus_opts {
     int linger_ms;                /* on close; default 0 */
     int shared;                   /* ipc:// bind: socket file 0770 (run/'s group may
                                      connect), else 0700 (the daemons' user only) */
+    const struct bus_curve *curve;  /* tcp://: these keys instead of the context's
+                                     (bus_set_curve); NULL: the context's */
+    const char *zap_domain;       /* a CURVE server's ZAP domain, given to the lookup
+                                     (e.g. "pipe"); NULL: "minyi" */
 };
 
 #define BUS_MAX_FRAMES 8
@@ -41,13 +67,38 @@ struct bus_msg {
     size_t body;                  /* index of the first body frame in frame[] */
     struct { void *data; size_t size; } frame[BUS_MAX_FRAMES];
     long peer_uid;                /* ipc:// peer's Unix uid, -1 if not known */
-    char user_id[64];             /* CURVE: the name bus_zap's lookup gave, or "" */
+    char user_id[64];             /* CURVE: the client's public key (Z85), or "" */
+    int plain_tcp;                /* came in on a tcp:// socket without CURVE (an
+                                     endpoint the config calls insecure) */
 };
 
 /* A ZeroMQ context; never NULL (aborts if ZeroMQ cannot start). */
 struct bus *bus_new(void);
 /* Close the context; every socket must be closed first. NULL-safe. */
 void bus_destroy(struct bus **b);
+
+/* Use curve (copied) on every tcp:// socket b opens from now on, except the
+ * endpoints in plain (NULL-terminated list, copied; may be NULL).  curve
+ * NULL: no CURVE at all (the default). */
+void bus_set_curve(struct bus *b, const struct bus_curve *curve, const char *const *plain);
+
+/* The ZAP lookup: may the client whose public key is client_key (Z85)
+ * connect to a socket of ZAP domain `domain`?  Returns 0 (yes) or -1 with
+ * a reason in why (the handshake fails; the client gets no connection).
+ * client_key NULL: a client failed the handshake before any key was seen
+ * (no CURVE, or the wrong server key); it is already refused, the lookup
+ * only hears of it (to count and log). */
+typedef int (*bus_zap_fn)(void *arg, const char *domain, const char *client_key, char *why,
+                          size_t whylen);
+/* Authenticate every CURVE handshake of b's server sockets with fn(arg, ...),
+ * served inside bus_poll in the calling thread only.  Call once, before
+ * opening the sockets.  0, or -1 with err. */
+int bus_zap(struct bus *b, bus_zap_fn fn, void *arg, char *err, size_t errlen);
+
+/* A new CURVE key pair (Z85 text, each BUS_KEY_LEN + 1 bytes).  0 / -1. */
+int bus_curve_keypair(char *public_key, char *secret_key);
+/* The public key of a secret key (Z85).  0, or -1 (not a key). */
+int bus_curve_public(const char *secret_key, char *public_key);
 
 /* Open a socket and bind (bind != 0) or connect it.  For ipc:// endpoints a
  * stale socket file is replaced on bind and the file's mode set (shared).
@@ -56,6 +107,9 @@ void bus_destroy(struct bus **b);
 struct bus_sock *bus_open(struct bus *b, enum bus_type type, const char *endpoint,
                           int bind, const struct bus_opts *opts, char *err,
                           size_t errlen);
+/* The endpoint s was last bound to (for tcp://127.0.0.1:*, with the port
+ * chosen) into buf.  0 / -1. */
+int bus_last_endpoint(struct bus_sock *s, char *buf, size_t len);
 /* Close a socket; sets *s = NULL. NULL-safe. */
 void bus_close(struct bus_sock **s);
 

@@ -132,7 +132,7 @@ static const char *config_str(const cJSON *o, const char *key, const char *def)
 static int config_check_types(const char *file, const cJSON *root, char *err, size_t errlen)
 {
     static const char *const strings[] = {"organisation", "timezone", "state_dir", "rules",
-                                          "members", "drop_group", "access", NULL};
+                                          "members", "drop_group", "access", "passwd", NULL};
     for (int i = 0; strings[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, strings[i]);
         if (v && !cJSON_IsString(v))
@@ -211,28 +211,7 @@ static int config_endpoints(struct config *c, const cJSON *root, char *err, size
                               "%s: endpoints: %s and %s must be set together (the ordinary "
                               "and the large lane of one pipe)",
                               c->path, lanes[i][0], lanes[i][1]);
-    const cJSON *insecure = cJSON_GetObjectItemCaseSensitive(root, "insecure");
-    c->insecure = cJSON_IsTrue(insecure);
-    for (size_t i = 0; i < sizeof eps / sizeof eps[0] && !c->insecure; i++)
-        if (strncmp(*(char **)((char *)&c->ep + eps[i].off), "tcp://", 6) == 0)
-            return config_err(err, errlen,
-                              "%s: endpoints: %s: tcp:// has no peer account to check and "
-                              "this version has no CURVE keys yet; set \"insecure\": true "
-                              "to accept every tcp:// client as the admin (warned at every "
-                              "start), or use ipc://", c->path, eps[i].key);
     return 0;
-}
-
-int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS])
-{
-    const char *const all[CONFIG_NENDPOINTS] = {
-        c->ep.submit, c->ep.route, c->ep.route_large, c->ep.archive, c->ep.archive_large,
-        c->ep.confirm, c->ep.query, c->ep.collector_ctl, c->ep.router_ctl};
-    int n = 0;
-    for (int i = 0; i < CONFIG_NENDPOINTS; i++)
-        if (all[i] && strncmp(all[i], "tcp://", 6) == 0)
-            out[n++] = all[i];
-    return n;
 }
 
 static int config_int(const cJSON *o, const char *key, int def, int min, int *out,
@@ -361,11 +340,13 @@ static int config_web(struct config *c, const cJSON *root, char *err, size_t err
     if (o && !cJSON_IsObject(o))
         return config_err(err, errlen, "%s: web: must be an object", c->path);
     w->listen = xstrdup(config_str(o, "listen", "127.0.0.1:8080"));
-    const char *users = config_str(o, "users", NULL), *cert = config_str(o, "tls_cert", NULL),
-               *key = config_str(o, "tls_key", NULL);
-    w->users = users ? config_resolve(c->dir, users) : config_state_path(c, "web-users.json");
+    const char *cert = config_str(o, "tls_cert", NULL), *key = config_str(o, "tls_key", NULL),
+               *curve = config_str(o, "key", NULL);
     w->tls_cert = cert ? config_resolve(c->dir, cert) : NULL;
     w->tls_key = key ? config_resolve(c->dir, key) : NULL;
+    w->key = !curve ? NULL : !strncmp(curve, "@STATE@/", 8)
+                                 ? xasprintf("%s/%s", c->state_dir, curve + 8)
+                                 : config_resolve(c->dir, curve);
     if (!w->tls_cert != !w->tls_key)
         return config_err(err, errlen, "%s: web: tls_cert and tls_key go together", c->path);
     if (!strchr(w->listen, ':'))
@@ -417,11 +398,15 @@ static int config_parse(struct config *c, const char *buf, size_t len, const cha
     c->members_path = config_resolve(c->dir, config_str(root, "members", "members.json"));
     c->drop_group = xstrdup(config_str(root, "drop_group", NULL));
     c->access_path = config_resolve(c->dir, config_str(root, "access", "access.json"));
+    c->passwd_path = config_str(root, "passwd", NULL)
+                         ? config_resolve(c->dir, config_str(root, "passwd", NULL))
+                         : config_state_path(c, "passwd.json");
     if (config_timezone(c, root, err, errlen) < 0 || config_endpoints(c, root, err, errlen) < 0 ||
         config_limits(c, root, err, errlen) < 0 || config_quotas(c, root, err, errlen) < 0 ||
         config_points(c, root, err, errlen) < 0 || config_retention(c, root, err, errlen) < 0 ||
         config_supervision_parse(c, root, err, errlen) < 0 ||
-        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0)
+        config_upstream_parse(c, root, err, errlen) < 0 || config_web(c, root, err, errlen) < 0 ||
+        config_curve_parse(c, root, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -499,10 +484,13 @@ void config_free(struct config **cp)
     free(c->members_path);
     free(c->drop_group);
     free(c->access_path);
+    free(c->passwd_path);
+    free(c->server_key);
+    free(c->server_public_key);
     free(c->web.listen);
-    free(c->web.users);
     free(c->web.tls_cert);
     free(c->web.tls_key);
+    free(c->web.key);
     free(c);
     *cp = NULL;
 }

@@ -65,12 +65,13 @@ struct config_retention {
     char *export_dir;             /* absolute; relative names are in the state dir */
 };
 
-/* The web door (minyi-web): "web": {"listen", "users", "tls_cert", "tls_key",
+/* The web door (minyi-web): "web": {"listen", "tls_cert", "tls_key", "key",
  * "idle_minutes", "max_hours"}. */
 struct config_web {
     char *listen;                 /* "127.0.0.1:8080" (HOST:PORT; port 0: any free one) */
-    char *users;                  /* the web users file: STATE/web-users.json */
     char *tls_cert, *tls_key;     /* PEM files, both or neither (NULL: plain HTTP) */
+    char *key;                    /* its CURVE key pair for tcp:// endpoints, the
+                                     gateway's (minyi keys new web gateway), or NULL */
     int idle_minutes;             /* a session unused this long ends: 30 */
     int max_hours;                /* a session ends this long after login: 12 */
 };
@@ -121,7 +122,13 @@ struct config {
     char *members_path;           /* absolute */
     char *drop_group;             /* group that may file into drop/, or NULL */
     char *access_path;            /* the principals file (access.h), absolute */
-    int insecure;                 /* "insecure": true: tcp:// clients are the admin */
+    char *passwd_path;            /* the password file (pwfile.h): STATE/passwd.json */
+    unsigned insecure;            /* "insecure": bit i set: the i-th endpoint name
+                                     (config_endpoint_list) runs tcp:// without CURVE,
+                                     its clients being the admin */
+    char *server_key;             /* the daemons' CURVE key pair file, absolute
+                                     (default STATE/keys/server.key) */
+    char *server_public_key;      /* "server_public_key": Z85, for clients, or NULL */
     struct config_endpoints ep;
     struct config_limits limits;
     struct config_quota *quotas;
@@ -169,9 +176,22 @@ int config_large_hwm(const struct config *c);
  * beside it).  Returns 0 and *out, or -1 with "FILE: KEY: message" in err. */
 int config_load(const char *path, const char *state_dir, struct config **out,
                 char *err, size_t errlen);
+struct cJSON;
 #define CONFIG_NENDPOINTS 9
-/* The tcp:// endpoints of c into out (borrowed); returns how many. */
-int config_tcp_endpoints(const struct config *c, const char *out[CONFIG_NENDPOINTS]);
+/* The most endpoints config_endpoint_list can give (every router's ctl). */
+#define CONFIG_EP_MAX (CONFIG_NENDPOINTS - 1 + CONFIG_ROUTERS_MAX)
+/* Which tcp:// endpoints config_endpoint_list gives. */
+#define CONFIG_EP_CURVE 0         /* those that need CURVE keys */
+#define CONFIG_EP_PLAIN 1         /* those the config calls insecure */
+/* config_curve.c: the tcp:// endpoints of c of kind `which` (every router's
+ * control socket included) into eps[] and their config names ("submit",
+ * "router_ctl") into names[] (may be NULL), both borrowed; at most max.
+ * Returns how many. */
+size_t config_endpoint_list(const struct config *c, int which, const char **eps,
+                            const char **names, size_t max);
+/* config_curve.c: parse "insecure", "server_key" and "server_public_key".
+ * 0, or -1 with "FILE: KEY: message". */
+int config_curve_parse(struct config *c, const struct cJSON *root, char *err, size_t errlen);
 /* Free *c; sets *c = NULL. NULL-safe. */
 void config_free(struct config **c);
 /* Create the state directory and its drop/, drop/rejected/, spool/, run/
@@ -184,7 +204,6 @@ int config_make_state_dirs(const struct config *c, char *err, size_t errlen);
 void config_apply_timezone(const struct config *c);
 /* config_supervision.c: parse root's "supervision" into c->supervision.
  * 0, or -1 with "FILE: supervision.KEY: message" in err. */
-struct cJSON;
 int config_supervision_parse(struct config *c, const struct cJSON *root, char *err,
                              size_t errlen);
 /* Free what config_supervision_parse made and zero *s. */

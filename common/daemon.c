@@ -4,6 +4,7 @@
 #include "access.h"
 #include "bus.h"
 #include "config.h"
+#include "keys.h"
 #include "log.h"
 #include "notify.h"
 #include "version.h"
@@ -148,21 +149,116 @@ static int daemon_parse_args(int argc, char **argv, const char *program, struct 
     return 0;
 }
 
-int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
-                 const char *member, char *why, size_t whylen)
+/* The principal behind m ("insecure": a tcp:// client is the local admin). */
+static const struct access_principal *daemon_sender(struct daemon *d, const struct bus_msg *m)
 {
     const struct access_principal *p = access_of_msg(d->access, m);
-    if (!p && d->cfg->insecure && m->peer_uid < 0 && !m->user_id[0])
-        p = access_by_name(d->access, "local");        /* tcp://, "insecure": true */
-    if (access_may(p, (enum access_act)act, committee, member, why, whylen) == 0)
-        return 0;
+    if (!p && m->plain_tcp)            /* an endpoint the config calls insecure */
+        p = access_by_name(d->access, "local");
+    return p;
+}
+
+/* Count and log a refusal of p's request (why: its detail, made exact). */
+static int daemon_refuse(struct daemon *d, const struct bus_msg *m,
+                         const struct access_principal *p, char *why, size_t whylen)
+{
     access_count_forbidden(d->access);
     if (!p && m->user_id[0])
-        snprintf(why, whylen, "key of %s is no longer valid", m->user_id);
+        snprintf(why, whylen, "key %.8s... is no longer valid (revoked)", m->user_id);
     else if (!p && m->peer_uid >= 0)
         snprintf(why, whylen, "uid %ld is not a known principal", m->peer_uid);
     log_info("-: forbidden: %s", why);
     return -1;
+}
+
+int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
+                 const char *member, char *why, size_t whylen)
+{
+    const struct access_principal *p = daemon_sender(d, m);
+    if (access_may(p, (enum access_act)act, committee, member, why, whylen) == 0)
+        return 0;
+    return daemon_refuse(d, m, p, why, whylen);
+}
+
+int daemon_allow_for(struct daemon *d, const struct bus_msg *m, const char *who, int act,
+                     const char *committee, const char *member, char *why, size_t whylen,
+                     const struct access_principal **acting)
+{
+    const struct access_principal *p = daemon_sender(d, m), *as = p;
+    *acting = NULL;
+    if (p && p->role == ACCESS_GATEWAY && (who || (act == ACCESS_SUBMIT && member))) {
+        as = who ? access_person(d->access, who) : access_member_person(d->access, member);
+        if (!as) {
+            snprintf(why, whylen, "gateway %s names %s \"%.64s\", not a person of the access "
+                     "file", p->name, who ? "user" : "member", who ? who : member);
+            return daemon_refuse(d, m, p, why, whylen);
+        }
+    }
+    if (access_may_as(p, as, (enum access_act)act, committee, member, why, whylen) < 0)
+        return daemon_refuse(d, m, p, why, whylen);
+    *acting = as;
+    return 0;
+}
+
+/* The ZAP lookup (bus_zap): a listed key may connect; onto the pipes
+ * between daemons ("pipe") only a daemon's.  A refusal is counted and logged. */
+static int daemon_zap(void *arg, const char *domain, const char *key, char *why, size_t whylen)
+{
+    struct daemon *d = arg;
+    const struct access_principal *p = key ? access_by_key(d->access, key) : NULL;
+    if (p && (strcmp(domain, DAEMON_ZAP_PIPE) != 0 || p->role == ACCESS_DAEMON))
+        return 0;
+    if (!key)
+        snprintf(why, whylen, "a client without CURVE (or with the wrong server key) on a "
+                 "\"%s\" socket", domain);
+    else if (!p)
+        snprintf(why, whylen, "key %.8s... is not a known principal (unknown or revoked)", key);
+    else
+        snprintf(why, whylen, "%s (%s) may not reach the pipes between daemons", p->name,
+                 access_role_name(p->role));
+    access_count_forbidden(d->access);
+    log_info("-: forbidden: %s: refused at the CURVE handshake", why);
+    return -1;
+}
+
+/* CURVE for every tcp:// endpoint the config does not call insecure: the
+ * server's key pair must be readable (else the daemon does not start, and
+ * -n says why); insecure ones are warned about at every start (warn).
+ * 0 and *k (k->public_key[0] == '\0': no CURVE endpoint), or -1 with err. */
+static int daemon_curve(struct daemon *d, struct bus_curve *k, int warn, char *err,
+                        size_t errlen)
+{
+    const char *eps[CONFIG_EP_MAX], *names[CONFIG_EP_MAX];
+    size_t n = config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, eps, names, CONFIG_EP_MAX);
+    for (size_t i = 0; warn && i < n; i++)
+        log_warn("%s: insecure: no CURVE, every client that reaches it is the admin "
+                 "(endpoints.%s is in \"insecure\")", eps[i], names[i]);
+    memset(k, 0, sizeof *k);
+    n = config_endpoint_list(d->cfg, CONFIG_EP_CURVE, eps, names, CONFIG_EP_MAX);
+    if (n == 0)
+        return 0;
+    char why[600];
+    if (keys_read(d->cfg->server_key, k, 1, why, sizeof why) < 0) {
+        snprintf(err, errlen, "endpoints.%s: %s needs the server's CURVE key: %s (make it "
+                 "with `minyi keys server`, or list \"%s\" in \"insecure\")", names[0], eps[0],
+                 why, names[0]);
+        return -1;
+    }
+    memcpy(k->server_key, k->public_key, sizeof k->server_key);
+    access_set_daemon_key(d->access, k->public_key);
+    return 0;
+}
+
+/* Give the bus the server's keys and the ZAP handler.  0, or -1 with err. */
+static int daemon_bus_curve(struct daemon *d, const struct bus_curve *k, char *err,
+                            size_t errlen)
+{
+    const char *plain[CONFIG_EP_MAX + 1] = {0};
+    if (!k->public_key[0])
+        return 0;
+    config_endpoint_list(d->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_EP_MAX);
+    bus_set_curve(d->bus, k, plain);
+    return bus_zap(d->bus, daemon_zap, d, err, errlen);
 }
 
 /* The principals file changed: take it (a bad one is logged, the old kept). */
@@ -224,8 +320,11 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
         return 1;
     }
     umask(077);                        /* files private; bus_open opens the shared sockets */
+    struct bus_curve curve;
     if (args.check) {
-        rc = ops->check ? ops->check(&d, err, sizeof err) : 0;
+        rc = ops->client ? 0 : daemon_curve(&d, &curve, 0, err, sizeof err);
+        if (rc == 0 && ops->check)
+            rc = ops->check(&d, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "%s: %s\n", program, err);
         else
@@ -242,16 +341,15 @@ int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state
     }
     daemon_signals();
     d.bus = bus_new();
-    if (ops->open(&d, err, sizeof err) < 0) {
+    if ((!ops->client && (daemon_curve(&d, &curve, 1, err, sizeof err) < 0 ||
+                          daemon_bus_curve(&d, &curve, err, sizeof err) < 0)) ||
+        ops->open(&d, err, sizeof err) < 0) {
         fprintf(stderr, "%s: %s\n", program, err);
         bus_destroy(&d.bus);
         access_free(&d.access);
         config_free(&d.cfg);
         return 1;
     }
-    const char *tcp[CONFIG_NENDPOINTS];
-    for (int i = 0, n = config_tcp_endpoints(d.cfg, tcp); i < n; i++)
-        log_warn("%s: insecure: no CURVE, every client that reaches it is the admin", tcp[i]);
     log_info("ready (state %s)", d.cfg->state_dir);
     log_flush();
     notify_ready("ready");

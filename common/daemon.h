@@ -36,6 +36,9 @@ struct daemon_ops {
     void (*reload)(struct daemon *d);
     /* Release everything open made. */
     void (*close)(struct daemon *d);
+    /* 1: only connects (minyi-web): the skeleton gives its bus no server
+     * CURVE keys; the daemon sets its own client key (curve_client.h). */
+    int client;
 };
 
 struct daemon {
@@ -49,10 +52,23 @@ struct daemon {
                                      read again when the file changes */
 };
 
+/* The ZAP domain of the pipes between daemons (route, archive, confirm and
+ * their large lanes): over tcp:// only daemon keys may connect to them. */
+#define DAEMON_ZAP_PIPE "pipe"
+
 /* May the sender of m do act (access.h)?  0, or -1: the refusal is
  * counted, logged as "-: forbidden: WHY" and its detail left in why. */
 int daemon_allow(struct daemon *d, const struct bus_msg *m, int act, const char *committee,
                  const char *member, char *why, size_t whylen);
+struct access_principal;
+/* The same for a request that may act for someone: when the sender is a
+ * gateway, the person it names (who; or, for a submit without who, the
+ * member principal of member) must be a person of the access file and may
+ * do act itself (access_may_as).  0 and *acting (the sender, or the person;
+ * borrowed until the next request), or -1 as daemon_allow. */
+int daemon_allow_for(struct daemon *d, const struct bus_msg *m, const char *who, int act,
+                     const char *committee, const char *member, char *why, size_t whylen,
+                     const struct access_principal **acting);
 
 /* Run a daemon. `state` is stored in d->state. Returns the exit status. */
 int daemon_main(int argc, char **argv, const struct daemon_ops *ops, void *state);

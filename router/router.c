@@ -128,8 +128,10 @@ static int router_open(struct daemon *d, char *err, size_t errlen)
 {
     struct router *rt = d->state;
     const struct config *cfg = d->cfg;
-    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX};
-    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX};
+    struct bus_opts pipe = {.hwm = cfg->limits.hwm, .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                            .zap_domain = DAEMON_ZAP_PIPE};
+    struct bus_opts large = {.hwm = config_large_hwm(cfg), .maxmsgsize = CONFIG_PIPE_MSG_MAX,
+                             .zap_domain = DAEMON_ZAP_PIPE};
     struct bus_opts ctl = {.maxmsgsize = CONFIG_CTL_MSG_MAX, .rcvhwm = CONFIG_CTL_HWM,
                            .shared = 1};
     if ((size_t)d->instance > cfg->nrouters) {

@@ -3,15 +3,17 @@
  * browser (web_http.c serves; web_api*.c answer; web/static/ are the pages).
  *
  * It keeps no report: it submits through the collector's submit socket and
- * reads and acts through the archiver's query socket.  Its own state is the
- * users file (read) and the sessions (memory).
+ * reads and acts through the archiver's query socket, as the gateway
+ * principal of the access file acting for the logged-in user ("who").  It
+ * reads the access file and the password file (`minyi passwd NAME` writes
+ * it); its own state is the sessions, in memory.
  *
  *   minyi-web [-c FILE] [--state-dir DIR] [-n]      the daemon
- *   minyi-web passwd [-c FILE] NAME ROLE [MEMBER | COMMITTEE...]
- *                   set NAME's password (read from stdin) and role
  */
 #include "web.h"
+#include "bus.h"
 #include "config.h"
+#include "curve_client.h"
 #include "daemon.h"
 #include "log.h"
 #include "pwhash.h"
@@ -20,18 +22,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int web_curve(struct daemon *d, char *err, size_t errlen);
+
 static int web_check(struct daemon *d, char *err, size_t errlen)
 {
     struct web_users *u;
-    if (web_users_load(d->cfg->web.users, &u, err, errlen) < 0)
+    struct bus *b = bus_new();
+    d->bus = b;
+    int rc = web_curve(d, err, errlen);
+    d->bus = NULL;
+    bus_destroy(&b);
+    if (rc < 0)
+        return -1;
+    if (web_users_load(d->cfg, &u, err, errlen) < 0)
         return -1;
     web_users_free(&u);
     return 0;
 }
 
+/* The endpoints the web door connects to (NULL-terminated, borrowed). */
+static void web_endpoints(const struct config *cfg, const char *uses[6])
+{
+    size_t n = 0;
+    uses[n++] = cfg->ep.submit;
+    uses[n++] = cfg->ep.query;
+    uses[n++] = cfg->ep.collector_ctl;
+    uses[n++] = cfg->ep.router_ctl;
+    uses[n] = NULL;
+}
+
+/* Over tcp:// the web door is the gateway by its own CURVE key (web.key). */
+static int web_curve(struct daemon *d, char *err, size_t errlen)
+{
+    const char *uses[6];
+    char why[800];
+    web_endpoints(d->cfg, uses);
+    int rc = curve_client(d->cfg, uses, d->cfg->web.key, d->bus, why, sizeof why);
+    if (rc < 0)
+        snprintf(err, errlen, "web.key: %s", why);
+    else if (rc > 0)
+        log_info("tcp:// endpoints: CURVE with the key in %s", d->cfg->web.key);
+    return rc < 0 ? -1 : 0;
+}
+
 static int web_open(struct daemon *d, char *err, size_t errlen)
 {
     struct web *w = d->state;
+    if (web_curve(d, err, errlen) < 0)
+        return -1;
     w->cfg = d->cfg;
     w->bus = d->bus;
     w->tls = d->cfg->web.tls_cert != NULL;
@@ -51,14 +89,15 @@ static int web_open(struct daemon *d, char *err, size_t errlen)
         snprintf(err, errlen, "no memory for argon2id");
         return -1;
     }
-    if (web_users_load(d->cfg->web.users, &w->users, err, errlen) < 0)
+    if (web_users_load(d->cfg, &w->users, err, errlen) < 0)
         return -1;
     w->sessions = web_sessions_new((int64_t)d->cfg->web.idle_minutes * 60000,
                                    (int64_t)d->cfg->web.max_hours * 3600000);
     log_buffer(0);                     /* the HTTP threads log too: whole lines, at once */
     if (web_http_start(w, d->cfg->web.listen, &w->http, err, errlen) < 0)
         return -1;
-    log_info("listening on %s (users %s)", web_http_url(w->http), d->cfg->web.users);
+    log_info("listening on %s (users: %s, passwords: %s)", web_http_url(w->http),
+             d->cfg->access_path, d->cfg->passwd_path);
     return 0;
 }
 
@@ -89,64 +128,17 @@ static void web_close(struct daemon *d)
     pthread_mutex_destroy(&w->verify_lock);
 }
 
-/* The password on stdin's first line (NUL-terminated in buf): 0 / -1. */
-static int web_read_password(char *buf, size_t len)
-{
-    if (!fgets(buf, (int)len, stdin))
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return strlen(buf) >= 8 ? 0 : -1;
-}
-
-static int web_passwd(int argc, char **argv)
-{
-    const char *config = NULL;
-    int i = 2;
-    if (i + 1 < argc && !strcmp(argv[i], "-c"))
-        config = argv[i + 1], i += 2;
-    struct web_user u = {0};
-    if (argc - i < 2 || strlen(argv[i]) >= WEB_NAME_MAX || web_role_parse(argv[i + 1], &u.role) < 0) {
-        fprintf(stderr, "usage: minyi-web passwd [-c FILE] NAME member|clerk|staff "
-                        "[MEMBER | COMMITTEE...]  (password on stdin)\n");
-        return 2;
-    }
-    strcpy(u.name, argv[i]);
-    for (int k = i + 2; k < argc && u.ncommittees < WEB_COMMITTEES_MAX; k++)
-        if (u.role == WEB_ROLE_MEMBER)
-            snprintf(u.member, sizeof u.member, "%s", argv[k]);
-        else if (u.role == WEB_ROLE_CLERK)
-            snprintf(u.committees[u.ncommittees++], WEB_NAME_MAX, "%s", argv[k]);
-    if (u.role == WEB_ROLE_MEMBER && !u.member[0])
-        snprintf(u.member, sizeof u.member, "%s", u.name);
-    if (u.role == WEB_ROLE_CLERK && u.ncommittees == 0) {
-        fprintf(stderr, "minyi-web: passwd: a clerk needs at least one committee\n");
-        return 2;
-    }
-    char pw[1100], err[512] = "out of memory";
-    struct config *cfg;
-    if (web_read_password(pw, sizeof pw) < 0) {
-        fprintf(stderr, "minyi-web: passwd: want a password of 8 or more characters on stdin\n");
-        return 1;
-    }
-    if (config_load(config, NULL, &cfg, err, sizeof err) < 0 || config_make_state_dirs(cfg, err, sizeof err) < 0 ||
-        pwhash_init() < 0 || pwhash_hash(pw, u.hash) < 0 ||
-        web_users_set(cfg->web.users, &u, err, sizeof err) < 0) {
-        fprintf(stderr, "minyi-web: passwd: %s\n", err);
-        return 1;
-    }
-    printf("minyi-web: %s (%s) can log in\n", u.name, web_role_name(u.role));
-    config_free(&cfg);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct daemon_ops ops = {
         .name = "web", .check = web_check, .open = web_open, .step = web_step,
-        .reload = web_reload, .close = web_close,
+        .reload = web_reload, .close = web_close, .client = 1,
     };
     static struct web w;
-    if (argc > 1 && !strcmp(argv[1], "passwd"))
-        return web_passwd(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "passwd")) {
+        fprintf(stderr, "minyi-web: passwd is `minyi passwd NAME` now (the name a principal "
+                        "of the access file)\n");
+        return 2;
+    }
     return daemon_main(argc, argv, &ops, &w);
 }

@@ -7,14 +7,15 @@
  *   web_api.c      /api/v1/...: checks the session and the role, asks the
  *                  collector (submit) or the archiver (everything else)
  *   web_session.c  sessions, CSRF tokens, the slowdown of failed logins
- *   web_users.c    the users file: name -> password hash, role, member or
- *                  committees
+ *   web_users.c    who may log in: a principal of the access file with a
+ *                  password in the password file (minyi passwd)
  *   web_rules.c    rules test: the router's classifier on a text
  *
- * minyi-web holds no report and never opens the archive.  Until the
- * daemons check principals themselves, it enforces each role's view on
- * every request (member: own reports; clerk: own committees; staff: all,
- * read-only) and passes the user's name as "who".
+ * minyi-web holds no report and never opens the archive.  It checks each
+ * role's view on every request (member: own reports; clerk: own
+ * committees, leased reports; staff: all, read-only) and passes the user's
+ * name as "who".  Run under its own account (or key) it is the access
+ * file's gateway, and the daemons check that user's own rights again.
  */
 #ifndef MINYI_WEB_H
 #define MINYI_WEB_H
@@ -45,21 +46,18 @@ struct web_user {
 };
 
 struct web_users;
-/* Load the users file at path (a missing file is an empty list).  0 and
- * *out (free with web_users_free), or -1 with "path: why" in err. */
-int web_users_load(const char *path, struct web_users **out, char *err, size_t errlen);
+/* Who may log in: the access file (cfg->access_path) and the password file
+ * (cfg->passwd_path).  0 and *out (free with web_users_free), or -1 with
+ * "path: why" in err. */
+int web_users_load(const struct config *cfg, struct web_users **out, char *err, size_t errlen);
 /* Free *u; sets *u = NULL.  NULL-safe. */
 void web_users_free(struct web_users **u);
-/* Copy the user called name into *out: 0, or -1 when there is none.
- * Reloads the file first when it changed on disk (thread-safe). */
+/* The principal called name with its password hash into *out: 0, or -1 when
+ * there is none, it has no password, or it is no person (gateway, daemon,
+ * "local").  Reads either file again first when it changed (thread-safe). */
 int web_users_find(struct web_users *u, const char *name, struct web_user *out);
-/* Add or replace a user in the file at path (written atomically, mode
- * 0600).  0, or -1 with err. */
-int web_users_set(const char *path, const struct web_user *user, char *err, size_t errlen);
-/* "member", "clerk", "staff". */
+/* "member", "clerk", "staff" (an admin principal is seen as staff). */
 const char *web_role_name(enum web_role r);
-/* The role called name: 0 and *r, or -1. */
-int web_role_parse(const char *name, enum web_role *r);
 /* 1 if a clerk user works for committee c. */
 int web_user_has_committee(const struct web_user *u, const char *c);
 

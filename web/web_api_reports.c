@@ -15,8 +15,10 @@
  *   GET  audit?month=YYYY-MM      staff
  *   GET  status                   staff    every daemon's status
  *
- * Until the daemons check principals, this table is where the roles are
- * enforced; the acting user goes to the archiver as "who".
+ * The acting user goes to the daemons as "who".  Run under its own account
+ * (or key) minyi-web is the access file's gateway, and the archiver checks
+ * that user's own rights again; this table checks them first either way,
+ * so a refusal is answered before a daemon is asked.
  */
 #include "web_api.h"
 #include "config.h"
@@ -95,11 +97,14 @@ static void mine(struct web *w, struct web_resp *resp, const struct web_session 
     ask_archiver(w, &q, resp);
 }
 
-/* The audit of month (NULL: this one), or NULL with resp filled. */
+/* The audit of month (NULL: this one), or NULL with resp filled.  s: asked
+ * for that user (staff); NULL: by the web door itself, for the member's own
+ * line and the committee names (a gateway may read the audit, which holds
+ * counts, never a report; a member may not). */
 static cJSON *audit(struct web *w, const char *month, struct web_resp *resp,
                     const struct web_session *s)
 {
-    struct proto_request q = rq(PROTO_CMD_AUDIT, s);
+    struct proto_request q = {.cmd = PROTO_CMD_AUDIT, .who = s ? s->user.name : NULL};
     q.month = month;
     cJSON *r = api_ask(w, w->cfg->ep.query, &q, resp);
     if (r && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
@@ -112,7 +117,7 @@ static cJSON *audit(struct web *w, const char *month, struct web_resp *resp,
 /* The member's own line of this month's audit. */
 static void points(struct web *w, struct web_resp *resp, const struct web_session *s)
 {
-    cJSON *r = audit(w, NULL, resp, s), *m, *mine_row = NULL;
+    cJSON *r = audit(w, NULL, resp, NULL), *m, *mine_row = NULL;
     if (!r)
         return;
     cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "audit");
@@ -168,6 +173,17 @@ static cJSON *show(struct web *w, const char *id, struct web_resp *resp,
     return r;
 }
 
+/* A clerk changes only a report it holds the lease of (a closed one is
+ * left to the archiver, which answers conflict), as the archiver requires
+ * of clerks. */
+static int holds_lease(const struct web_session *s, const cJSON *r)
+{
+    const char *state = api_str(r, "state"), *who = api_str(r, "lease_who");
+    if (state && !strcmp(state, "closed"))
+        return 1;
+    return state && !strcmp(state, "leased") && who && !strcmp(who, s->user.name);
+}
+
 /* ack, release, reassign of id by a clerk of its committee. */
 static void change(struct web *w, const struct web_req *req, struct web_resp *resp,
                    const struct web_session *s, const char *id, const char *what)
@@ -179,6 +195,12 @@ static void change(struct web *w, const struct web_req *req, struct web_resp *re
     cJSON *b = api_body(req, resp), *r;
     if (!b || !(r = show(w, id, resp, s))) {
         cJSON_Delete(b);
+        return;
+    }
+    if (!holds_lease(s, cJSON_GetObjectItemCaseSensitive(r, "report"))) {
+        cJSON_Delete(r);
+        cJSON_Delete(b);
+        api_refuse(w, resp, s, "a report without its lease");
         return;
     }
     cJSON_Delete(r);
@@ -243,9 +265,9 @@ static void queue(struct web *w, const struct web_req *req, struct web_resp *res
     cJSON_Delete(b);
 }
 
-static void committees(struct web *w, struct web_resp *resp, const struct web_session *s)
+static void committees(struct web *w, struct web_resp *resp)
 {
-    cJSON *r = audit(w, NULL, resp, s), *c;
+    cJSON *r = audit(w, NULL, resp, NULL), *c;
     if (!r)
         return;
     cJSON *o = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(o, "committees");
@@ -349,7 +371,7 @@ void api_reports(struct web *w, const struct web_req *req, struct web_resp *resp
     else if (post && n == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"))
         rules_test(w, req, resp, &s);
     else if (!post && n == 1 && !strcmp(seg[0], "committees"))
-        committees(w, resp, &s);
+        committees(w, resp);
     else if (!post && n == 1 && (!strcmp(seg[0], "audit") || !strcmp(seg[0], "status")))
         staff_only(w, req, resp, &s, seg[0]);
     else

@@ -10,6 +10,12 @@ raises a MinyiError subclass carrying the reason code when a daemon refuses:
     for r in c.pull("chengjian", limit=5, who="clerk-li"):
         c.ack(r["id"], "adopted", note="...", who="clerk-li")
 
+Over tcp:// with CURVE (README, Security) give the client's key file (made by
+`minyi keys new NAME ROLE`) and the server's public key (`minyi keys server`):
+
+    c = Client(submit="tcp://10.0.0.5:7001", query="tcp://10.0.0.5:7002",
+               curve=load_key("li.key"), server_key="...40 Z85 characters...")
+
 The client speaks protocol version 2 and understands replies of version 1
 (daemons of the release before) and 2.
 """
@@ -106,16 +112,42 @@ def _decode_reply(raw):
     return reply
 
 
+def load_key(path):
+    """A minyi key file ("public-key = ..." and "secret-key = ..." lines)
+    as (public, secret) bytes in Z85; the .pub file gives (public, None)."""
+    found = {}
+    with open(path) as f:
+        for line in f:
+            name, eq, value = line.partition("=")
+            if eq and not line.startswith("#"):
+                found[name.strip()] = value.strip().encode()
+    if "public-key" not in found:
+        raise ValueError("%s: no public-key line" % path)
+    return found["public-key"], found.get("secret-key")
+
+
 class Client:
     """Endpoints are ZeroMQ addresses (ipc://... or tcp://...); any left
-    None cannot be used.  timeout_ms bounds every call."""
+    None cannot be used.  timeout_ms bounds every call.  curve: (public,
+    secret) of this client's key (load_key) and server_key the server's
+    public key, both Z85, for tcp:// endpoints with CURVE."""
 
     def __init__(self, submit=None, query=None, collector_ctl=None, router_ctl=None,
-                 timeout_ms=5000, context=None):
+                 timeout_ms=5000, context=None, curve=None, server_key=None):
         self.endpoints = {"submit": submit, "query": query,
                           "collector": collector_ctl, "router": router_ctl}
         self.timeout_ms = timeout_ms
         self.context = context or zmq.Context.instance()
+        self.curve = curve
+        self.server_key = server_key.encode() if isinstance(server_key, str) else server_key
+
+    def _socket(self, kind):
+        s = self.context.socket(kind)
+        s.setsockopt(zmq.LINGER, 0)
+        if self.curve:
+            s.curve_publickey, s.curve_secretkey = self.curve
+            s.curve_serverkey = self.server_key
+        return s
 
     @classmethod
     def for_state_dir(cls, state_dir, **kw):
@@ -136,8 +168,7 @@ class Client:
     def _call(self, name, payload):
         """One request, one reply, on a fresh REQ socket (a REQ socket
         that missed its reply cannot be used again)."""
-        s = self.context.socket(zmq.REQ)
-        s.setsockopt(zmq.LINGER, 0)
+        s = self._socket(zmq.REQ)
         try:
             s.connect(self._endpoint(name))
             s.send(payload)
@@ -172,8 +203,7 @@ class Client:
         Timeout is raised when the collector stops answering)."""
         reports = [self._report_bytes(r) for r in reports]
         results = [None] * len(reports)
-        s = self.context.socket(zmq.DEALER)
-        s.setsockopt(zmq.LINGER, 0)
+        s = self._socket(zmq.DEALER)
         try:
             s.connect(self._endpoint("submit"))
             sent = done = 0

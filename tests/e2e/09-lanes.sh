@@ -54,7 +54,7 @@ for i in $(seq 1 8); do
 done >"$T/big.jsonl"
 ARCH=$(daemon_pid archiver)
 kill -STOP "$ARCH"
-"$BUILD/bench/minyi-load" -e "ipc://$STATE/run/submit.sock" -n $N -j 4 -w 64 -p bl \
+"$BUILD/bench/minyi-load" -e "$(ep submit)" $(load_curve) -n $N -j 4 -w 64 -p bl \
     --corpus "$T/big.jsonl" --timeout 30000 >"$T/load.json" 2>"$T/load.err"
 check_eq "the backlog is acknowledged (on disk) with the archiver stopped" \
     "$(jq -r .acked "$T/load.json")" $N

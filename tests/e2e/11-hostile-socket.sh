@@ -5,13 +5,13 @@
 . "$(dirname "$0")/lib.sh"
 start_pipeline
 
-/usr/bin/python3 - "ipc://$STATE/run/submit.sock" >"$T/py.out" 2>&1 <<'PY'
-import json, sys, time, zmq
+/usr/bin/python3 - "$(ep submit)" >"$T/py.out" 2>&1 <<'PY'
+import json, sys, time, zmq, e2e_zmq
 ep = sys.argv[1]
 ctx = zmq.Context()
 
 def dealer():
-    s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); s.connect(ep); return s
+    s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); e2e_zmq.connect(s, ep); return s
 
 def ask(frames, timeout=3000):
     s = dealer()
@@ -48,7 +48,7 @@ for i in range(3000):
 out("served while a client never reads", good())
 deaf.close()
 
-req = ctx.socket(zmq.REQ); req.setsockopt(zmq.LINGER, 0); req.connect(ep)
+req = ctx.socket(zmq.REQ); req.setsockopt(zmq.LINGER, 0); e2e_zmq.connect(req, ep)
 req.send(json.dumps({"member": "M052", "title": "REQ 客户端", "body": "正文"}, ensure_ascii=False).encode())
 ok = req.poll(3000) and json.loads(req.recv()).get("ok")
 out("a REQ client is answered", bool(ok))

@@ -8,12 +8,12 @@
 start_pipeline
 
 /usr/bin/python3 - "$STATE/run" >"$T/py.out" 2>&1 <<'PY'
-import json, sys, zmq
+import json, sys, zmq, e2e_zmq
 run = sys.argv[1]
 ctx = zmq.Context()
 
 def ask(sock, obj, timeout=3000):
-    s = ctx.socket(zmq.REQ); s.setsockopt(zmq.LINGER, 0); s.connect("ipc://%s/%s" % (run, sock))
+    s = ctx.socket(zmq.REQ); s.setsockopt(zmq.LINGER, 0); e2e_zmq.connect(s, e2e_zmq.ep(sock))
     s.send(obj if isinstance(obj, bytes) else json.dumps(obj).encode())
     r = json.loads(s.recv()) if s.poll(timeout) else None
     s.close()
@@ -34,7 +34,7 @@ r = ask("submit.sock", {"member": "M050", "title": "版本", "body": "正文"})
 out("submit: replies carry v 2", r and r.get("ok") is True and r.get("v") == 2)
 
 push = ctx.socket(zmq.PUSH); push.setsockopt(zmq.LINGER, 1000)
-push.connect("ipc://%s/archive.sock" % run)
+e2e_zmq.connect(push, e2e_zmq.ep("archive.sock"))
 for i in range(3):
     push.send_multipart([b"3", b'{"v":3,"id":"20251203-000000-000001"}', b"tian", b"[]", b"", b""])
 push.close()

@@ -3,6 +3,7 @@
 # reassign, ack, show, audit, status, reload; refusals raise the typed error
 # of their reason code.  The tests are clients/python/test_minyi_client.py.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "the client's own tests use the ipc:// sockets of a state directory; the client over tcp:// with CURVE keys is 29-curve's"
 start_pipeline
 MINYI_STATE=$STATE PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$ROOT/clients/python/test_minyi_client.py" >"$T/py.out" 2>&1
 cat "$T/py.out"

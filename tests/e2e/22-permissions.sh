@@ -6,6 +6,7 @@
 # cannot read the archive or the spool.  tcp:// on every interface is
 # warned about at start.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it is about ipc:// sockets' modes and Unix accounts"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to create the drop-group account"; finish
 fi
@@ -60,6 +61,15 @@ as_user /usr/bin/python3 "$T/inject.py" "ipc://$STATE/run/archive.sock" 20260105
 wait_until 5 sql_is 1 "SELECT count(*) FROM reports WHERE id='20260105-020000-000003'"
 check_eq "a drop-group account cannot inject a routed report" \
     "$(sql "SELECT count(*) FROM reports WHERE id='20260105-020000-000002'")" 0
+# A forged confirmation over ipc:// (a report the collector acknowledged,
+# confirmed before it is archived, would leave the spool): connecting to a
+# Unix socket needs write permission on it, which only the daemons have.
+for p in confirm route route-large archive archive-large; do
+    check "a drop-group account cannot connect to $p.sock" \
+        sh -c "! setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w '$STATE/run/$p.sock'"
+done
+check "while it can connect to submit.sock (the test can tell)" \
+    setpriv --reuid=$USERNAME --regid=$GROUP --init-groups test -w "$STATE/run/submit.sock"
 
 stop_pipeline
 chmod 0777 "$STATE/run"
@@ -68,13 +78,14 @@ check "a world-writable run/ is refused at start" test "$rc" -ne 0
 check "and says why" grep -q 'run: world-writable' "$T/ww.out"
 chmod 2750 "$STATE/run"
 
-# tcp:// has no account to check (and no CURVE yet): refused at start,
-# -n says why, unless "insecure": true, which is warned at every start
+# tcp:// has no account to check: without the server's CURVE key it is
+# refused at start, -n says why, unless "insecure" lists it (or is true),
+# which is warned at every start
 sed -i "s|^{|{\"endpoints\": {\"router_ctl\": \"tcp://0.0.0.0:*\"},|" "$CONF"
 "$BIN/minyi-router" -n -c "$CONF" >"$T/n.out" 2>&1; rc=$?
 check_eq "-n refuses tcp:// without keys" "$rc" 1
-check "and says why" grep -q 'router_ctl: tcp:// has no peer account' "$T/n.out"
-sed -i "s|^{|{\"insecure\": true,|" "$CONF"
+check "and says why" grep -q 'endpoints.router_ctl: tcp://0.0.0.0:\* needs the server.s CURVE key.*minyi keys server.*list "router_ctl" in "insecure"' "$T/n.out"
+sed -i "s|^{|{\"insecure\": [\"router_ctl\"],|" "$CONF"
 start_pipeline
 check "tcp:// on every interface is warned about" grep -q 'tcp://0.0.0.0:\*: listening on every interface' "$T/up.log"
 check "insecure tcp:// is warned about" grep -q 'tcp://0.0.0.0:\*: insecure: no CURVE' "$T/up.log"

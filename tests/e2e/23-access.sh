@@ -5,6 +5,7 @@
 # are created here (needs root).  A fresh state directory needs no file:
 # the daemons' own account is the admin "local" (every other scenario).
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it is about Unix accounts mapped to principals over ipc://; keys over tcp:// are 29-curve's"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to create the accounts"; finish
 fi

@@ -29,10 +29,10 @@ check "a field of the sender's own is still kept" wait_until 5 sql_is 1 "SELECT 
 check_eq "show prints each key once" \
     "$(minyi show "$id" --format json | jq -r '[(.topics|type), .phone, (.history|type)]|join(",")')" "array,123,array"
 
-/usr/bin/python3 - "ipc://$STATE/run/submit.sock" >"$T/py.out" 2>&1 <<'PY'
-import json, sys, zmq
+/usr/bin/python3 - "$(ep submit)" >"$T/py.out" 2>&1 <<'PY'
+import json, sys, zmq, e2e_zmq
 ctx = zmq.Context()
-s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); s.connect(sys.argv[1])
+s = ctx.socket(zmq.DEALER); s.setsockopt(zmq.LINGER, 0); e2e_zmq.connect(s, sys.argv[1])
 s.send_multipart([b"", json.dumps({"member": "M001", "title": "t", "body": "x" * (100 * 1024)}).encode()])
 print(json.loads(s.recv_multipart()[-1]).get("error") if s.poll(3000) else "no answer")
 PY

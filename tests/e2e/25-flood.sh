@@ -5,6 +5,7 @@
 # 64 MB resident; a ROUTER socket queues at most a few requests per
 # connection; and the daemons keep serving.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "its flood of the pipes between daemons needs their ipc:// sockets; over tcp:// non-daemon clients are refused at the handshake (29-curve)"
 start_pipeline
 
 /usr/bin/python3 - "$STATE/run" >"$T/py.out" 2>&1 <<'PY'

@@ -22,7 +22,7 @@ export E2E_READY_SECS=${E2E_READY_SECS:-90}
 # and a rules reload answers after the recompilation: minyi waits for it
 E2E_REQUEST_TIMEOUT_MS=60000 write_config
 export MINYI_WRAP="valgrind -q --suppressions=$ROOT/tests/e2e/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$T/vg.%p.log"
-printf 'member-pass-1\n' | "$BIN/minyi-web" passwd -c "$CONF" M010 member M010 >/dev/null
+web_user member-pass-1 M010 member M010
 start_pipeline
 
 printf '%s' '{"member":"M010","title":"小区物业乱收费","body":"物业公司擅自提高物业费标准。","ref":"vg-1"}' >"$T/a.json"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 N=${E2E_BACKUP_N:-4000}
 start_pipeline
-"$BUILD/bench/minyi-load" -e "ipc://$STATE/run/submit.sock" -n "$N" -j 2 -w 32 -r 2000 -p bk \
+"$BUILD/bench/minyi-load" -e "$(ep submit)" $(load_curve) -n "$N" -j 2 -w 32 -r 2000 -p bk \
     >"$T/load.out" 2>&1 &
 load=$!
 check "reports flowing" wait_until 30 sql_some "SELECT 1 FROM reports LIMIT 1 OFFSET 200"

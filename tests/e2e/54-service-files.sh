@@ -34,8 +34,12 @@ done
 cp "$ROOT/service/minyi.target" "$T/units/"
 check "systemd-analyze verify: every unit" \
     sh -c "cd '$T/units' && MANPATH='$T/man' systemd-analyze verify ./minyi-*.service ./minyi.target"
-check "units are Type=notify, restart on failure, run as minyi" \
-    sh -c "for u in '$T'/units/*.service; do grep -qx Type=notify \$u && grep -qx Restart=on-failure \$u && grep -qx User=minyi \$u || exit 1; done"
+check "units are Type=notify, restart on failure" \
+    sh -c "for u in '$T'/units/*.service; do grep -qx Type=notify \$u && grep -qx Restart=on-failure \$u || exit 1; done"
+check "the daemons run as minyi" \
+    sh -c "for d in collector router archiver; do grep -qx User=minyi '$T'/units/minyi-\$d.service || exit 1; done"
+check "the web door as minyi-web, the gateway, in group minyi (sockets), owning no folder" \
+    sh -c "u='$T/units/minyi-web.service'; grep -qx User=minyi-web \$u && grep -qx SupplementaryGroups=minyi \$u && ! grep -q Directory= \$u"
 check "the router reloads with SIGHUP" grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$T/units/minyi-router.service"
 for d in collector router archiver web; do
     score=$(cd "$T/units" && systemd-analyze security --offline=true "./minyi-$d.service" 2>/dev/null |

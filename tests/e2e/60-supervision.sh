@@ -54,6 +54,8 @@ echo 604800 >"$MINYI_TEST_CLOCK"
 check "all three overdue" wait_until 10 sh -c "[ \$($BIN/minyi -c $CONF overdue --format json | wc -l) = 3 ]"
 got=$(minyi overdue --format json | jq -r '[.id, .overdue, .days] | join(" ")' | tr '\n' ';')
 check_eq "oldest first, how long" "$got" "$a close 4;$b close 4;$c close 2;"
+check_eq "--limit 1: the oldest of all committees (chengjian is listed before jiaoke)" \
+    "$(minyi overdue --limit 1 --format json | jq -r .id)" "$a"
 check_eq "overdue COMMITTEE" "$(minyi overdue chengjian --format json | jq -r .id)" "$c"
 minyi overdue nosuch >/dev/null 2>&1; rc=$?
 check_eq "unknown committee exits 1" "$rc" 1

@@ -58,6 +58,13 @@ mine=$(minyi mine M001 --format json | jq -c "select(.id==\"$a\")")
 check_eq "mine: upstream closed, adopted, with the city id" \
     "$(printf '%s' "$mine" | jq -r '[.upstream.status, .upstream.outcome, .upstream.upstream_id] | join(" ")')" "closed adopted $up"
 check_eq "mine: points = filed 1 + forwarded 5 + adopted upstream 3" "$(printf '%s' "$mine" | jq -r .points)" 9
+month=$(sql "SELECT month FROM reports WHERE id='$a'")
+audit=$(minyi audit --month "$month" --format json | jq -c '.members[] | select(.member=="M001")')
+check_eq "audit: M001's points count the city's adoption ($N filed + $N forwarded + 1 adopted upstream)" \
+    "$(printf '%s' "$audit" | jq -r '[.points, .points_ytd, .adopted_upstream] | join(" ")')" \
+    "$((N * 6 + 3)) $((N * 6 + 3)) 1"
+check_eq "audit and mine agree on the points" "$(printf '%s' "$audit" | jq -r .points)" \
+    "$(minyi mine M001 --format json --limit 1000 | jq -s 'map(.points) | add')"
 check_eq "the others: sent, no outcome yet" "$(minyi mine M001 --format json | jq -r 'select(.id!="'"$a"'") | .upstream.status' | sort -u)" sent
 
 # latency from the close to the city's id, once the city is up (a figure)

@@ -9,8 +9,10 @@
 # cannot be made the same runs over ipc:// on this machine, and says so.
 # Afterwards: every forwarded report is in the next level's archive exactly
 # once, and every province outcome is back at the district.
-# FED_N reports (default 200; `make fault` runs 1,000), FED_FAULTS faults.
+# FED_N reports (default 200; `make fault` runs 1,000), FED_FAULTS faults;
+# FED_RATE_N and FED_LAT_N add the link's rate and latency figures.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it runs three pipelines of its own (ipc:// or network namespaces), not this scenario's config"
 N=${FED_N:-200}
 FAULTS=${FED_FAULTS:-40}           # at most; they stop when the province has decided
 NS=mfed$$
@@ -58,7 +60,16 @@ lvl() { local l=$1; shift; in_ns "$l" "$BIN/minyi" -c "$T/$l.json" "$@"; }
 lsql() { sqlite3 -readonly "$T/$1/archive.db" "$2" 2>/dev/null; }
 lsql_is() { [ "$(lsql "$2" "$3")" = "$1" ]; }
 up_ready() { grep -q 'minyi: ready' "$T/$1.log" 2>/dev/null; }
-start_level() { in_ns "$1" "$BIN/minyi" -c "$T/$1.json" up >"$T/$1.log" 2>&1 & PID[$1]=$!; }
+# minyi up itself is the background job (no shell function in between), so
+# the TERM of the cleanup reaches it
+start_level() {
+    if [ "$MODE" = netns ]; then
+        ip netns exec "$NS$1" "$BIN/minyi" -c "$T/$1.json" up >"$T/$1.log" 2>&1 &
+    else
+        "$BIN/minyi" -c "$T/$1.json" up >"$T/$1.log" 2>&1 &
+    fi
+    PID[$1]=$!
+}
 fed_cleanup() {
     [ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
     for l in d c p; do [ -n "${PID[$l]:-}" ] && kill -TERM "${PID[$l]}" 2>/dev/null; done
@@ -130,7 +141,7 @@ check_eq "city: none lost, none twice" "$lost_c $dup_c" "0 0"
 check_eq "province: none lost, none twice" "$lost_p $dup_p" "0 0"
 check_eq "the city's outcomes reached it too" "$(lsql c "SELECT count(*) FROM upstream WHERE state='closed' AND outcome='adopted'")" "$N"
 check_eq "mine at the district: the province's adoption" \
-    "$(lvl d mine M001 --format json | jq -r '.upstream.further' | sort -u)" adopted
+    "$(lvl d mine M002 --format json | jq -r '.upstream.further' | sort -u)" adopted
 check "nothing gave up" test ! -e "$T/gaveup.log"
 # the link's own rate (FED_RATE_N reports, default none): queued at the
 # district while its link is down, then delivered across it in one go
@@ -148,6 +159,27 @@ if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
     wait_until 120 lsql_is "$((before + FED_RATE_N))" d "SELECT count(*) FROM upstream WHERE state <> 'pending'"
     echo "# figure: forwarding rate across the namespaces' link: $(lsql d "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE r.title LIKE '关于增设公交站点%'") reports/s ($FED_RATE_N queued while the link was down)"
 fi
-echo "# federation ($MODE): $N reports up two levels, $(wc -l <"$T/faults.log" 2>/dev/null || echo 0) faults: lost $((lost_c + lost_p)), duplicated $((dup_c + dup_p))"
+# per level: what it archived, sent up (acknowledged there), lost, twice
+echo "# district: $N submitted, $(lsql d "SELECT count(*) FROM reports WHERE title LIKE '关于加强社区养老服务的建议%'") archived, $(lsql d "SELECT count(*) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.state <> 'pending' AND r.title LIKE '关于加强社区养老服务的建议%'") sent to the city and acknowledged"
+echo "# city: $(lsql c "SELECT count(*) FROM reports") archived, lost $lost_c, duplicated $dup_c; $(lsql c "SELECT count(*) FROM upstream WHERE state <> 'pending'") sent to the province and acknowledged"
+echo "# province: $(lsql p "SELECT count(*) FROM reports") archived, lost $lost_p, duplicated $dup_p"
+# the time from a clerk's `ack --outcome forwarded` at the district to the
+# city's id in its history, the links up (FED_LAT_N reports, default none)
+if [ "${FED_LAT_N:-0}" -gt 0 ]; then
+    lat=()
+    for i in $(seq 1 "$FED_LAT_N"); do
+        b=$(printf '{"member":"M003","title":"关于延长图书馆开放时间的建议 %d","body":"图书馆开放时间太短 %d。"}' "$i" "$i" |
+            lvl d submit - | cut -f1)
+        wait_until 10 lsql_is 1 d "SELECT count(*) FROM reports WHERE id='$b'"
+        through lvl d ack "$b" --outcome forwarded
+        wait_until 20 lsql_is sent d "SELECT state FROM upstream WHERE report_id='$b'" || break
+        lat+=("$(lsql d "SELECT (u.sent_us - r.closed_us) / 1000.0 FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.report_id='$b'")")
+    done
+    sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+    p50=$(printf '%s\n' "$sorted" | awk -v n=${#lat[@]} 'NR == int((n + 1) / 2)')
+    p99=$(printf '%s\n' "$sorted" | awk -v n=${#lat[@]} 'NR == int(n * 0.99 + 0.999)')
+    echo "# figure: ack --outcome forwarded -> the city's id in the history, across the $MODE link: p50 $p50 ms, p99 $p99 ms (${#lat[@]} reports)"
+fi
+echo "# federation ($MODE): $N reports up two levels, $(cat "$T/faults.log" 2>/dev/null | wc -l) faults: lost $((lost_c + lost_p)), duplicated $((dup_c + dup_p))"
 sed 's/^/# /' "$T/faults.log" 2>/dev/null
 finish

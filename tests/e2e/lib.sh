@@ -12,7 +12,17 @@
 #   check_eq "what" GOT WANT  one assertion on two strings
 #   wait_until SECS COMMAND   poll COMMAND until it succeeds (or time out)
 #   sql "SELECT ..."          query the archive read-only with sqlite3
+#   web_user PW NAME ROLE [ARG]  a web user: a principal of $T/access.json
+#                             (ARG: a member's roster id, a clerk's committee)
+#                             with password PW (minyi passwd)
 #   finish                    print "N passed, N failed" and exit
+#
+# MINYI_E2E_TCP=1 (`make test-tcp`), or E2E_TCP=1 set by a scenario before
+# sourcing this file: every endpoint is tcp://127.0.0.1 on a free port with
+# CURVE; the server key is made in the state directory and an admin key
+# ($T/admin.key, registered in $T/access.json) is exported as MINYI_KEY, so
+# `minyi` works as it does over ipc://.  A scenario about ipc:// itself
+# calls e2e_ipc_only "why" to skip under it.
 set -u
 ROOT=${MINYI_TEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BIN=${BIN:-$ROOT/bin}
@@ -28,10 +38,62 @@ e2e_failed=0
 # several times slower: requests wait 20 s there, a bound, not a timing.
 [ -n "${MINYI_SANITIZED:-}" ] && E2E_REQUEST_TIMEOUT_MS=${E2E_REQUEST_TIMEOUT_MS:-20000}
 # (Re)write this scenario's config; a scenario may change STATE first.
+E2E_TCP=${E2E_TCP:-${MINYI_E2E_TCP:-}}
+E2E_PORTS=
+# N free TCP ports on 127.0.0.1 (the kernel's choice; they are not held).
+free_ports() {
+    /usr/bin/python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+# The "endpoints" member of the config under E2E_TCP (ports chosen once).
+tcp_endpoints() {
+    set -- $E2E_PORTS
+    local names="submit route route_large archive archive_large confirm query collector_ctl router_ctl" n out=
+    for n in $names; do out="$out\"$n\": \"tcp://127.0.0.1:$1\", "; shift; done
+    printf '"endpoints": {%s},' "${out%, }"
+}
+# Under E2E_TCP: the server key in this STATE, the admin key once.
+tcp_keys() {
+    [ -f "$STATE/keys/server.key" ] || "$BIN/minyi" -c "$CONF" keys server >/dev/null || return 1
+    if [ ! -f "$T/admin.key" ]; then
+        "$BIN/minyi" -c "$CONF" keys new e2e-admin admin >/dev/null &&
+            cp -p "$STATE/keys/e2e-admin.key" "$T/admin.key" || return 1
+    fi
+    export MINYI_KEY=$T/admin.key E2E_SERVER_KEY=$STATE/keys/server.key
+    local n eps=
+    for n in submit route route_large archive archive_large confirm query collector_ctl router_ctl; do
+        eps="$eps$n=$(ep $n);"
+    done
+    export E2E_EPS=$eps
+}
+# The endpoint NAME (submit, query, route, ...) of this scenario's config.
+ep() {
+    local names="submit route route_large archive archive_large confirm query collector_ctl router_ctl"
+    local socks="submit route route-large archive archive-large confirm query collector router" n i=0
+    set -- "$1" $([ -n "$E2E_TCP" ] && echo $E2E_PORTS)
+    for n in $names; do
+        i=$((i + 1))
+        [ "$n" = "$1" ] || continue
+        if [ -n "$E2E_TCP" ]; then shift "$i"; echo "tcp://127.0.0.1:$1"
+        else echo "ipc://$STATE/run/$(echo $socks | cut -d' ' -f$i).sock"; fi
+        return
+    done
+}
+# minyi-load's CURVE options under E2E_TCP (the admin key), else nothing.
+load_curve() { [ -z "$E2E_TCP" ] || echo "--key $T/admin.key --server-key $STATE/keys/server.pub"; }
+# Skip this scenario under E2E_TCP, saying why.
+e2e_ipc_only() {
+    [ -n "$E2E_TCP" ] || return 0
+    echo "# skipped under MINYI_E2E_TCP: $1"; finish
+}
 write_config() {
     DROP=$STATE/drop
+    [ -z "$E2E_TCP" ] || [ -n "$E2E_PORTS" ] || E2E_PORTS=$(free_ports 9)
     cat >"$CONF" <<JSON
 {
+  $([ -n "$E2E_TCP" ] && tcp_endpoints)
   "organisation": "测试政协",
   "timezone": "Asia/Shanghai",
   "state_dir": "$STATE",
@@ -43,6 +105,8 @@ write_config() {
              {"scope": "org", "period": "month", "min": 5}]
 }
 JSON
+    export E2E_STATE=$STATE PYTHONPATH=$ROOT/tests/e2e${PYTHONPATH:+:$PYTHONPATH}
+    [ -z "$E2E_TCP" ] || tcp_keys
 }
 write_config
 
@@ -78,6 +142,20 @@ wait_until() {
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
 ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
 # The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
+# access_add JSON: one more principal in $T/access.json (rewritten whole).
+access_add() {
+    printf '%s\n' "$1" >>"$T/principals.jsonl"
+    { echo '{"principals": ['; sed '$!s/$/,/' "$T/principals.jsonl"; echo ']}'; } >"$T/access.json"
+}
+web_user() {
+    local pw=$1 name=$2 role=$3 arg=${4:-}
+    case $role in
+        member) access_add "{\"name\": \"$name\", \"role\": \"member\", \"member\": \"${arg:-$name}\"}" ;;
+        clerk) access_add "{\"name\": \"$name\", \"role\": \"clerk\", \"committees\": [\"$arg\"]}" ;;
+        *) access_add "{\"name\": \"$name\", \"role\": \"$role\"}" ;;
+    esac
+    printf '%s\n' "$pw" | "$BIN/minyi" -c "$CONF" passwd "$name" >/dev/null
+}
 web_url() { grep 'minyi: ready' "$T/up.log" | tail -n 1 | sed 's/.*, web //'; }
 
 start_pipeline() {

@@ -168,6 +168,10 @@ def clerk_api(rid, other_id):
           and j['reports'], j)
     st, _, j = cj.post('reports/%s/release' % rid)
     check('release: open again', st == 200 and j['state'] == 'open', j)
+    st, _, j = cj.post('reports/%s/ack' % rid, {'outcome': 'adopted'})
+    check('ack of a report whose lease the clerk gave back: 403 (take it first)', st == 403, (st, j))
+    st, _, j = cj.post('queue/chengjian/pull', {'limit': 5})
+    check('pull takes it again', st == 200 and rid in [r['id'] for r in j['reports']], j)
     st, _, j = cj.post('reports/%s/ack' % rid, {'outcome': 'maybe'})
     check('ack with an unknown outcome: 400', st == 400, (st, j))
     st, _, j = cj.post('reports/%s/ack' % rid, {'outcome': 'adopted', 'note': '已采用'})
@@ -205,8 +209,8 @@ def clerk_api(rid, other_id):
 def statics():
     st, h, text = request('GET', '/')
     check('the login page', st == 200 and h['content-type'].startswith('text/html'), st)
-    for p in ('/static/../web-users.json', '/static/%2e%2e/web-users.json', '/static/..%2fweb-users.json',
-              '/static/app.js/../../web-users.json', '//etc/passwd', '/static/', '/static/member.html',
+    for p in ('/static/../passwd.json', '/static/%2e%2e/passwd.json', '/static/..%2fpasswd.json',
+              '/static/app.js/../../passwd.json', '//etc/passwd', '/static/', '/static/member.html',
               '/../../../../etc/passwd'):
         st, _, text = request('GET', p)
         check('traversal %s: 404, nothing leaked' % p, st == 404 and 'argon2' not in str(text) and

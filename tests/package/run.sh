@@ -37,6 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
     echo "# not root: dpkg -i skipped"; finish
 fi
 had_user=0; getent passwd minyi >/dev/null && had_user=1
+had_web=0; getent passwd minyi-web >/dev/null && had_web=1
 if dpkg-query -W minyi >/dev/null 2>&1; then
     echo "# minyi is installed already: not touching this machine's copy"; finish
 fi
@@ -46,6 +47,7 @@ cleanup() {
     [ -n "$UP" ] && kill -TERM "$UP" 2>/dev/null && wait "$UP" 2>/dev/null
     dpkg --purge minyi >/dev/null 2>&1
     rm -rf /var/lib/minyi /run/minyi
+    [ "$had_web" = 0 ] && getent passwd minyi-web >/dev/null && deluser --system minyi-web >/dev/null 2>&1
     [ "$had_user" = 0 ] && getent passwd minyi >/dev/null && deluser --system minyi >/dev/null 2>&1
     true
 }
@@ -56,6 +58,14 @@ version=$(dpkg-query -W -f='${Version}' minyi)
 check_eq "minyi --version is the package's" "$(minyi --version)" "minyi $version"
 check_eq "minyi-archiver --version too" "$(minyi-archiver --version)" "minyi-archiver $version"
 check "the postinst made the system user minyi" getent passwd minyi
+check "the postinst made the web door's account minyi-web, in group minyi" \
+    sh -c "id -nG minyi-web | tr ' ' '\n' | grep -qx minyi"
+check_eq "/etc/minyi/access.json maps it to the gateway principal" \
+    "$(jq -c '.principals[] | select(.role == "gateway") | .users' /etc/minyi/access.json)" '["minyi-web"]'
+check_eq "/var/lib/minyi/passwd.json: the daemons', readable by minyi-web's group" \
+    "$(stat -c '%U:%G %a' /var/lib/minyi/passwd.json)" "minyi:minyi-web 640"
+check "minyi-web -n as minyi-web reads the config, access and password files" \
+    runuser -u minyi-web -- minyi-web -n
 check_eq "/var/lib/minyi: owned by minyi, 0750" "$(stat -c '%U:%G %a' /var/lib/minyi)" "minyi:minyi 750"
 conff=$(dpkg-query -W -f='${Conffiles}\n' minyi | awk '{print $1}' | sort | tr '\n' ' ')
 check_eq "/etc/minyi is conffiles" "$conff" "/etc/minyi/members.json /etc/minyi/minyi.json /etc/minyi/rules.json "

@@ -26,7 +26,11 @@ static const char *const good =
     "{\"name\": \"zhang\", \"role\": \"member\", \"member\": \"M002\", \"uids\": [5003]},"
     "{\"name\": \"office\", \"role\": \"staff\", \"uids\": [5004]},"
     "{\"name\": \"web\", \"role\": \"gateway\", \"key\": \"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"},"
-    "{\"name\": \"router1\", \"role\": \"daemon\", \"key\": \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"}]}";
+    "{\"name\": \"router1\", \"role\": \"daemon\", \"key\": \"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID\"},"
+    "{\"name\": \"old\", \"role\": \"staff\", \"revoked\": true, \"uids\": [5005],"
+    " \"key\": \"0000000000000000000000000000000000000000\"},"
+    "{\"name\": \"old\", \"role\": \"clerk\", \"committees\": [\"jiaoke\"],"
+    " \"key\": \"1111111111111111111111111111111111111111\"}]}";
 
 struct may_case {
     const char *who;              /* principal name; NULL: nobody */
@@ -55,7 +59,10 @@ static const struct may_case may_cases[] = {
     {"office", ACCESS_AUDIT, NULL, NULL, 0},
     {"office", ACCESS_MANAGE, NULL, NULL, 0},
     {"office", ACCESS_QUEUE, "nongye", NULL, 0},
-    {"web", ACCESS_SUBMIT, NULL, "M001", 0},
+    {"web", ACCESS_SUBMIT, NULL, "M001", -1},         /* alone: only for someone */
+    {"web", ACCESS_SHOW, "jiaoke", "M001", -1},
+    {"web", ACCESS_AUDIT, NULL, NULL, 0},
+    {"web", ACCESS_STATUS, NULL, NULL, 0},
     {"web", ACCESS_MANAGE, NULL, NULL, -1},
     {"router1", ACCESS_STATUS, NULL, NULL, 0},
     {"router1", ACCESS_SUBMIT, NULL, "M001", -1},
@@ -91,13 +98,71 @@ static void test_lookups(struct access *a)
     CHECK_STR("an unknown key", access_name(access_by_key(a, "x")), "nobody");
     struct bus_msg m = {.peer_uid = 5002};
     CHECK_STR("a message's ipc peer", access_name(access_of_msg(a, &m)), "M001");
-    snprintf(m.user_id, sizeof m.user_id, "office");
-    CHECK_STR("a CURVE user id wins", access_name(access_of_msg(a, &m)), "office");
-    snprintf(m.user_id, sizeof m.user_id, "gone");
-    CHECK_STR("a user id no longer listed is nobody", access_name(access_of_msg(a, &m)),
+    snprintf(m.user_id, sizeof m.user_id, "rq:rM>}U?@Lns47E1%%kR.o@n%%FcmmsL/@{H8]yf7");
+    CHECK_STR("a CURVE user id (the client's key) wins", access_name(access_of_msg(a, &m)),
+              "web");
+    snprintf(m.user_id, sizeof m.user_id, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    CHECK_STR("a key no longer listed is nobody", access_name(access_of_msg(a, &m)), "nobody");
+    CHECK_STR("a revoked key is nobody",
+              access_name(access_by_key(a, "0000000000000000000000000000000000000000")),
               "nobody");
+    CHECK_STR("a revoked account is nobody", access_name(access_by_uid(a, 5005)), "nobody");
+    CHECK_STR("a name revoked and issued again is the new one",
+              access_by_name(a, "old") ? access_role_name(access_by_name(a, "old")->role) : "",
+              "clerk");
+    CHECK_STR("no server key yet: it is nobody", access_name(access_by_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID")), "nobody");
+    access_set_daemon_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    const struct access_principal *d = access_by_key(a, "Zne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID");
+    CHECK(d && d->role == ACCESS_DAEMON && !strcmp(d->name, "daemon"),
+          "the server key's holder is the daemon");
     CHECK_INT("a gateway may name who acts", access_may_act_for(access_by_name(a, "web")), 1);
     CHECK_INT("a clerk may not", access_may_act_for(access_by_name(a, "li")), 0);
+}
+
+/* A gateway acting for a person: both must be allowed. */
+struct as_case {
+    const char *sender, *as;
+    enum access_act act;
+    const char *committee, *member;
+    int want;
+};
+
+static const struct as_case as_cases[] = {
+    {"web", "M001", ACCESS_SUBMIT, NULL, "M001", 0},
+    {"web", "M001", ACCESS_SUBMIT, NULL, "M002", -1},
+    {"web", "M001", ACCESS_SHOW, "jiaoke", "M001", 0},
+    {"web", "M001", ACCESS_SHOW, "jiaoke", "M002", -1},
+    {"web", "M001", ACCESS_AUDIT, NULL, NULL, -1},     /* a member may not, so neither */
+    {"web", "li", ACCESS_QUEUE, "jiaoke", NULL, 0},
+    {"web", "li", ACCESS_QUEUE, "nongye", NULL, -1},
+    {"web", "office", ACCESS_AUDIT, NULL, NULL, 0},
+    {"web", "office", ACCESS_MANAGE, NULL, NULL, -1},   /* staff may; a gateway never passes it on */
+    {"office", "li", ACCESS_QUEUE, "jiaoke", NULL, -1}, /* only a gateway acts for someone */
+    {"li", "li", ACCESS_QUEUE, "jiaoke", NULL, 0},      /* as itself: its own rights */
+};
+
+static void test_as(struct access *a)
+{
+    for (size_t i = 0; i < sizeof as_cases / sizeof as_cases[0]; i++) {
+        const struct as_case *c = &as_cases[i];
+        char why[256] = "";
+        int got = access_may_as(access_by_name(a, c->sender), access_by_name(a, c->as), c->act,
+                                c->committee, c->member, why, sizeof why);
+        CHECK(got == c->want, "as case %zu (%s as %s, act %d): got %d, want %d (%s)", i,
+              c->sender, c->as, c->act, got, c->want, why);
+    }
+    char why[256] = "";
+    access_may_as(access_by_name(a, "web"), access_by_name(a, "M001"), ACCESS_SHOW, "jiaoke",
+                  "M002", why, sizeof why);
+    CHECK(strstr(why, "M001 (member)") && strstr(why, "through gateway web"), "why: %s", why);
+    CHECK_STR("a person by name", access_name(access_person(a, "li")), "li");
+    CHECK_STR("a gateway is no person", access_name(access_person(a, "web")), "nobody");
+    CHECK_STR("nor a daemon", access_name(access_person(a, "router1")), "nobody");
+    CHECK_STR("nor the local admin", access_name(access_person(a, "local")), "nobody");
+    CHECK_STR("nor an unknown name", access_name(access_person(a, "ghost")), "nobody");
+    CHECK_STR("a member by roster id", access_name(access_member_person(a, "M002")), "zhang");
+    CHECK_STR("a name is not a roster id", access_name(access_member_person(a, "zhang")),
+              "nobody");
 }
 
 struct bad_case {
@@ -167,6 +232,7 @@ int main(void)
     if (a) {
         test_may(a);
         test_lookups(a);
+        test_as(a);
     }
     access_free(&a);
     test_bad_files();

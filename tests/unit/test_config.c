@@ -108,14 +108,34 @@ static void test_lanes(void)
           "a pipe moved without its large lane is refused: got \"%s\"", err);
     config_free(&c);
     p = write_file("l4.json", "{\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
-    CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "query: tcp:// has no") &&
-              strstr(err, "\"insecure\": true"),
-          "tcp:// without insecure is refused, saying how: got \"%s\"", err);
+    const char *eps[CONFIG_NENDPOINTS], *names[CONFIG_NENDPOINTS];
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "tcp:// without insecure loads "
+          "(the daemons want keys for it): %s", err);
+    CHECK_INT("it needs CURVE", c ? (int)config_endpoint_list(c, CONFIG_EP_CURVE, eps, names,
+                                                              CONFIG_NENDPOINTS) : -1, 1);
+    CHECK_STR("by its name", c ? names[0] : NULL, "query");
+    CHECK(c && strstr(c->server_key, "/keys/server.key"), "server key in the state dir");
     config_free(&c);
     p = write_file("l5.json", "{\"insecure\":true,\"endpoints\":{\"query\":\"tcp://127.0.0.1:6000\"}}");
     CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "with insecure it loads: %s", err);
-    const char *tcp[CONFIG_NENDPOINTS];
-    CHECK_INT("one tcp endpoint to warn about", c ? config_tcp_endpoints(c, tcp) : -1, 1);
+    CHECK_INT("one tcp endpoint to warn about", c ? (int)config_endpoint_list(c, CONFIG_EP_PLAIN,
+                                                   eps, NULL, CONFIG_NENDPOINTS) : -1, 1);
+    CHECK_INT("none needing keys", c ? (int)config_endpoint_list(c, CONFIG_EP_CURVE, eps, NULL,
+                                                                 CONFIG_NENDPOINTS) : -1, 0);
+    config_free(&c);
+    p = write_file("l6.json", "{\"insecure\":[\"submit\", \"router_ctl\"],\"endpoints\":{"
+                   "\"submit\":\"tcp://127.0.0.1:6000\",\"query\":\"tcp://127.0.0.1:6001\","
+                   "\"router_ctl\":[\"tcp://127.0.0.1:6002\",\"tcp://127.0.0.1:6003\"]}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "insecure as a list loads: %s", err);
+    CHECK_INT("submit and both routers' ctl plain", c ? (int)config_endpoint_list(c,
+              CONFIG_EP_PLAIN, eps, names, CONFIG_NENDPOINTS) : -1, 3);
+    CHECK_STR("the second router's too", c ? names[2] : NULL, "router_ctl");
+    CHECK_INT("query needs keys", c ? (int)config_endpoint_list(c, CONFIG_EP_CURVE, eps, names,
+                                                               CONFIG_NENDPOINTS) : -1, 1);
+    config_free(&c);
+    p = write_file("l7.json", "{\"insecure\":[\"sbumit\"]}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) < 0 && strstr(err, "insecure: want"),
+          "an unknown endpoint name in insecure is refused: got \"%s\"", err);
     config_free(&c);
 }
 

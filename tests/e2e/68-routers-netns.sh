@@ -1,0 +1,101 @@
+# Several routers across a network boundary: the collector, the archiver and
+# router 1 run in one network namespace the test makes ("m", `minyi up
+# --routers 1`), router 2 in another ("r", `minyi-router --instance 2`), the
+# two joined by a veth pair; the pipes (route, route_large, archive,
+# archive_large) and router 2's control socket are tcp:// over it.  Reports
+# are spread over both routers, router 2 SIGKILLed mid-stream loses nothing
+# and sends nothing twice, and `minyi rules reload` reaches both.  Where
+# network namespaces cannot be made it says so and checks nothing
+# (62-routers runs several routers on one machine).
+. "$(dirname "$0")/lib.sh"
+NS=mrt$$
+M=10.231.4.1 R=10.231.4.2
+if ! ip netns add "${NS}m" 2>/dev/null || ! ip netns add "${NS}r" 2>/dev/null ||
+   ! ip link add "${NS}mr" type veth peer name "${NS}rm" 2>/dev/null; then
+    ip netns del "${NS}m" 2>/dev/null; ip netns del "${NS}r" 2>/dev/null
+    echo "# network namespaces cannot be made here: nothing checked"
+    finish
+fi
+ip link set "${NS}mr" netns "${NS}m" && ip link set "${NS}rm" netns "${NS}r" &&
+    ip -n "${NS}m" addr add $M/30 dev "${NS}mr" && ip -n "${NS}r" addr add $R/30 dev "${NS}rm" &&
+    for n in m r; do ip -n "$NS$n" link set lo up; done &&
+    ip -n "${NS}m" link set "${NS}mr" up && ip -n "${NS}r" link set "${NS}rm" up
+echo "# routers over network namespaces ${NS}m / ${NS}r, tcp:// over a veth pair"
+
+cp "$ROOT/config/rules.json" "$T/rules.json"
+E2E_RULES=$T/rules.json write_config
+jq --arg m "tcp://$M" --arg r "tcp://$R" '.insecure = true |
+    .endpoints += {"route": ($m + ":7101"), "route_large": ($m + ":7102"),
+                   "archive": ($m + ":7103"), "archive_large": ($m + ":7104"),
+                   "router_ctl": ["ipc://@STATE@/run/router.sock", ($r + ":7105")]}' \
+    "$CONF" >"$T/c.json" && mv "$T/c.json" "$CONF"
+
+R2_PID=
+minyi() { ip netns exec "${NS}m" "$BIN/minyi" -c "$CONF" "$@"; }
+start_r2() {
+    ip netns exec "${NS}r" "$BIN/minyi-router" -c "$CONF" --instance 2 >>"$T/r2.log" 2>&1 &
+    R2_PID=$!
+}
+r2_ready_more_than() { [ "$(grep -c ready "$T/r2.log" 2>/dev/null)" -gt "$1" ]; }
+netns_cleanup() {
+    [ -n "$R2_PID" ] && kill -TERM "$R2_PID" 2>/dev/null && wait "$R2_PID" 2>/dev/null
+    e2e_cleanup
+    ip netns del "${NS}m" 2>/dev/null; ip netns del "${NS}r" 2>/dev/null
+}
+trap netns_cleanup EXIT
+
+ip netns exec "${NS}m" "$BIN/minyi" -c "$CONF" up --routers 1 >>"$T/up.log" 2>&1 &
+UP_PID=$!
+check "the pipeline in ${NS}m is ready" wait_until 20 ready_more_than 0
+start_r2
+check "router 2 in ${NS}r is ready" wait_until 20 r2_ready_more_than 0
+check_eq "minyi up started one router" "$(pgrep -fc "minyi-router -c $CONF --state-dir")" 1
+check "status reaches router 2 across the namespaces" wait_until 20 sh -c \
+    "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok and .\"router-2\".instance == 2 and .router.instance == 1'"
+
+mkdir -p "$T/in"
+make_reports() {   # make_reports FROM TO
+    for i in $(seq "$1" "$2"); do
+        printf '{"member":"M%03d","title":"关于公交线路的建议 %d","body":"小区附近没有公交车站，建议增开公交线路 %d。"}' \
+            $((i % 50 + 1)) "$i" "$i" >"$T/in/r$i.json"
+    done
+}
+make_reports 1 300
+minyi submit "$T/in"/r*.json >/dev/null
+check "300 archived" wait_until 30 sql_is 300 "SELECT count(*) FROM reports"
+st=$(minyi status --format json)
+r1=$(printf '%s' "$st" | jq '.router.routed'); r2=$(printf '%s' "$st" | jq '."router-2".routed')
+check "both routers routed some ($r1 here, $r2 across the veth)" test "$r1" -gt 0 -a "$r2" -gt 0
+check_eq "between them, every report once" "$((r1 + r2))" 300
+
+# SIGKILL router 2 while reports stream in: the collector resends what it held
+rm -f "$T/in"/*.json
+make_reports 301 1300
+minyi submit "$T/in"/r*.json >/dev/null &
+sub=$!
+wait_until 20 sql_some "SELECT 1 FROM reports WHERE title LIKE '% 400'"
+check "router 2 killed mid-stream" kill -KILL "$R2_PID"
+wait "$R2_PID" 2>/dev/null; R2_PID=
+wait $sub
+check "1,300 archived after the kill" wait_until 60 sql_is 1300 "SELECT count(*) FROM reports"
+check_eq "none twice" "$(sql "SELECT count(DISTINCT title) FROM reports")" 1300
+start_r2
+check "router 2 started again in ${NS}r" wait_until 20 r2_ready_more_than 1
+
+# reload reaches both routers, the one across the veth included
+jq '.topics |= .[1:]' "$ROOT/config/rules.json" >"$T/rules.new" && mv "$T/rules.new" "$T/rules.json"
+want=$(jq '.topics | length' "$T/rules.json")
+check "router 2 serves again" wait_until 20 sh -c \
+    "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok'"
+out=$(minyi rules reload); rc=$?
+check_eq "reload exits 0" "$rc" 0
+check_eq "each router answered" "$(printf '%s\n' "$out" | grep -c "reloaded the rules: $want topics")" 2
+st=$(minyi status --format json)
+check_eq "both now run one topic fewer" "$(printf '%s' "$st" | jq -r '[.router.topics, ."router-2".topics] | join(" ")')" "$want $want"
+rm -f "$T/in"/*.json
+make_reports 1301 1400
+minyi submit "$T/in"/r*.json >/dev/null
+check "100 more archived after the reload" wait_until 30 sql_is 1400 "SELECT count(*) FROM reports"
+r2b=$(minyi status --format json | jq '."router-2".routed')
+check "the restarted router 2 routed some of them ($r2b)" test "$r2b" -gt 0
+finish

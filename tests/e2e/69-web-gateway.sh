@@ -8,6 +8,7 @@
 # committee cannot act on another's report, and the gateway may do nothing
 # an office admin does (rules reload, import, check).
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it is about minyi-web under a Unix account of its own over ipc://; its key over tcp:// is 70-web-curve's"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to run minyi-web under an account of its own"; finish
 fi

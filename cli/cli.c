@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "bus.h"
 #include "config.h"
-#include "keys.h"
+#include "curve_client.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -151,31 +151,16 @@ void cli_usage(const struct cli *c, FILE *f)
 /* The client's CURVE keys for the config's tcp:// endpoints (cli_open). */
 static int cli_curve(struct cli *c)
 {
-    const char *eps[CONFIG_EP_MAX + 1] = {0}, *plain[CONFIG_EP_MAX + 1] = {0};
+    const char *eps[CONFIG_EP_MAX + 1] = {0};
     char err[1024];
-    struct bus_curve k = {0}, server = {0};
     const char *key = c->key ? c->key : getenv("MINYI_KEY");
-    if (!config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL, CONFIG_EP_MAX) || !key || !*key)
+    if (!key || !*key)
         return CLI_EXIT_OK;           /* ipc://, or no key: the daemons will say */
-    if (keys_read(key, &k, 1, err, sizeof err) < 0) {
+    config_endpoint_list(c->cfg, CONFIG_EP_CURVE, eps, NULL, CONFIG_EP_MAX);
+    if (curve_client(c->cfg, eps, key, c->bus, err, sizeof err) < 0) {
         fprintf(stderr, "minyi: key: %s\n", err);
         return CLI_EXIT_FAIL;
     }
-    if (c->cfg->server_public_key) {
-        snprintf(k.server_key, sizeof k.server_key, "%s", c->cfg->server_public_key);
-    } else {
-        char *pub = keys_pub_path(c->cfg->server_key);
-        int rc = keys_read(pub, &server, 0, err, sizeof err);
-        free(pub);
-        if (rc < 0) {
-            fprintf(stderr, "minyi: key: the server's public key: %s (set "
-                    "\"server_public_key\" in the config)\n", err);
-            return CLI_EXIT_FAIL;
-        }
-        memcpy(k.server_key, server.public_key, sizeof k.server_key);
-    }
-    config_endpoint_list(c->cfg, CONFIG_EP_PLAIN, plain, NULL, CONFIG_EP_MAX);
-    bus_set_curve(c->bus, &k, plain);
     return CLI_EXIT_OK;
 }
 

@@ -2,8 +2,7 @@
  * its own key pair (a file, common/keys.h) and the server's public key
  * ("server_public_key", else the .pub beside "server_key"), given to the
  * bus for every tcp:// endpoint the config does not call insecure.
- * minyi-web (web.key) uses it; the minyi command has its own copy
- * (cli_curve) for now.
+ * minyi-web (web.key) and the minyi command (--key, $MINYI_KEY) use it.
  */
 #ifndef MINYI_CURVE_CLIENT_H
 #define MINYI_CURVE_CLIENT_H

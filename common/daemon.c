@@ -200,6 +200,18 @@ int daemon_allow_for(struct daemon *d, const struct bus_msg *m, const char *who,
     return 0;
 }
 
+/* A client without CURVE tries again every 100 ms (ZeroMQ reconnects):
+ * each try is counted, but logged at most once a second.  1: stay quiet. */
+static int daemon_zap_quiet(void)
+{
+    static int64_t last_ms;
+    int64_t now = daemon_mono_ms();
+    if (last_ms && now - last_ms < 1000)
+        return 1;
+    last_ms = now;
+    return 0;
+}
+
 /* The ZAP lookup (bus_zap): a listed key may connect; onto the pipes
  * between daemons ("pipe") only a daemon's.  A refusal is counted and logged. */
 static int daemon_zap(void *arg, const char *domain, const char *key, char *why, size_t whylen)
@@ -217,6 +229,8 @@ static int daemon_zap(void *arg, const char *domain, const char *key, char *why,
         snprintf(why, whylen, "%s (%s) may not reach the pipes between daemons", p->name,
                  access_role_name(p->role));
     access_count_forbidden(d->access);
+    if (!key && daemon_zap_quiet())
+        return -1;
     log_info("-: forbidden: %s: refused at the CURVE handshake", why);
     return -1;
 }

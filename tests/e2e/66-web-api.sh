@@ -3,7 +3,6 @@
 # malformed bodies, 413, traversal, header floods, slow clients, many
 # sessions, the slowdown of failed logins.
 . "$(dirname "$0")/lib.sh"
-e2e_ipc_only "the web door over tcp:// with its own gateway key is 70-web-curve's"
 web_user member-pass-1 M001 member M001
 web_user member-pass-2 M002 member M002
 web_user clerk-pass-1 cj clerk chengjian

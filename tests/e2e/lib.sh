@@ -21,7 +21,8 @@
 # sourcing this file: every endpoint is tcp://127.0.0.1 on a free port with
 # CURVE; the server key is made in the state directory and an admin key
 # ($T/admin.key, registered in $T/access.json) is exported as MINYI_KEY, so
-# `minyi` works as it does over ipc://.  A scenario about ipc:// itself
+# `minyi` works as it does over ipc://, and minyi-web gets a gateway key
+# ($T/web.key, the config's web.key).  A scenario about ipc:// itself
 # calls e2e_ipc_only "why" to skip under it.
 set -u
 ROOT=${MINYI_TEST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -57,10 +58,15 @@ tcp_endpoints() {
 # Under E2E_TCP: the server key in this STATE, the admin key once.
 tcp_keys() {
     [ -f "$STATE/keys/server.key" ] || "$BIN/minyi" -c "$CONF" keys server >/dev/null || return 1
-    if [ ! -f "$T/admin.key" ]; then
-        "$BIN/minyi" -c "$CONF" keys new e2e-admin admin >/dev/null &&
-            cp -p "$STATE/keys/e2e-admin.key" "$T/admin.key" || return 1
-    fi
+    local k
+    for k in "admin admin" "web gateway"; do   # the command's key, minyi-web's (web.key)
+        set -- $k
+        [ -f "$T/$1.key" ] && continue
+        "$BIN/minyi" -c "$CONF" keys new "e2e-$1" "$2" >/dev/null &&
+            cp -p "$STATE/keys/e2e-$1.key" "$T/$1.key" || return 1
+        # access_add (web_user) rewrites access.json from this list: keep them
+        jq -c ".principals[] | select(.name == \"e2e-$1\")" "$T/access.json" >>"$T/principals.jsonl"
+    done
     export MINYI_KEY=$T/admin.key E2E_SERVER_KEY=$STATE/keys/server.key
     local n eps=
     for n in submit route route_large archive archive_large confirm query collector_ctl router_ctl; do
@@ -100,7 +106,7 @@ write_config() {
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
   "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
-  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}},
+  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}$([ -z "$E2E_TCP" ] || echo ", \"key\": \"$T/web.key\"")},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }

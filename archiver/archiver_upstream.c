@@ -6,6 +6,7 @@
 #include "bus.h"
 #include "config.h"
 #include "daemon.h"
+#include "keys.h"
 #include "log.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -27,6 +28,8 @@
 
 struct upstream {
     const struct config *cfg;
+    struct bus_curve curve;       /* this level's key pair, the next level's server key */
+    int curve_on;                 /* tcp:// link with CURVE */
     char *db_path;
     pthread_t thread;
     atomic_int stop;
@@ -344,6 +347,8 @@ static void *up_main(void *arg)
     }
     struct bus *b = bus_new();
     struct up_link link = {0};
+    if (u->curve_on)              /* every tcp:// socket of this thread's bus goes up */
+        bus_set_curve(b, &u->curve, NULL);
     while (!atomic_load(&u->stop)) {
         int busy = up_round(u, st, b, &link, "pending");
         if (u->cfg->upstream.query)
@@ -359,6 +364,32 @@ static void *up_main(void *arg)
     return NULL;
 }
 
+/* The link's CURVE keys from cfg->upstream (none for ipc:// or an insecure
+ * link).  0, or -1 with "upstream.key: FILE: why" (or server_key). */
+static int up_keys(const struct config *cfg, struct upstream *u, char *err, size_t errlen)
+{
+    char why[600];
+    if (!cfg->upstream.key || cfg->upstream.insecure)
+        return 0;
+    if (keys_read(cfg->upstream.key, &u->curve, 1, why, sizeof why) < 0) {
+        snprintf(err, errlen, "upstream.key: %s", why);
+        return -1;
+    }
+    if (cfg->upstream.server_public_key) {
+        snprintf(u->curve.server_key, sizeof u->curve.server_key, "%s",
+                 cfg->upstream.server_public_key);
+    } else {
+        struct bus_curve server = {0};
+        if (keys_read(cfg->upstream.server_key, &server, 0, why, sizeof why) < 0) {
+            snprintf(err, errlen, "upstream.server_key: %s", why);
+            return -1;
+        }
+        memcpy(u->curve.server_key, server.public_key, sizeof u->curve.server_key);
+    }
+    u->curve_on = 1;
+    return 0;
+}
+
 struct upstream *upstream_start(const struct config *cfg, const char *db_path, char *err,
                                 size_t errlen)
 {
@@ -367,6 +398,10 @@ struct upstream *upstream_start(const struct config *cfg, const char *db_path, c
         return NULL;
     struct upstream *u = xcalloc(1, sizeof *u);
     u->cfg = cfg;
+    if (up_keys(cfg, u, err, errlen) < 0) {
+        free(u);
+        return NULL;
+    }
     u->db_path = xstrdup(db_path);
     sigset_t all, old;
     sigfillset(&all);
@@ -379,8 +414,9 @@ struct upstream *upstream_start(const struct config *cfg, const char *db_path, c
         free(u);
         return NULL;
     }
-    log_info("upstream: forwarding to %s as member %s", cfg->upstream.endpoint,
-             cfg->upstream.member);
+    log_info("upstream: forwarding to %s as member %s%s%s", cfg->upstream.endpoint,
+             cfg->upstream.member, u->curve_on ? ", CURVE with the key in " : "",
+             u->curve_on ? cfg->upstream.key : "");
     return u;
 }
 

@@ -27,9 +27,10 @@ struct cJSON;
 struct config;
 struct upstream;
 
-/* Start the sender for cfg->upstream on the archive at db_path.  NULL with
- * err[0] == '\0' when no upstream is configured; NULL with err when the
- * thread cannot start. */
+/* Start the sender for cfg->upstream on the archive at db_path, over
+ * CURVE when upstream.key is set.  NULL with err[0] == '\0' when no
+ * upstream is configured; NULL with err when the key file does not read
+ * or the thread cannot start. */
 struct upstream *upstream_start(const struct config *cfg, const char *db_path, char *err,
                                 size_t errlen);
 /* Stop the thread (within one delivery timeout), free *u, set it NULL. */

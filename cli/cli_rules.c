@@ -12,6 +12,7 @@
 #include "report.h"
 #include "classify.h"
 #include "rules.h"
+#include "rules_explain.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -258,41 +259,6 @@ static char *cli_rules_slurp_stdin(void)
     return buf;
 }
 
-static cJSON *cli_rules_test_json(const struct rules *r, const struct report *rep)
-{
-    cJSON *o = cJSON_CreateObject(), *tags = cJSON_CreateArray();
-    const struct rules_committee *cm = rules_committee(r, rep->committee);
-    cJSON_AddStringToObject(o, "committee", rep->committee);
-    cJSON_AddStringToObject(o, "committee_name", cm ? cm->name : "");
-    cJSON_AddItemToObject(o, "tags", tags);
-    for (size_t i = 0; i < rep->ntags; i++) {
-        const struct report_tag *t = &rep->tags[i];
-        const struct rules_topic *tp = NULL;
-        for (size_t k = 0; k < r->ntopics && !tp; k++)
-            tp = strcmp(r->topics[k].id, t->topic) ? NULL : &r->topics[k];
-        cJSON *jt = cJSON_CreateObject(), *hits = cJSON_CreateArray();
-        cJSON_AddStringToObject(jt, "topic", t->topic);
-        cJSON_AddStringToObject(jt, "name", tp->name);
-        cJSON_AddStringToObject(jt, "category", tp->category);
-        cJSON_AddStringToObject(jt, "committee", tp->committee);
-        cJSON_AddNumberToObject(jt, "score", t->score);
-        cJSON_AddNumberToObject(jt, "bias", tp->bias);
-        for (size_t h = 0; h < t->nhits; h++) {
-            cJSON *jh = cJSON_CreateObject();
-            cJSON_AddStringToObject(jh, "field", t->hits[h].field);
-            cJSON_AddNumberToObject(jh, "pattern", t->hits[h].pattern);
-            cJSON_AddStringToObject(jh, "re", tp->patterns[t->hits[h].pattern].re);
-            cJSON_AddNumberToObject(jh, "w", tp->patterns[t->hits[h].pattern].w);
-            cJSON_AddNumberToObject(jh, "offset", t->hits[h].offset);
-            cJSON_AddStringToObject(jh, "text", t->hits[h].text);
-            cJSON_AddItemToArray(hits, jh);
-        }
-        cJSON_AddItemToObject(jt, "hits", hits);
-        cJSON_AddItemToArray(tags, jt);
-    }
-    return o;
-}
-
 /* The explanation for people: the committee, then a table of tags and one
  * of hits (pattern numbers 1-based, as in `rules check`). */
 static void cli_rules_test_table(const cJSON *o)
@@ -367,7 +333,7 @@ static int cli_rules_test(struct cli *c, const struct config *cfg, int argc, cha
     rep->title = xstrdup(title);
     rep->body = text;
     classify_report(cl, rep, NULL);
-    cJSON *o = cli_rules_test_json(r, rep);
+    cJSON *o = rules_explain(r, rep);
     if (!strcmp(c->format, "json"))
         cli_print_json(stdout, o);
     else

@@ -4,6 +4,7 @@
 #ifndef MINYI_CLI_RULES_IMPL_H
 #define MINYI_CLI_RULES_IMPL_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct cli;
 struct config;
@@ -44,9 +45,12 @@ int cli_rules_open(const struct cli *c, const struct config *cfg, const char *pa
 int cli_rules_eval(struct cli *c, const struct config *cfg, int argc, char **argv);
 int cli_rules_learn(struct cli *c, const struct config *cfg, int argc, char **argv);
 
-/* 1 if s[0..2] (left bytes available) is one Han character of the BMP
- * (U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF): what learned n-grams are made of. */
-int cli_rules_is_han(const unsigned char *s, size_t left);
+/* Call visit(gram, len, arg) for every n-gram of 2-4 consecutive Han
+ * characters of the BMP (U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF) in text:
+ * what learned patterns are made of.  gram points into text, len is in
+ * bytes; in order of where the n-gram ends, the shortest first. */
+void cli_rules_han_grams(const char *text, void (*visit)(const char *gram, size_t len, void *arg),
+                         void *arg);
 
 /* Route every row with cl: an owned array of owned strings, one per row,
  * the category of the best tag or "unrouted" (free with
@@ -91,19 +95,39 @@ int cli_rules_folds(struct cli *c, const struct rules *base, const struct cli_ru
                     const struct cli_rules_learn_opts *o);
 
 /* A linear model over literal features (cli_rules_train.c): w is nlabels x
- * nfeat (row-major), bias one per label; owned, freed by cli_train_free. */
+ * nfeat (row-major); owned, freed by cli_train_free. */
 struct cli_train {
     size_t nlabels, nfeat;
-    double *w, *bias;
+    double *w;
 };
 /* Train m on rows (label[i] is row i's label, < nlabels) with the
  * features feat[0..nfeat) (Han literals, borrowed), scored as the router
- * scores a literal pattern with this title weight.  Deterministic. */
+ * scores a literal pattern with this title weight; each label keeps at
+ * most max_patterns non-zero weights.  Deterministic. */
 void cli_train_fit(struct cli_train *m, const char *const *feat, size_t nfeat,
                    const struct cli_rules_rows *rows, const size_t *label, size_t nlabels,
-                   double title_weight);
+                   double title_weight, size_t max_patterns);
 /* Free m's arrays and zero it. */
 void cli_train_free(struct cli_train *m);
+
+/* The features of every row, as compressed sparse rows: row r's features
+ * are feat[start[r]..start[r+1]) with values val[...]. */
+struct cli_train_rows {
+    size_t *start;                    /* nrows + 1 */
+    uint32_t *feat;
+    float *val;
+    size_t n, cap, nrows;
+};
+/* Fit m's weights (nlabels, nfeat set, w allocated) on rows idx[0..n) of
+ * tr with regulariser lambda, starting from m->w; a weight whose keep[] is
+ * 0 is held at 0 (keep NULL: none is) (cli_rules_optim.c). */
+void cli_optim_fit(struct cli_train *m, const struct cli_train_rows *tr, const size_t *label,
+                   const size_t *idx, size_t n, double lambda, const unsigned char *keep);
+/* The regulariser of grid[0..ngrid) (strongest first) whose fit on four
+ * fifths of tr's rows routes the other fifth best; m->w is scratch, left
+ * at 0. */
+double cli_optim_choose(struct cli_train *m, const struct cli_train_rows *tr,
+                        const size_t *label, const double *grid, size_t ngrid);
 
 /* `rules learn --from-archive`: the archive's handled reports, labelled by
  * the category of their final committee (see cli_rules_history.c), written

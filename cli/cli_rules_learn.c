@@ -17,11 +17,12 @@
  *     contained in one it scores close to, or is a window of 3-4 characters
  *     sharing all but one character with a chosen one;
  *   - weights: every label gets a weight for every candidate of every
- *     label, trained jointly (cli_rules_train.c) on exactly the router's
- *     scoring, so a word of one label is negative evidence for the others;
- *     weights below LEARN_PRUNE of the largest are dropped, each topic keeps
- *     its --max-patterns heaviest (by size), scaled so the largest is
- *     LEARN_SCALE, two decimals; each topic gets the trained bias.
+ *     label, trained jointly (cli_rules_train.c: regularised logistic
+ *     regression on exactly the router's scoring), so a word of one label
+ *     is negative evidence for the others; each topic keeps its
+ *     --max-patterns heaviest (by size), scaled so the largest of the file
+ *     is LEARN_SCALE, two decimals; weights below LEARN_PRUNE of the
+ *     largest are dropped.
  * To bound memory on large files, when the table passes LEARN_MAX_GRAMS the
  * rarest n-grams are pruned (a deterministic lossy count).
  *
@@ -44,7 +45,7 @@
 
 #define LEARN_MIN_LABEL_DF 2        /* rows of the label itself holding the n-gram */
 #define LEARN_CLOSE 0.8
-#define LEARN_PRUNE 0.01             /* of the largest weight: smaller ones dropped */
+#define LEARN_PRUNE 0.001            /* of the largest weight: smaller ones dropped */
 #define LEARN_SCALE 5.0              /* the largest weight of the file */
 #define LEARN_TAG_RATIO 0.5          /* a learned file's tag threshold and cap */
 #define LEARN_MAX_TAGS 3
@@ -156,7 +157,8 @@ static void learn_add(struct learn *l, const char *s, size_t n, size_t row, size
         learn_prune(l);
 }
 
-int cli_rules_is_han(const unsigned char *s, size_t left)
+/* 1 if s[0..2] (left bytes available) is one Han character of the BMP. */
+static int learn_is_han(const unsigned char *s, size_t left)
 {
     if (left < 3 || (s[0] & 0xF0) != 0xE0 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
         return 0;
@@ -165,22 +167,41 @@ int cli_rules_is_han(const unsigned char *s, size_t left)
            (cp >= 0xF900 && cp <= 0xFAFF);
 }
 
-/* Every 2-4 character n-gram of the Han runs of text. */
-static void learn_text(struct learn *l, const char *text, size_t row, size_t label)
+void cli_rules_han_grams(const char *text, void (*visit)(const char *gram, size_t len, void *arg),
+                         void *arg)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t len = strlen(text), run = 0;
     for (size_t i = 0; i < len;) {
-        if (!cli_rules_is_han(s + i, len - i)) {
+        if (!learn_is_han(s + i, len - i)) {
             run = 0;
             i++;
             continue;
         }
         run++;
         for (size_t n = 2; n <= 4 && n <= run; n++)
-            learn_add(l, text + i - 3 * (n - 1), 3 * n, row, label);
+            visit(text + i - 3 * (n - 1), 3 * n, arg);
         i += 3;
     }
+}
+
+/* Where learn_text's n-grams are counted. */
+struct learn_row {
+    struct learn *l;
+    size_t row, label;
+};
+
+static void learn_visit(const char *gram, size_t len, void *arg)
+{
+    struct learn_row *r = arg;
+    learn_add(r->l, gram, len, r->row, r->label);
+}
+
+/* Every 2-4 character n-gram of the Han runs of text. */
+static void learn_text(struct learn *l, const char *text, size_t row, size_t label)
+{
+    struct learn_row r = {l, row, label};
+    cli_rules_han_grams(text, learn_visit, &r);
 }
 
 static int learn_cmp_str(const void *a, const void *b)
@@ -387,9 +408,9 @@ static char **learn_feat_strings(const struct learn *l, const size_t *feat, size
     return s;
 }
 
-/* One learned topic for label k with its patterns and bias. */
+/* One learned topic for label k with its patterns. */
 static cJSON *learn_topic(const struct learn *l, size_t k, const char *cm, cJSON *pats,
-                          double bias, size_t npos, size_t nneg, size_t total, size_t id)
+                          size_t npos, size_t nneg, size_t total, size_t id)
 {
     cJSON *t = cJSON_CreateObject();
     char sid[32];
@@ -403,7 +424,6 @@ static cJSON *learn_topic(const struct learn *l, size_t k, const char *cm, cJSON
     cJSON_AddStringToObject(t, "comment", note);
     cJSON_AddStringToObject(t, "category", l->labels[k]);
     cJSON_AddStringToObject(t, "committee", cm);
-    cJSON_AddNumberToObject(t, "bias", bias);
     cJSON_AddItemToObject(t, "patterns", pats);
     free(note);
     return t;
@@ -420,8 +440,7 @@ static cJSON *learn_topics(const struct cli *c, const struct learn *l, const str
     char **fs = learn_feat_strings(l, feat, nfeat);
     struct cli_train m = {0};
     cli_train_fit(&m, (const char *const *)fs, nfeat, rows, l->label_of, l->nlabels,
-                  base->title_weight);
-    double scale = LEARN_SCALE / learn_wmax(&m);
+                  base->title_weight, (size_t)o->max_patterns);
     cJSON *topics = cJSON_CreateArray();
     for (size_t k = 0; k < l->nlabels; k++) {
         const char *cm = rules_category_committee(base, l->labels[k]);
@@ -440,8 +459,7 @@ static cJSON *learn_topics(const struct cli *c, const struct learn *l, const str
             cJSON_Delete(pats);
             continue;
         }
-        double bias = round(100 * scale * m.bias[k]) / 100;
-        cJSON_AddItemToArray(topics, learn_topic(l, k, cm, pats, bias, npos, nneg, rows->n,
+        cJSON_AddItemToArray(topics, learn_topic(l, k, cm, pats, npos, nneg, rows->n,
                                                  (size_t)cJSON_GetArraySize(topics) + 1));
     }
     for (size_t f = 0; f < nfeat; f++)

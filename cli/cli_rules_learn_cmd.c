@@ -130,8 +130,8 @@ static int learn_run(const struct cli *c, const struct rules *base, const char *
 int cli_rules_learn_opts_parse(struct cli *c, const char *top, const char *maxp,
                                const char *mindf, struct cli_rules_learn_opts *o)
 {
-    o->top = cli_opt_num(c, "top", top, 400, 1, 10000);
-    o->max_patterns = o->top < 0 ? -1 : cli_opt_num(c, "max-patterns", maxp, 500, 1, 100000);
+    o->top = cli_opt_num(c, "top", top, 1000, 1, 10000);
+    o->max_patterns = o->top < 0 ? -1 : cli_opt_num(c, "max-patterns", maxp, 1000, 1, 100000);
     o->min_df = o->max_patterns < 0 ? -1 : cli_opt_num(c, "min-df", mindf, 5, 1, 1000000);
     o->quiet = 0;
     return o->min_df < 0 ? CLI_EXIT_USAGE : 0;

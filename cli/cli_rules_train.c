@@ -3,13 +3,17 @@
  * scoring of literal patterns (classify.h): for pattern g in a row,
  * x_g = title_weight * min(th, 3) + min(bh, 3), th and bh its
  * non-overlapping occurrences in the title and the body.  A topic's score
- * is then bias + sum of w_g * x_g, exactly what the router computes for a
- * rules file holding those weights.
+ * is then sum of w_g * x_g, exactly what the router computes for a rules
+ * file holding those weights.
  *
- * Training: averaged passive-aggressive updates (PA-I, multiclass), where
- * "no topic" scores 0 as the router's triage does: a row's label must
- * outscore every other label and 0 by a margin of 1.  Rows are visited in
- * a fixed pseudo-random order, so the same input gives the same weights.
+ * Training sees each row as TF-IDF does: x_g times idf(g), scaled to unit
+ * length, so long messages do not outweigh short ones and rare n-grams are
+ * not drowned by common ones.  Neither changes which topic wins: idf is
+ * folded into the weights written, and a row's length scales every topic's
+ * score alike (hence no bias, which would not scale).  The weights are
+ * fitted (cli_rules_optim.c) with the regulariser chosen by inner
+ * validation, then each topic keeps its max_patterns heaviest and is
+ * fitted again with only those, as the router will score it.
  *
  * Not here: choosing the candidate n-grams or writing the rules file
  * (cli_rules_learn.c). */
@@ -17,22 +21,12 @@
 #include "hash.h"
 #include "htable.h"
 #include "xmalloc.h"
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define TRAIN_EPOCHS 6                /* more fit the training part closer and the */
-#define TRAIN_C 0.003                 /* held-out parts worse (PA-I: the largest
-                                         step one row may take) */
 #define TRAIN_COUNT_MAX 3             /* classify.h: CLASSIFY_COUNT_MAX */
-
-/* The features of every row, as compressed sparse rows. */
-struct train_rows {
-    size_t *start;                    /* nrows + 1 */
-    uint32_t *feat;
-    float *val;
-    size_t n, cap;
-};
 
 /* Feature lookup: the candidate literals in an htable, node[f] for feat[f]. */
 struct train_index {
@@ -96,39 +90,42 @@ struct train_scratch {
     size_t ntouched;
 };
 
+/* One field being counted by train_field. */
+struct train_walk {
+    const struct train_index *ix;
+    struct train_scratch *x;
+    const char *text;
+    int field;
+};
+
+/* Count the n-gram gram[0..len) of the field when it is a candidate, as
+ * PCRE2 would: at most TRAIN_COUNT_MAX, never overlapping the last one. */
+static void train_visit(const char *gram, size_t len, void *arg)
+{
+    struct train_walk *w = arg;
+    struct train_scratch *x = w->x;
+    size_t from = (size_t)(gram - w->text);
+    long f = train_lookup(w->ix, gram, len);
+    if (f < 0 || x->cnt[w->field][f] >= TRAIN_COUNT_MAX || from < x->end[f])
+        return;
+    if (!x->cnt[0][f] && !x->cnt[1][f])
+        x->touched[x->ntouched++] = (uint32_t)f;
+    x->cnt[w->field][f]++;
+    x->end[f] = from + len;
+}
+
 /* Count the candidate literals of one field (Han n-grams of 2-4 characters:
  * a literal of Han characters can only match inside a run of them). */
 static void train_field(const struct train_index *ix, struct train_scratch *x, const char *text,
                         int field)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t len = strlen(text), run = 0;
-    for (size_t i = 0; i < len;) {
-        if (!cli_rules_is_han(s + i, len - i)) {
-            run = 0;
-            i++;
-            continue;
-        }
-        run++;
-        for (size_t n = 4; n >= 2; n--) {
-            if (n > run)
-                continue;
-            size_t from = i - 3 * (n - 1);
-            long f = train_lookup(ix, text + from, 3 * n);
-            if (f < 0 || x->cnt[field][f] >= TRAIN_COUNT_MAX || from < x->end[f])
-                continue;
-            if (!x->cnt[0][f] && !x->cnt[1][f])
-                x->touched[x->ntouched++] = (uint32_t)f;
-            x->cnt[field][f]++;
-            x->end[f] = from + 3 * n;
-        }
-        i += 3;
-    }
+    struct train_walk w = {ix, x, text, field};
+    cli_rules_han_grams(text, train_visit, &w);
     for (size_t k = 0; k < x->ntouched; k++)
         x->end[x->touched[k]] = 0;    /* the next field starts afresh */
 }
 
-static void train_push(struct train_rows *tr, uint32_t f, float v)
+static void train_push(struct cli_train_rows *tr, uint32_t f, float v)
 {
     if (tr->n == tr->cap) {
         tr->cap = tr->cap ? 2 * tr->cap : 65536;
@@ -140,7 +137,7 @@ static void train_push(struct train_rows *tr, uint32_t f, float v)
 }
 
 /* Every row's features. */
-static void train_features(struct train_rows *tr, const struct train_index *ix, size_t nfeat,
+static void train_features(struct cli_train_rows *tr, const struct train_index *ix, size_t nfeat,
                            const struct cli_rules_rows *rows, double title_weight)
 {
     struct train_scratch x = {0};
@@ -161,108 +158,96 @@ static void train_features(struct train_rows *tr, const struct train_index *ix, 
         }
     }
     tr->start[rows->n] = tr->n;
+    tr->nrows = rows->n;
     free(x.cnt[0]);
     free(x.cnt[1]);
     free(x.end);
     free(x.touched);
 }
 
-/* Scores of every label for row r into s[nlabels]. */
-static void train_scores(const struct cli_train *m, const struct train_rows *tr, size_t r,
-                         double *s)
+/* Scale every row's values by idf and to unit length; idf[f] per feature
+ * (smoothed: 1 + ln((1 + rows) / (1 + rows holding f))). */
+static void train_normalise(struct cli_train_rows *tr, size_t nfeat, double *idf)
 {
-    for (size_t l = 0; l < m->nlabels; l++) {
-        const double *w = m->w + l * m->nfeat;
-        double sum = m->bias[l];
-        for (size_t k = tr->start[r]; k < tr->start[r + 1]; k++)
-            sum += w[tr->feat[k]] * tr->val[k];
-        s[l] = sum;
-    }
-}
-
-/* Add tau * x (and tau to the bias) to label l's weights; u accumulates
- * t * tau * x for the average. */
-static void train_step(struct cli_train *m, double *u, double *ub, const struct train_rows *tr,
-                       size_t r, size_t l, double tau, double t)
-{
-    double *w = m->w + l * m->nfeat, *ul = u + l * m->nfeat;
-    for (size_t k = tr->start[r]; k < tr->start[r + 1]; k++) {
-        w[tr->feat[k]] += tau * tr->val[k];
-        ul[tr->feat[k]] += t * tau * tr->val[k];
-    }
-    m->bias[l] += tau;
-    ub[l] += t * tau;
-}
-
-/* One passive-aggressive update for row r of label y. */
-static void train_update(struct cli_train *m, double *u, double *ub, const struct train_rows *tr,
-                         size_t r, size_t y, double *s, double t)
-{
-    train_scores(m, tr, r, s);
-    size_t rival = m->nlabels;        /* nlabels: "no topic", scoring 0 */
-    double best = 0;
-    for (size_t l = 0; l < m->nlabels; l++)
-        if (l != y && s[l] > best) {
-            best = s[l];
-            rival = l;
+    size_t *df = xcalloc(nfeat + 1, sizeof *df);
+    for (size_t k = 0; k < tr->n; k++)
+        df[tr->feat[k]]++;
+    for (size_t f = 0; f < nfeat; f++)
+        idf[f] = 1 + log((1.0 + (double)tr->nrows) / (1.0 + (double)df[f]));
+    for (size_t r = 0; r < tr->nrows; r++) {
+        double sq = 0;
+        for (size_t k = tr->start[r]; k < tr->start[r + 1]; k++) {
+            tr->val[k] = (float)(tr->val[k] * idf[tr->feat[k]]);
+            sq += (double)tr->val[k] * tr->val[k];
         }
-    double loss = 1 - (s[y] - best);
-    if (loss <= 0)
-        return;
-    double sq = 1;
-    for (size_t k = tr->start[r]; k < tr->start[r + 1]; k++)
-        sq += (double)tr->val[k] * tr->val[k];
-    double tau = loss / (rival < m->nlabels ? 2 * sq : sq);
-    tau = tau < TRAIN_C ? tau : TRAIN_C;
-    train_step(m, u, ub, tr, r, y, tau, t);
-    if (rival < m->nlabels)
-        train_step(m, u, ub, tr, r, rival, -tau, t);
+        for (size_t k = tr->start[r]; k < tr->start[r + 1]; k++)
+            tr->val[k] = (float)(tr->val[k] / sqrt(sq));
+    }
+    free(df);
 }
 
-/* A fixed permutation of 0..n-1 (xorshift: deterministic). */
-static void train_shuffle(size_t *order, size_t n, uint64_t *state)
+static const double *train_sort_w;
+
+static int train_cmp_abs(const void *x, const void *y)
 {
-    for (size_t i = n; i > 1; i--) {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        size_t j = (size_t)(*state % i), tmp = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = tmp;
+    double a = fabs(train_sort_w[*(const size_t *)x]), b = fabs(train_sort_w[*(const size_t *)y]);
+    if (a != b)
+        return a > b ? -1 : 1;
+    return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/* Per weight, 1 for the max_patterns largest (as written: times idf) of
+ * each label, 0 for the rest (owned). */
+static unsigned char *train_keep(const double *theta, const double *idf, size_t nlabels,
+                                 size_t nfeat, size_t max_patterns)
+{
+    unsigned char *keep = xcalloc(nlabels * nfeat + 1, 1);
+    double *w = xcalloc(nfeat + 1, sizeof *w);
+    size_t *ord = xcalloc(nfeat + 1, sizeof *ord);
+    for (size_t l = 0; l < nlabels; l++) {
+        for (size_t f = 0; f < nfeat; f++) {
+            w[f] = theta[l * nfeat + f] * idf[f];
+            ord[f] = f;
+        }
+        train_sort_w = w;
+        qsort(ord, nfeat, sizeof *ord, train_cmp_abs);
+        for (size_t k = 0; k < max_patterns && k < nfeat; k++)
+            keep[l * nfeat + ord[k]] = 1;
     }
+    free(w);
+    free(ord);
+    return keep;
 }
 
 void cli_train_fit(struct cli_train *m, const char *const *feat, size_t nfeat,
                    const struct cli_rules_rows *rows, const size_t *label, size_t nlabels,
-                   double title_weight)
+                   double title_weight, size_t max_patterns)
 {
+    static const double grid[] = {1e-3, 3e-4, 1e-4, 3e-5, 1e-5};
     struct train_index ix;
-    struct train_rows tr = {0};
+    struct cli_train_rows tr = {0};
     train_index_build(&ix, feat, nfeat);
     train_features(&tr, &ix, nfeat, rows, title_weight);
     m->nlabels = nlabels;
     m->nfeat = nfeat;
     m->w = xcalloc(nlabels * nfeat + 1, sizeof *m->w);
-    m->bias = xcalloc(nlabels + 1, sizeof *m->bias);
-    double *u = xcalloc(nlabels * nfeat + 1, sizeof *u), *ub = xcalloc(nlabels + 1, sizeof *ub);
-    double *s = xcalloc(nlabels + 1, sizeof *s), t = 1;
-    size_t *order = xcalloc(rows->n + 1, sizeof *order);
-    uint64_t state = 0x9E3779B97F4A7C15ull;
+    double *idf = xcalloc(nfeat + 1, sizeof *idf);
+    train_normalise(&tr, nfeat, idf);
+    double lambda = cli_optim_choose(m, &tr, label, grid, sizeof grid / sizeof *grid);
+    size_t *all = xcalloc(rows->n + 1, sizeof *all);
     for (size_t i = 0; i < rows->n; i++)
-        order[i] = i;
-    for (int e = 0; e < TRAIN_EPOCHS; e++) {
-        train_shuffle(order, rows->n, &state);
-        for (size_t i = 0; i < rows->n; i++, t++)
-            train_update(m, u, ub, &tr, order[i], label[order[i]], s, t);
+        all[i] = i;
+    cli_optim_fit(m, &tr, label, all, rows->n, lambda, NULL);
+    if (max_patterns < nfeat) {
+        unsigned char *keep = train_keep(m->w, idf, nlabels, nfeat, max_patterns);
+        cli_optim_fit(m, &tr, label, all, rows->n, lambda, keep);
+        free(keep);
     }
-    for (size_t k = 0; k < nlabels * nfeat; k++)
-        m->w[k] -= u[k] / t;          /* the average of the weights over every step */
     for (size_t l = 0; l < nlabels; l++)
-        m->bias[l] -= ub[l] / t;
-    free(u);
-    free(ub);
-    free(s);
-    free(order);
+        for (size_t f = 0; f < nfeat; f++)
+            m->w[l * nfeat + f] *= idf[f];
+    free(idf);
+    free(all);
     free(tr.start);
     free(tr.feat);
     free(tr.val);
@@ -272,6 +257,5 @@ void cli_train_fit(struct cli_train *m, const char *const *feat, size_t nfeat,
 void cli_train_free(struct cli_train *m)
 {
     free(m->w);
-    free(m->bias);
     memset(m, 0, sizeof *m);
 }

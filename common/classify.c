@@ -22,6 +22,7 @@ struct classify_topic {
     pcre2_code **pat;                 /* one per rules_topic.patterns */
     pcre2_code **exc;                 /* one per rules_topic.excludes */
     size_t base;                      /* its first prefilter slot */
+    int always;                       /* a pattern the prefilter cannot rule out */
     size_t idlen, catlen;             /* strlen of id and category (0: none) */
 };
 
@@ -46,6 +47,8 @@ struct classify_scratch {
     size_t *cand;                     /* candidate topics */
     size_t *ord;                      /* tagged entries of v, best first */
     struct classify_scored *v;        /* per candidate */
+    unsigned *slots;                  /* the slots the prefilter saw, in order */
+    size_t *from, *count;             /* per topic: its part of slots */
 };
 
 struct classify {
@@ -79,6 +82,7 @@ struct classify_run {
     struct classify_stats *st;
     struct classify_field field[2];   /* title, body */
     struct prefilter_result *res[2];  /* per field; NULL: no prefilter */
+    int grouped;                      /* c->x->slots holds what the prefilter saw */
 };
 
 /* Compile one pattern; -1 with "FILE: topic ID: LABEL N: MSG at offset K". */
@@ -147,10 +151,11 @@ static void classify_slots(struct classify *c)
         }
         if (always)
             c->always_topics[c->nalways_topics++] = t;
+        c->topics[t].always = always;
     }
 }
 
-static struct classify_scratch *classify_scratch_new(size_t ntopics)
+static struct classify_scratch *classify_scratch_new(size_t ntopics, size_t nslots)
 {
     struct classify_scratch *x = xcalloc(1, sizeof *x);
     x->md = pcre2_match_data_create(1, NULL);
@@ -160,6 +165,9 @@ static struct classify_scratch *classify_scratch_new(size_t ntopics)
     x->cand = xcalloc(ntopics + 1, sizeof *x->cand);
     x->ord = xcalloc(ntopics + 1, sizeof *x->ord);
     x->v = xcalloc(ntopics + 1, sizeof *x->v);
+    x->slots = xcalloc(2 * nslots + 1, sizeof *x->slots);
+    x->from = xcalloc(ntopics + 1, sizeof *x->from);
+    x->count = xcalloc(ntopics + 1, sizeof *x->count);
     return x;
 }
 
@@ -197,7 +205,7 @@ int classify_new(const struct rules *rules, struct classify **out,
     c->pf = prefilter_new(rules);
     if (c->pf)
         classify_slots(c);
-    c->x = classify_scratch_new(rules->ntopics);
+    c->x = classify_scratch_new(rules->ntopics, c->pf ? prefilter_slots(c->pf) : 0);
     *out = c;
     return 0;
 }
@@ -232,6 +240,9 @@ void classify_free(struct classify **cp)
         free(c->x->cand);
         free(c->x->ord);
         free(c->x->v);
+        free(c->x->slots);
+        free(c->x->from);
+        free(c->x->count);
         free(c->x);
     }
     pcre2_match_context_free(c->mctx);
@@ -408,21 +419,39 @@ static int classify_vetoed(struct classify_run *run, size_t t)
     return 0;
 }
 
+/* Add pattern i's hits in the title and the body to *sum; 1 if any. */
+static int classify_pattern(struct classify_run *run, struct classify_scored *s, size_t i,
+                            double *sum)
+{
+    const struct rules *rules = run->c->rules;
+    int th = classify_count(run, s, i, 0);
+    int bh = classify_count(run, s, i, 1);
+    *sum += rules->topics[s->topic].patterns[i].w *
+            (rules->title_weight * th + bh);
+    return th + bh;
+}
+
 /* Score topic s->topic (0 when vetoed), collecting its hits; patterns the
- * prefilter ruled out are not run (they would count 0). */
+ * prefilter ruled out are not run (they would count 0).  When the slots the
+ * prefilter saw are grouped, only those are visited, in pattern order: the
+ * others would add 0, so the sum is the same to the last bit. */
 static void classify_topic(struct classify_run *run, struct classify_scored *s)
 {
     const struct rules *rules = run->c->rules;
     const struct rules_topic *rt = &rules->topics[s->topic];
+    const struct classify_topic *ct = &run->c->topics[s->topic];
+    const struct classify_scratch *x = run->c->x;
     double sum = 0;
     int matched = 0;
     s->score = 0;
     s->nhits = 0;
-    for (size_t i = 0; i < rt->npatterns; i++) {
-        int th = classify_count(run, s, i, 0);
-        int bh = classify_count(run, s, i, 1);
-        sum += rt->patterns[i].w * (rules->title_weight * th + bh);
-        matched |= th + bh;
+    if (run->grouped && !ct->always) {
+        for (size_t k = x->from[s->topic]; k < x->from[s->topic] + x->count[s->topic]; k++)
+            if (x->slots[k] - ct->base < rt->npatterns)
+                matched |= classify_pattern(run, s, x->slots[k] - ct->base, &sum);
+    } else {
+        for (size_t i = 0; i < rt->npatterns; i++)
+            matched |= classify_pattern(run, s, i, &sum);
     }
     if (!matched)                     /* the bias counts only for a topic with a hit,
                                          so the prefilter may skip the others */
@@ -479,6 +508,36 @@ static size_t classify_candidates(const struct classify *c, const struct classif
     for (size_t i = 0; i < n; i++)
         x->mark[x->cand[i]] = 0;
     return n;
+}
+
+static int classify_cmp_slot(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+/* Group the slots either field's prefilter saw by topic (slots of a topic
+ * are consecutive): x->slots in order, x->from / x->count per candidate. */
+static void classify_group(const struct classify *c, struct classify_run *run, size_t ncand)
+{
+    struct classify_scratch *x = c->x;
+    size_t n = 0, k = 0;
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < run->res[f]->ntouched; i++)
+            x->slots[n++] = run->res[f]->touched[i];
+    qsort(x->slots, n, sizeof *x->slots, classify_cmp_slot);
+    for (size_t i = 0; i < ncand; i++)
+        x->count[x->cand[i]] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && x->slots[k - 1] == x->slots[i])
+            continue;
+        size_t t = c->slot_topic[x->slots[i]];
+        x->slots[k] = x->slots[i];
+        if (x->count[t]++ == 0)
+            x->from[t] = k;
+        k++;
+    }
+    run->grouped = 1;
 }
 
 /* How many of the n tagged topics (best first in ord) to keep: those
@@ -562,6 +621,8 @@ void classify_report(const struct classify *c, struct report *r,
         prefilter_scan(c->pf, run.field[f].s, run.field[f].len, run.res[f]);
     }
     size_t ncand = classify_candidates(c, &run), n = 0;
+    if (c->pf && !run.res[0]->all && !run.res[1]->all)
+        classify_group(c, &run, ncand);
     for (size_t i = 0; i < ncand; i++) {
         struct classify_scored *s = &x->v[n];
         s->topic = x->cand[i];

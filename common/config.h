@@ -110,6 +110,11 @@ struct config_upstream {
     char *org;                    /* this organisation's id in refs (default: organisation) */
     int resend_ms;                /* a delivery not acknowledged is tried again after: 5000 */
     int poll_seconds;             /* outcomes are asked for every: 60 */
+    char *key;                    /* CURVE over tcp://: this level's key pair file (made by
+                                     the next level's `minyi keys new`), absolute; or NULL */
+    char *server_public_key;      /* the next level's server public key (Z85), or NULL */
+    char *server_key;             /* or the file holding it (its server.pub), absolute */
+    int insecure;                 /* tcp:// without CURVE (the next level runs insecure) */
 };
 
 struct config {

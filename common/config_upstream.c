@@ -1,7 +1,8 @@
 /* config_upstream.c: the "upstream" part of the config (报送) -- the next
  * level's collector submit socket that reports closed as `forwarded` are
  * delivered to, its query socket the outcomes are read back from, and the
- * ids this organisation files under there.  Errors read "FILE:
+ * ids this organisation files under there, and the CURVE keys of a tcp://
+ * link (read by the archiver at start).  Errors read "FILE:
  * upstream.KEY: message".  The delivery itself is
  * archiver/archiver_upstream.c's. */
 #include "config.h"
@@ -24,6 +25,49 @@ static int up_str(const struct config *c, const cJSON *o, const char *key, const
     const char *at = s ? strstr(s, "@STATE@") : NULL;
     *out = !s ? NULL : at ? xasprintf("%.*s%s%s", (int)(at - s), s, c->state_dir, at + 7)
                           : xstrdup(s);
+    return 0;
+}
+
+/* A file name (@STATE@ already replaced) relative to the config's folder. */
+static void up_path(const struct config *c, char **path)
+{
+    char *k = *path;
+    if (k && k[0] != '/') {
+        *path = xasprintf("%s/%s", c->dir, k);
+        free(k);
+    }
+}
+
+/* CURVE on a tcp:// link: both keys, 40 Z85 characters for the server's,
+ * unless "insecure".  0 / -1 with err. */
+static int up_curve(const struct config *c, const cJSON *o, struct config_upstream *u,
+                    char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "insecure");
+    int tcp = !strncmp(u->endpoint, "tcp://", 6) || (u->query && !strncmp(u->query, "tcp://", 6));
+    if (v && !cJSON_IsBool(v)) {
+        snprintf(err, errlen, "%s: upstream.insecure: must be true or false", c->path);
+        return -1;
+    }
+    u->insecure = cJSON_IsTrue(v);
+    if (up_str(c, o, "key", NULL, &u->key, err, errlen) < 0 ||
+        up_str(c, o, "server_public_key", NULL, &u->server_public_key, err, errlen) < 0 ||
+        up_str(c, o, "server_key", NULL, &u->server_key, err, errlen) < 0)
+        return -1;
+    up_path(c, &u->key);
+    up_path(c, &u->server_key);
+    if (u->server_public_key && strlen(u->server_public_key) != 40) {
+        snprintf(err, errlen, "%s: upstream.server_public_key: must be 40 Z85 characters (the "
+                 "public-key line of the next level's server.pub)", c->path);
+        return -1;
+    }
+    if (tcp && !u->insecure && (!u->key || (!u->server_public_key && !u->server_key))) {
+        snprintf(err, errlen, "%s: upstream: a tcp:// link needs \"key\" (this level's key "
+                 "pair, from `minyi keys new` at the next level) and \"server_key\" (the "
+                 "next level's server.pub) or \"server_public_key\", or \"insecure\": true",
+                 c->path);
+        return -1;
+    }
     return 0;
 }
 
@@ -63,7 +107,7 @@ int config_upstream_parse(struct config *c, const cJSON *root, char *err, size_t
         }
         u->poll_seconds = v->valueint;
     }
-    return 0;
+    return up_curve(c, o, u, err, errlen);
 }
 
 void config_upstream_free(struct config_upstream *u)
@@ -72,5 +116,8 @@ void config_upstream_free(struct config_upstream *u)
     free(u->query);
     free(u->member);
     free(u->org);
+    free(u->key);
+    free(u->server_public_key);
+    free(u->server_key);
     memset(u, 0, sizeof *u);
 }

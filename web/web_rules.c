@@ -11,6 +11,7 @@
 #include "log.h"
 #include "report.h"
 #include "rules.h"
+#include "rules_explain.h"
 #include "xmalloc.h"
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -34,46 +35,6 @@ static int rules_ready(struct web *w, char *err, size_t errlen)
     return -1;
 }
 
-static const struct rules_topic *rules_topic_of(const struct rules *r, const char *id)
-{
-    for (size_t k = 0; k < r->ntopics; k++)
-        if (!strcmp(r->topics[k].id, id))
-            return &r->topics[k];
-    return NULL;
-}
-
-/* {"committee", "committee_name", "tags": [{topic, name, category,
- * committee, score, hits: [{field, offset, text}]}]} of a classified report. */
-static cJSON *rules_json(const struct rules *r, const struct report *rep)
-{
-    cJSON *o = cJSON_CreateObject(), *tags = cJSON_CreateArray();
-    const struct rules_committee *cm = rules_committee(r, rep->committee);
-    cJSON_AddBoolToObject(o, "ok", 1);
-    cJSON_AddStringToObject(o, "committee", rep->committee ? rep->committee : "");
-    cJSON_AddStringToObject(o, "committee_name", cm ? cm->name : "");
-    cJSON_AddItemToObject(o, "tags", tags);
-    for (size_t i = 0; i < rep->ntags; i++) {
-        const struct report_tag *t = &rep->tags[i];
-        const struct rules_topic *tp = rules_topic_of(r, t->topic);
-        cJSON *jt = cJSON_CreateObject(), *hits = cJSON_CreateArray();
-        cJSON_AddStringToObject(jt, "topic", t->topic);
-        cJSON_AddStringToObject(jt, "name", tp ? tp->name : "");
-        cJSON_AddStringToObject(jt, "category", tp ? tp->category : "");
-        cJSON_AddStringToObject(jt, "committee", tp ? tp->committee : "");
-        cJSON_AddNumberToObject(jt, "score", t->score);
-        for (size_t h = 0; h < t->nhits; h++) {
-            cJSON *jh = cJSON_CreateObject();
-            cJSON_AddStringToObject(jh, "field", t->hits[h].field);
-            cJSON_AddNumberToObject(jh, "offset", t->hits[h].offset);
-            cJSON_AddStringToObject(jh, "text", t->hits[h].text);
-            cJSON_AddItemToArray(hits, jh);
-        }
-        cJSON_AddItemToObject(jt, "hits", hits);
-        cJSON_AddItemToArray(tags, jt);
-    }
-    return o;
-}
-
 cJSON *web_rules_test(struct web *w, const char *title, const char *body, char *err,
                       size_t errlen)
 {
@@ -84,7 +45,8 @@ cJSON *web_rules_test(struct web *w, const char *title, const char *body, char *
         rep->title = xstrdup(title ? title : "");
         rep->body = xstrdup(body ? body : "");
         classify_report(w->classify, rep, NULL);
-        o = rules_json(w->rules, rep);
+        o = rules_explain(w->rules, rep);
+        cJSON_AddBoolToObject(o, "ok", 1);
         report_free(&rep);
     }
     pthread_mutex_unlock(&w->rules_lock);

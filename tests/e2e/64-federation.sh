@@ -4,8 +4,8 @@
 # between the levels are cut (`ip link set down`) and daemons of every level
 # are SIGKILLed at random.  Each level is its own pipeline and state
 # directory in a network namespace the test makes (veth pairs, addresses
-# only inside those namespaces); the links are tcp:// without CURVE (the
-# access issue has no keys yet: the upper levels run "insecure").  Where namespaces
+# only inside those namespaces); the links are tcp:// with CURVE (each
+# level holds a key the level above made for it).  Where namespaces
 # cannot be made the same runs over ipc:// on this machine, and says so.
 # Afterwards: every forwarded report is in the next level's archive exactly
 # once, and every province outcome is back at the district.
@@ -42,21 +42,42 @@ else
     echo "# network namespaces cannot be made here: the federation runs on this machine over ipc://"
 fi
 
-# the three configs: d -> c -> p
-jq --arg s "$T/d" --arg e "$CITY_SUBMIT" --arg q "$CITY_QUERY" '.state_dir = $s |
+# the three configs: d -> c -> p.  The city and the province serve their
+# submit and query sockets on tcp:// with CURVE: each makes its server key
+# pair, a key for the level below (a member principal: the id that level
+# files under here), one for this test's commands (ops, admin) and one for
+# its web door (web, the gateway); the level
+# below names its key and the server's public key in "upstream".  Each
+# level has its own principals file.
+jq --arg s "$T/d" --arg e "$CITY_SUBMIT" --arg q "$CITY_QUERY" --arg k "$T/c/keys/district.key" \
+    --arg sk "$T/c/keys/server.pub" '.state_dir = $s | .access = ($s + "/access.json") |
     .upstream = {"endpoint": $e, "query": $q, "member": "M050", "org": "district",
-                 "resend_ms": 200, "poll_seconds": 1}' "$CONF" >"$T/d.json"
+                 "resend_ms": 200, "poll_seconds": 1, "key": $k, "server_key": $sk}' \
+    "$CONF" >"$T/d.json"
 jq --arg s "$T/c" --arg e "$PROV_SUBMIT" --arg q "$PROV_QUERY" --arg sub "$CITY_SUBMIT" \
-    --arg qry "$CITY_QUERY" '.state_dir = $s | .endpoints = {"submit": $sub, "query": $qry} |
-    .insecure = true |
+    --arg qry "$CITY_QUERY" --arg k "$T/p/keys/city.key" --arg sk "$T/p/keys/server.pub" \
+    '.state_dir = $s | .access = ($s + "/access.json") | .web.key = "@STATE@/keys/web.key" |
+    .endpoints = {"submit": $sub, "query": $qry} |
     .upstream = {"endpoint": $e, "query": $q, "member": "M051", "org": "city",
-                 "resend_ms": 200, "poll_seconds": 1}' "$CONF" >"$T/c.json"
+                 "resend_ms": 200, "poll_seconds": 1, "key": $k, "server_key": $sk}' \
+    "$CONF" >"$T/c.json"
 jq --arg s "$T/p" --arg sub "$PROV_SUBMIT" --arg qry "$PROV_QUERY" \
-    '.state_dir = $s | .endpoints = {"submit": $sub, "query": $qry} | .insecure = true' \
-    "$CONF" >"$T/p.json"
+    '.state_dir = $s | .access = ($s + "/access.json") | .web.key = "@STATE@/keys/web.key" |
+    .endpoints = {"submit": $sub, "query": $qry}' "$CONF" >"$T/p.json"
+for l in c p; do
+    "$BIN/minyi" -c "$T/$l.json" keys server >/dev/null 2>&1
+    "$BIN/minyi" -c "$T/$l.json" keys new ops admin >/dev/null
+    "$BIN/minyi" -c "$T/$l.json" keys new web gateway >/dev/null
+done
+"$BIN/minyi" -c "$T/c.json" keys new district member M050 >/dev/null
+"$BIN/minyi" -c "$T/p.json" keys new city member M051 >/dev/null
 
 declare -A PID
-lvl() { local l=$1; shift; in_ns "$l" "$BIN/minyi" -c "$T/$l.json" "$@"; }
+lvl() {   # a level's minyi command (the city's and the province's with the ops key)
+    local l=$1; shift
+    if [ "$l" = d ]; then in_ns d "$BIN/minyi" -c "$T/d.json" "$@"
+    else MINYI_KEY=$T/$l/keys/ops.key in_ns "$l" "$BIN/minyi" -c "$T/$l.json" "$@"; fi
+}
 lsql() { sqlite3 -readonly "$T/$1/archive.db" "$2" 2>/dev/null; }
 lsql_is() { [ "$(lsql "$2" "$3")" = "$1" ]; }
 up_ready() { grep -q 'minyi: ready' "$T/$1.log" 2>/dev/null; }
@@ -82,6 +103,10 @@ fed_cleanup() {
 trap fed_cleanup EXIT
 for l in p c d; do start_level $l; done
 for l in p c d; do check "level $l ready" wait_until 30 up_ready $l; done
+check "the district's and the city's links run CURVE" sh -c \
+    "grep -q 'upstream: forwarding to .*CURVE with the key in $T/c/keys/district.key' '$T/d.log' &&
+     grep -q 'upstream: forwarding to .*CURVE with the key in $T/p/keys/city.key' '$T/c.log'"
+check "no level runs a plain tcp:// socket" sh -c "! grep -q 'insecure: no CURVE' '$T/c.log' '$T/p.log'"
 
 # random faults at every level while the reports travel: cut a link for a
 # moment, or SIGKILL one daemon (minyi up restarts it)
@@ -143,6 +168,10 @@ check_eq "the city's outcomes reached it too" "$(lsql c "SELECT count(*) FROM up
 check_eq "mine at the district: the province's adoption" \
     "$(lvl d mine M002 --format json | jq -r '.upstream.further' | sort -u)" adopted
 check "nothing gave up" test ! -e "$T/gaveup.log"
+# per level: what it archived, sent up (acknowledged there), lost, twice
+echo "# district: $N submitted, $(lsql d "SELECT count(*) FROM reports WHERE title LIKE '关于加强社区养老服务的建议%'") archived, $(lsql d "SELECT count(*) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.state <> 'pending' AND r.title LIKE '关于加强社区养老服务的建议%'") sent to the city and acknowledged"
+echo "# city: $(lsql c "SELECT count(*) FROM reports") archived, lost $lost_c, duplicated $dup_c; $(lsql c "SELECT count(*) FROM upstream WHERE state <> 'pending'") sent to the province and acknowledged"
+echo "# province: $(lsql p "SELECT count(*) FROM reports") archived, lost $lost_p, duplicated $dup_p"
 # the link's own rate (FED_RATE_N reports, default none): queued at the
 # district while its link is down, then delivered across it in one go
 if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
@@ -159,10 +188,6 @@ if [ "$MODE" = netns ] && [ "${FED_RATE_N:-0}" -gt 0 ]; then
     wait_until 120 lsql_is "$((before + FED_RATE_N))" d "SELECT count(*) FROM upstream WHERE state <> 'pending'"
     echo "# figure: forwarding rate across the namespaces' link: $(lsql d "SELECT printf('%.0f', (count(*) - 1) * 1e6 / (max(sent_us) - min(sent_us))) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE r.title LIKE '关于增设公交站点%'") reports/s ($FED_RATE_N queued while the link was down)"
 fi
-# per level: what it archived, sent up (acknowledged there), lost, twice
-echo "# district: $N submitted, $(lsql d "SELECT count(*) FROM reports WHERE title LIKE '关于加强社区养老服务的建议%'") archived, $(lsql d "SELECT count(*) FROM upstream u JOIN reports r ON r.id = u.report_id WHERE u.state <> 'pending' AND r.title LIKE '关于加强社区养老服务的建议%'") sent to the city and acknowledged"
-echo "# city: $(lsql c "SELECT count(*) FROM reports") archived, lost $lost_c, duplicated $dup_c; $(lsql c "SELECT count(*) FROM upstream WHERE state <> 'pending'") sent to the province and acknowledged"
-echo "# province: $(lsql p "SELECT count(*) FROM reports") archived, lost $lost_p, duplicated $dup_p"
 # the time from a clerk's `ack --outcome forwarded` at the district to the
 # city's id in its history, the links up (FED_LAT_N reports, default none)
 if [ "${FED_LAT_N:-0}" -gt 0 ]; then

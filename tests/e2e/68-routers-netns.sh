@@ -2,12 +2,14 @@
 # router 1 run in one network namespace the test makes ("m", `minyi up
 # --routers 1`), router 2 in another ("r", `minyi-router --instance 2`), the
 # two joined by a veth pair; the pipes (route, route_large, archive,
-# archive_large) and router 2's control socket are tcp:// over it.  Reports
+# archive_large) and router 2's control socket are tcp:// over it, with
+# CURVE (the daemons' server key; an admin key for the commands).  Reports
 # are spread over both routers, router 2 SIGKILLed mid-stream loses nothing
 # and sends nothing twice, and `minyi rules reload` reaches both.  Where
 # network namespaces cannot be made it says so and checks nothing
 # (62-routers runs several routers on one machine).
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "it makes its own tcp:// endpoints with CURVE across network namespaces"
 NS=mrt$$
 M=10.231.4.1 R=10.231.4.2
 if ! ip netns add "${NS}m" 2>/dev/null || ! ip netns add "${NS}r" 2>/dev/null ||
@@ -24,11 +26,17 @@ echo "# routers over network namespaces ${NS}m / ${NS}r, tcp:// over a veth pair
 
 cp "$ROOT/config/rules.json" "$T/rules.json"
 E2E_RULES=$T/rules.json write_config
-jq --arg m "tcp://$M" --arg r "tcp://$R" '.insecure = true |
+jq --arg m "tcp://$M" --arg r "tcp://$R" '.web.key = "@STATE@/keys/web.key" |
     .endpoints += {"route": ($m + ":7101"), "route_large": ($m + ":7102"),
                    "archive": ($m + ":7103"), "archive_large": ($m + ":7104"),
                    "router_ctl": ["ipc://@STATE@/run/router.sock", ($r + ":7105")]}' \
     "$CONF" >"$T/c.json" && mv "$T/c.json" "$CONF"
+# CURVE on every tcp:// socket: the daemons' server key pair (router 2 holds
+# it too: a daemon), a key for the web door and one for this test's commands
+"$BIN/minyi" -c "$CONF" keys server >/dev/null 2>&1
+"$BIN/minyi" -c "$CONF" keys new web gateway >/dev/null
+"$BIN/minyi" -c "$CONF" keys new ops admin >/dev/null
+export MINYI_KEY=$STATE/keys/ops.key
 
 R2_PID=
 minyi() { ip netns exec "${NS}m" "$BIN/minyi" -c "$CONF" "$@"; }
@@ -49,6 +57,7 @@ UP_PID=$!
 check "the pipeline in ${NS}m is ready" wait_until 20 ready_more_than 0
 start_r2
 check "router 2 in ${NS}r is ready" wait_until 20 r2_ready_more_than 0
+check "no plain tcp:// socket anywhere" sh -c "! grep -q 'insecure: no CURVE' '$T/up.log' '$T/r2.log'"
 check_eq "minyi up started one router" "$(pgrep -fc "minyi-router -c $CONF --state-dir")" 1
 check "status reaches router 2 across the namespaces" wait_until 20 sh -c \
     "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok and .\"router-2\".instance == 2 and .router.instance == 1'"

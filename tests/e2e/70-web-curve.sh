@@ -1,32 +1,22 @@
-# The web door over tcp:// with a CURVE key of its own (web.key): the
-# collector's submit socket, the archiver's query socket and both control
-# sockets are tcp://, the gateway principal "web" is registered by
-# `minyi keys new web gateway`, and minyi-web runs under the same account as
-# the daemons -- over tcp:// the key alone says who it is.  Through the web a
-# member files and follows, a clerk works its queue; with the web's key the
-# archiver checks the named user's rights (an unknown who, another member's
-# report, a rules reload are refused); a revoked key gets nothing more.
+# The web door over tcp:// with a CURVE key of its own (web.key): every
+# endpoint is tcp:// with CURVE (lib.sh's E2E_TCP, which registers the
+# gateway principal "web" with `minyi keys new web gateway`), and minyi-web
+# runs under the same account as the daemons -- over tcp:// the key alone
+# says who it is.  Through the web a member files and follows, a clerk works
+# its queue; with the web's key the archiver checks the named user's rights
+# (an unknown who, another member's report, a rules reload are refused); a
+# revoked key gets nothing more.
+E2E_TCP=1                  # every endpoint tcp://127.0.0.1 with CURVE (lib.sh), web.key set
 . "$(dirname "$0")/lib.sh"
-read -r P1 P2 P3 P4 < <(/usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
-jq --arg s "tcp://127.0.0.1:$P1" --arg q "tcp://127.0.0.1:$P2" --arg c "tcp://127.0.0.1:$P3" \
-   --arg r "tcp://127.0.0.1:$P4" \
-   '.endpoints = {submit: $s, query: $q, collector_ctl: $c, router_ctl: $r}' "$CONF" >"$CONF.new" &&
-    mv "$CONF.new" "$CONF"
 web_user member-pass-1 M001 member M001
 web_user member-pass-2 M002 member M002
 web_user clerk-pass-1 cj clerk chengjian
-minyi keys server >/dev/null 2>&1
-minyi keys new web gateway >/dev/null
-minyi keys new ops admin >/dev/null
-export MINYI_KEY=$STATE/keys/ops.key
-"$BIN/minyi-web" -c "$CONF" -n >"$T/n.out" 2>&1; rc=$?
+check_eq "the gateway web has its key (lib.sh: minyi keys new web gateway)" \
+    "$(jq -r '.principals[] | select(.name == "web") | .role' "$T/access.json")" gateway
+jq 'del(.web.key)' "$CONF" >"$T/nokey.json"
+"$BIN/minyi-web" -c "$T/nokey.json" -n >"$T/n.out" 2>&1; rc=$?
 check_eq "minyi-web -n: tcp:// without web.key is refused" "$rc" 1
-check "saying which endpoint needs a key" grep -q "web.key: tcp://127.0.0.1:$P1 needs a CURVE key" "$T/n.out"
-jq '.web.key = "@STATE@/keys/web.key"' "$CONF" >"$CONF.new" && mv "$CONF.new" "$CONF"
+check "saying which endpoint needs a key" grep -q "web.key: $(ep submit) needs a CURVE key" "$T/n.out"
 check "with web.key it is ok" "$BIN/minyi-web" -c "$CONF" -n
 start_pipeline
 url=$(web_url)
@@ -62,7 +52,7 @@ check "the archiver names the gateway and the user" grep -q 'gateway web names u
 gw --who M002 show "$id" >/dev/null 2>&1; rc=$?
 check_eq "another member's report is refused" "$rc" 1
 check "its own member may read it" gw --who M001 show "$id"
-gw --who ops rules reload >/dev/null 2>&1; rc=$?
+gw --who e2e-admin rules reload >/dev/null 2>&1; rc=$?
 check_eq "the gateway may not reload the rules, even naming an admin" "$rc" 1
 
 # revoked: the web door's next request gets nothing from the daemons

@@ -58,15 +58,13 @@ tcp_endpoints() {
 # Under E2E_TCP: the server key in this STATE, the admin key once.
 tcp_keys() {
     [ -f "$STATE/keys/server.key" ] || "$BIN/minyi" -c "$CONF" keys server >/dev/null || return 1
-    local k
-    for k in "admin admin" "web gateway"; do   # the command's key, minyi-web's (web.key)
-        set -- $k
-        [ -f "$T/$1.key" ] && continue
-        "$BIN/minyi" -c "$CONF" keys new "e2e-$1" "$2" >/dev/null &&
-            cp -p "$STATE/keys/e2e-$1.key" "$T/$1.key" || return 1
-        # access_add (web_user) rewrites access.json from this list: keep them
-        jq -c ".principals[] | select(.name == \"e2e-$1\")" "$T/access.json" >>"$T/principals.jsonl"
-    done
+    if [ ! -f "$T/admin.key" ]; then
+        "$BIN/minyi" -c "$CONF" keys new e2e-admin admin >/dev/null &&
+            cp -p "$STATE/keys/e2e-admin.key" "$T/admin.key" || return 1
+    fi
+    # minyi-web reaches the daemons over tcp:// as the gateway "web" (web.key)
+    [ -f "$STATE/keys/web.key" ] || "$BIN/minyi" -c "$CONF" keys new web gateway >/dev/null ||
+        return 1
     export MINYI_KEY=$T/admin.key E2E_SERVER_KEY=$STATE/keys/server.key
     local n eps=
     for n in submit route route_large archive archive_large confirm query collector_ctl router_ctl; do
@@ -106,7 +104,7 @@ write_config() {
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
   "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
-  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}$([ -z "$E2E_TCP" ] || echo ", \"key\": \"$T/web.key\"")},
+  "web": {"listen": "127.0.0.1:0"$([ -n "$E2E_TCP" ] && echo ', "key": "@STATE@/keys/web.key"')${E2E_WEB:-}},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }
@@ -147,12 +145,15 @@ wait_until() {
 # The number of ready lines `minyi up` has printed so far.
 ready_count() { grep -c 'minyi: ready' "$T/up.log" 2>/dev/null || true; }
 ready_more_than() { [ "$(ready_count)" -gt "$1" ]; }
-# The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
-# access_add JSON: one more principal in $T/access.json (rewritten whole).
-access_add() {
-    printf '%s\n' "$1" >>"$T/principals.jsonl"
-    { echo '{"principals": ['; sed '$!s/$/,/' "$T/principals.jsonl"; echo ']}'; } >"$T/access.json"
+# access_add JSON: one more principal in $T/access.json (the others, keys
+# included, kept); access_del NAME takes one out.
+access_edit() {
+    local f=$T/access.json
+    [ -s "$f" ] || echo '{"principals": []}' >"$f"
+    jq "$@" "$f" >"$f.new" && mv "$f.new" "$f"
 }
+access_add() { access_edit --argjson p "$1" '.principals += [$p]'; }
+access_del() { access_edit --arg n "$1" '.principals |= map(select(.name != $n))'; }
 web_user() {
     local pw=$1 name=$2 role=$3 arg=${4:-}
     case $role in
@@ -162,6 +163,7 @@ web_user() {
     esac
     printf '%s\n' "$pw" | "$BIN/minyi" -c "$CONF" passwd "$name" >/dev/null
 }
+# The web door's URL from the last ready line ("http://127.0.0.1:PORT/").
 web_url() { grep 'minyi: ready' "$T/up.log" | tail -n 1 | sed 's/.*, web //'; }
 
 start_pipeline() {

@@ -175,6 +175,18 @@ static void test_test(const struct config *cfg)
     CHECK(num(tag, "score", NULL, NULL) == 5.5, "test: score: got %g, want 5.5",
           num(tag, "score", NULL, NULL));
     CHECK_INT("test: hits", cJSON_GetArraySize(cJSON_GetObjectItem(tag, "hits")), 2);
+    CHECK(num(tag, "bias", NULL, NULL) == 0, "test: bias: got %g", num(tag, "bias", NULL, NULL));
+    const cJSON *h;
+    int seen = 0;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(tag, "hits")) {
+        if (num(h, "pattern", NULL, NULL) != 1)
+            continue;             /* the body's 地铁: pattern 2 of the file, 0-based 1 */
+        seen = 1;
+        CHECK_STR("test: hit re", cJSON_GetStringValue(cJSON_GetObjectItem(h, "re")), "地铁|轨道交通");
+        CHECK(num(h, "w", NULL, NULL) == 2.5, "test: hit w: got %g", num(h, "w", NULL, NULL));
+        CHECK_STR("test: hit text", cJSON_GetStringValue(cJSON_GetObjectItem(h, "text")), "地铁");
+    }
+    CHECK(seen, "test: no hit of pattern 1 in %s", out_text);
     cJSON_Delete(o);
     CHECK_INT("test table: exit", run(cfg, NULL, "test", "道路拥堵", NULL), 0);
     CHECK(strstr(out_text, "committee: tian (提案委员会), the triage committee"),

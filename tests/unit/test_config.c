@@ -174,6 +174,46 @@ static void test_supervision(void)
     config_free(&c);
 }
 
+/* 报送 over tcp://: the link's CURVE keys (this level's pair, relative to
+ * the config; the next level's server key), or "insecure". */
+static void test_upstream_keys(void)
+{
+    struct config *c = NULL;
+    char err[512] = "", want[600];
+    const char *p = write_file("up.json",
+        "{\"upstream\":{\"endpoint\":\"tcp://10.0.0.1:7001\",\"member\":\"M050\","
+        "\"key\":\"keys/district.key\","
+        "\"server_public_key\":\"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "upstream with keys loads: %s", err);
+    if (c) {
+        snprintf(want, sizeof want, "%s/keys/district.key", dir);
+        CHECK_STR("key relative to the config", c->upstream.key, want);
+        CHECK_STR("server key kept", c->upstream.server_public_key,
+                  "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+        CHECK_INT("not insecure", c->upstream.insecure, 0);
+        config_free(&c);
+    }
+    p = write_file("up4.json", "{\"state_dir\":\"/s\",\"upstream\":{\"endpoint\":"
+                               "\"tcp://10.0.0.1:7001\",\"member\":\"M050\",\"key\":"
+                               "\"@STATE@/keys/d.key\",\"server_key\":\"city/server.pub\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "server_key file loads: %s", err);
+    if (c) {
+        CHECK_STR("key in the state folder", c->upstream.key, "/s/keys/d.key");
+        snprintf(want, sizeof want, "%s/city/server.pub", dir);
+        CHECK_STR("server_key relative to the config", c->upstream.server_key, want);
+        config_free(&c);
+    }
+    p = write_file("up2.json", "{\"upstream\":{\"endpoint\":\"tcp://10.0.0.1:7001\","
+                               "\"member\":\"M050\",\"insecure\":true}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "insecure upstream loads: %s", err);
+    config_free(&c);
+    p = write_file("up3.json", "{\"upstream\":{\"endpoint\":\"ipc:///s/submit.sock\","
+                               "\"member\":\"M050\"}}");
+    CHECK(config_load(p, NULL, &c, err, sizeof err) == 0, "ipc:// upstream needs no keys: %s",
+          err);
+    config_free(&c);
+}
+
 /* endpoints.router_ctl: one endpoint (one router) or a list (several). */
 static void test_routers(void)
 {
@@ -217,6 +257,14 @@ static void test_errors(void)
          "supervision.committees.jingji.close_days"},
         {"{\"supervision\":{\"notify\":\"mail -s overdue\"}}", "supervision.notify"},
         {"{\"supervision\":{\"notify\":[\"\"]}}", "supervision.notify: item 1"},
+        {"{\"upstream\":{\"endpoint\":\"tcp://10.0.0.1:7001\",\"member\":\"M050\"}}",
+         "upstream: a tcp:// link needs \"key\""},
+        {"{\"upstream\":{\"endpoint\":\"ipc:///s\",\"member\":\"M050\",\"query\":"
+         "\"tcp://10.0.0.1:7002\",\"key\":\"k\"}}", "upstream: a tcp:// link needs"},
+        {"{\"upstream\":{\"endpoint\":\"tcp://a:1\",\"member\":\"M\",\"key\":\"k\","
+         "\"server_public_key\":\"short\"}}", "upstream.server_public_key: must be 40"},
+        {"{\"upstream\":{\"endpoint\":\"tcp://a:1\",\"member\":\"M\",\"insecure\":1}}",
+         "upstream.insecure: must be true or false"},
         {"{\"retention\":5}", "retention: must be an object"},
         {"{\"retention\":{\"closed_days\":0}}", "retention.closed_days"},
         {"{\"retention\":{\"closed_days\":\"long\"}}", "retention.closed_days"},
@@ -274,6 +322,7 @@ int main(void)
     test_lanes();
     test_errors();
     test_supervision();
+    test_upstream_keys();
     test_routers();
     test_roster();
     char cmd[600];

@@ -142,8 +142,12 @@ except Forbidden:
 print("submitted", rid)
 s = Client(submit=sys.argv[2], query=sys.argv[3], curve=load_key(sys.argv[5]), server_key=server)
 import time
-for _ in range(100):
-    got = s.show(rid) if True else None
+got = {}
+for _ in range(300):               # until it is archived (not_found before)
+    try:
+        got = s.show(rid)
+    except Exception as e:
+        got = {}
     if got.get("report", got).get("committee"):
         break
     time.sleep(0.1)

@@ -20,7 +20,7 @@ check "saying which endpoint needs a key" grep -q "web.key: $(ep submit) needs a
 check "with web.key it is ok" "$BIN/minyi-web" -c "$CONF" -n
 start_pipeline
 url=$(web_url)
-check "minyi-web uses its key" grep -q "minyi-web.*tcp:// endpoints: CURVE with the key in $STATE/keys/web.key" "$T/up.log"
+check "minyi-web uses its key" grep -q "minyi-web.*tcp:// endpoints: CURVE with the key in $T/web.key" "$T/up.log"
 
 api() {   # api JAR METHOD PATH [BODY]: the status code; the body in $T/body
     local jar=$1 m=$2 p=$3 b=${4:-} csrf
@@ -45,7 +45,7 @@ check_eq "the member sees the outcome" "$(api "$T/m" GET "reports/$id")" 200
 check_eq "adopted, with the note" "$(jq -r '.report.outcome + " " + .report.note' "$T/body")" "adopted 已采纳"
 
 # the web's key straight at the daemons, as a bug in the web door would use it
-gw() { MINYI_KEY=$STATE/keys/web.key minyi "$@"; }
+gw() { MINYI_KEY=$T/web.key minyi "$@"; }
 gw --who ghost show "$id" >/dev/null 2>"$T/err"; rc=$?
 check "with the web's key, an unknown who is refused" sh -c "[ $rc -eq 1 ] && grep -q forbidden '$T/err'"
 check "the archiver names the gateway and the user" grep -q 'gateway web names user "ghost"' "$T/up.log"

@@ -23,7 +23,7 @@
 #      many open, minyi-web's peak RSS (BENCH_WEB_N=0 skips it)
 #  11. CURVE's cost (bench/curve.sh): the same pipeline on ipc:// and with
 #      every endpoint on tcp://127.0.0.1 with CURVE, BENCH_CURVE_N reports
-#      (default 20,000) each: rate and submit-ack p50/p99 side by side
+#      (default 20,000) each: rate, and submit-ack p50/p99 at 2,000/s, side by side
 #      (BENCH_CURVE_N=0 skips it)
 set -u
 cd "$(dirname "$0")/.."
@@ -234,7 +234,7 @@ jq -r '
   "web queue page, \(.queue_open) open reports   p50 / p99 \(.queue_p50_ms) / \(.queue_p99_ms) ms; minyi-web peak RSS \(.web_rss_mb) MB"
   else "web door                                 n/a" end),
   (.curve | if .curve then
-  "pipeline ipc:// / tcp:// with CURVE      \(.ipc.reports_per_s) / \(.curve.reports_per_s) reports/s; ack p99 at half rate \(.ipc.ack_p99_ms) / \(.curve.ack_p99_ms) ms"
+  "pipeline ipc:// / tcp:// with CURVE      \(.ipc.reports_per_s) / \(.curve.reports_per_s) reports/s; ack p50 / p99 at \(.curve.ack_rate_per_s)/s \(.ipc.ack_p50_ms) / \(.ipc.ack_p99_ms) ms vs \(.curve.ack_p50_ms) / \(.curve.ack_p99_ms) ms"
   else "CURVE                                    n/a" end)
 ' bench/results/latest.json
 echo "bench: wrote bench/results/latest.json" >&2

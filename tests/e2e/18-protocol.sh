@@ -33,10 +33,15 @@ for sock in ("query.sock", "collector.sock", "router.sock"):
 r = ask("submit.sock", {"member": "M050", "title": "版本", "body": "正文"})
 out("submit: replies carry v 2", r and r.get("ok") is True and r.get("v") == 2)
 
-push = ctx.socket(zmq.PUSH); push.setsockopt(zmq.LINGER, 1000)
+push = ctx.socket(zmq.PUSH); push.setsockopt(zmq.LINGER, 5000)   # a bound: close returns once sent (CURVE handshake first)
+mon = push.get_monitor_socket()
 e2e_zmq.connect(push, e2e_zmq.ep("archive.sock"))
 for i in range(3):
     push.send_multipart([b"3", b'{"v":3,"id":"20251203-000000-000001"}', b"tian", b"[]", b"", b""])
+if e2e_zmq.ep("archive.sock").startswith("tcp://"):   # stay until the CURVE handshake is done
+    from zmq.utils.monitor import recv_monitor_message
+    while mon.poll(20000) and recv_monitor_message(mon)["event"] != zmq.EVENT_HANDSHAKE_SUCCEEDED:
+        pass
 push.close()
 PY
 cat "$T/py.out"

@@ -8,6 +8,7 @@
 # before, during and after the upgrade is archived exactly once.  Old and
 # new `minyi` both work against the new daemons.
 . "$(dirname "$0")/lib.sh"
+e2e_ipc_only "the release it upgrades from has no CURVE keys: an upgrade over tcp:// with keys starts from this release"
 FROM=${E2E_UPGRADE_FROM:-6a0a1b712e9fde88a77df708f3affa59c7e20863}
 OLD=$ROOT/build/upgrade-${FROM:0:12}
 if ! git -C "$ROOT" cat-file -e "$FROM^{commit}" 2>/dev/null; then

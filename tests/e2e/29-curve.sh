@@ -89,12 +89,19 @@ check "nor submit" sh -c "! $PROBE req $(ep submit) \"\$(cat $T/r1.json)\" --key
 inject='["2", "{\"v\":1,\"id\":\"20260105-020000-000009\",\"received_at\":\"2026-01-05T10:00:00.000+08:00\",\"source\":\"socket\",\"member\":\"EVIL\",\"title\":\"注入\",\"body\":\"绕过\"}", "tian", "[]", "", ""]'
 cat >"$T/inject.py" <<'PY'
 import json, sys, zmq
+from zmq.utils.monitor import recv_monitor_message
 sys.path.insert(0, sys.argv[4])
 from minyi_client import load_key
-s = zmq.Context().socket(zmq.PUSH); s.setsockopt(zmq.LINGER, 2000)
+s = zmq.Context().socket(zmq.PUSH); s.setsockopt(zmq.LINGER, 5000)
 s.curve_publickey, s.curve_secretkey = load_key(sys.argv[2]); s.curve_serverkey = sys.argv[3].encode()
+mon = s.get_monitor_socket()
 s.connect(sys.argv[1])
 s.send_multipart([f.encode() for f in json.loads(sys.argv[5])])
+# stay until the handshake is decided (under load it may take a while)
+ends = (zmq.EVENT_HANDSHAKE_SUCCEEDED, zmq.EVENT_HANDSHAKE_FAILED_AUTH,
+        zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+while mon.poll(20000) and recv_monitor_message(mon)["event"] not in ends:
+    pass
 s.close()
 PY
 /usr/bin/python3 "$T/inject.py" "$(ep archive)" "$(key st)" "$SERVER" "$ROOT/clients/python" "$inject"
@@ -135,8 +142,12 @@ except Forbidden:
 print("submitted", rid)
 s = Client(submit=sys.argv[2], query=sys.argv[3], curve=load_key(sys.argv[5]), server_key=server)
 import time
-for _ in range(100):
-    got = s.show(rid) if True else None
+got = {}
+for _ in range(300):               # until it is archived (not_found before)
+    try:
+        got = s.show(rid)
+    except Exception as e:
+        got = {}
     if got.get("report", got).get("committee"):
         break
     time.sleep(0.1)

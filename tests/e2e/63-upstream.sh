@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 CITY=$T/city
 CITY_CONF=$T/city.json
-jq --arg s "$CITY" '.state_dir = $s | .organisation = "市政协"' "$CONF" >"$CITY_CONF"
+# the city on ipc:// (under MINYI_E2E_TCP the district's tcp:// ports are taken)
+jq --arg s "$CITY" '.state_dir = $s | .organisation = "市政协" | del(.endpoints)' "$CONF" >"$CITY_CONF"
 jq --arg e "ipc://$CITY/run/submit.sock" --arg q "ipc://$CITY/run/query.sock" \
     '.organisation = "区政协" | .upstream = {"endpoint": $e, "query": $q, "member": "M050",
       "org": "district-a", "resend_ms": 200, "poll_seconds": 1}' "$CONF" >"$T/c.json" &&

@@ -8,7 +8,7 @@
 # committee cannot act on another's report, and the gateway may do nothing
 # an office admin does (rules reload, import, check).
 . "$(dirname "$0")/lib.sh"
-e2e_ipc_only "it is about minyi-web under a Unix account of its own over ipc://; its key over tcp:// is 70-web-curve's"
+e2e_ipc_only "the web door as the gateway by its own account is ipc://'s; over tcp:// by its key: 70-web-curve"
 if [ "$(id -u)" -ne 0 ] || ! command -v useradd >/dev/null; then
     echo "# skipped: needs root and useradd to run minyi-web under an account of its own"; finish
 fi

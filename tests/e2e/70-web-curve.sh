@@ -1,6 +1,6 @@
 # The web door over tcp:// with a CURVE key of its own (web.key): every
 # endpoint is tcp:// with CURVE (lib.sh's E2E_TCP, which registers the
-# gateway principal "e2e-web" with `minyi keys new e2e-web gateway`), and minyi-web
+# gateway principal "web" with `minyi keys new web gateway`), and minyi-web
 # runs under the same account as the daemons -- over tcp:// the key alone
 # says who it is.  Through the web a member files and follows, a clerk works
 # its queue; with the web's key the archiver checks the named user's rights
@@ -11,8 +11,8 @@ E2E_TCP=1                  # every endpoint tcp://127.0.0.1 with CURVE (lib.sh),
 web_user member-pass-1 M001 member M001
 web_user member-pass-2 M002 member M002
 web_user clerk-pass-1 cj clerk chengjian
-check_eq "the web door's key is a gateway's (lib.sh: minyi keys new e2e-web gateway)" \
-    "$(jq -r '.principals[] | select(.name == "e2e-web") | .role' "$T/access.json")" gateway
+check_eq "the gateway web has its key (lib.sh: minyi keys new web gateway)" \
+    "$(jq -r '.principals[] | select(.name == "web") | .role' "$T/access.json")" gateway
 jq 'del(.web.key)' "$CONF" >"$T/nokey.json"
 "$BIN/minyi-web" -c "$T/nokey.json" -n >"$T/n.out" 2>&1; rc=$?
 check_eq "minyi-web -n: tcp:// without web.key is refused" "$rc" 1
@@ -48,7 +48,7 @@ check_eq "adopted, with the note" "$(jq -r '.report.outcome + " " + .report.note
 gw() { MINYI_KEY=$T/web.key minyi "$@"; }
 gw --who ghost show "$id" >/dev/null 2>"$T/err"; rc=$?
 check "with the web's key, an unknown who is refused" sh -c "[ $rc -eq 1 ] && grep -q forbidden '$T/err'"
-check "the archiver names the gateway and the user" grep -q 'gateway e2e-web names user "ghost"' "$T/up.log"
+check "the archiver names the gateway and the user" grep -q 'gateway web names user "ghost"' "$T/up.log"
 gw --who M002 show "$id" >/dev/null 2>&1; rc=$?
 check_eq "another member's report is refused" "$rc" 1
 check "its own member may read it" gw --who M001 show "$id"
@@ -56,7 +56,7 @@ gw --who e2e-admin rules reload >/dev/null 2>&1; rc=$?
 check_eq "the gateway may not reload the rules, even naming an admin" "$rc" 1
 
 # revoked: the web door's next request gets nothing from the daemons
-minyi keys revoke e2e-web >/dev/null
+minyi keys revoke web >/dev/null
 revoked() { [ "$(api "$T/m" GET reports)" != 200 ]; }
 check "once its key is revoked the web door reads nothing" wait_until 15 revoked
 check "and says so, not a page" sh -c "jq -e '.ok == false' '$T/body' >/dev/null"

@@ -59,11 +59,13 @@ tcp_endpoints() {
 tcp_keys() {
     [ -f "$STATE/keys/server.key" ] || "$BIN/minyi" -c "$CONF" keys server >/dev/null || return 1
     local k
-    for k in "admin admin" "web gateway"; do   # the command's key, minyi-web's (web.key)
+    # the command's key (admin.key), minyi-web's (web.key, the gateway "web"):
+    # made once and kept in $T, so a scenario's second state directory uses them too
+    for k in "admin e2e-admin admin" "web web gateway"; do
         set -- $k
         [ -f "$T/$1.key" ] && continue
-        "$BIN/minyi" -c "$CONF" keys new "e2e-$1" "$2" >/dev/null &&
-            cp -p "$STATE/keys/e2e-$1.key" "$T/$1.key" || return 1
+        "$BIN/minyi" -c "$CONF" keys new "$2" "$3" >/dev/null &&
+            cp -p "$STATE/keys/$2.key" "$T/$1.key" || return 1
     done
     export MINYI_KEY=$T/admin.key E2E_SERVER_KEY=$STATE/keys/server.key
     local n eps=
@@ -104,7 +106,7 @@ write_config() {
   "rules": "${E2E_RULES:-$ROOT/config/rules.json}",
   "members": "${E2E_MEMBERS:-$ROOT/config/members.json}",
   "limits": {"resend_ms": ${E2E_RESEND_MS:-2000}, "rescan_ms": 500, "request_timeout_ms": ${E2E_REQUEST_TIMEOUT_MS:-5000}},
-  "web": {"listen": "127.0.0.1:0"${E2E_WEB:-}$([ -z "$E2E_TCP" ] || echo ", \"key\": \"$T/web.key\"")},
+  "web": {"listen": "127.0.0.1:0"$([ -z "$E2E_TCP" ] || echo ", \"key\": \"$T/web.key\"")${E2E_WEB:-}},
   "quotas": [{"scope": "member", "period": "year", "min": 1},
              {"scope": "org", "period": "month", "min": 5}]
 }

@@ -21,7 +21,7 @@ CORPUS=()
 half=$((N / 2))
 start_pipeline
 
-"$LOAD" -e "ipc://$STATE/run/submit.sock" -n "$half" -j 4 -w 32 -p sock --timeout 2000 \
+"$LOAD" -e "$(ep submit)" $(load_curve) -n "$half" -j 4 -w 32 -p sock --timeout 2000 \
     --acked "$T/acked.tsv" "${CORPUS[@]}" >"$T/load-socket.json" 2>"$T/load-socket.err" &
 sock_pid=$!
 "$LOAD" --drop "$DROP" -n $((N - half)) -p drop -r 1500 "${CORPUS[@]}" >"$T/load-drop.json" 2>&1 &

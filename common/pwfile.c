@@ -17,8 +17,9 @@
 struct pwfile {
     pthread_mutex_t mu;
     char *path;
-    struct timespec mtime;
-    off_t size;
+    struct timespec mtime;        /* with size and inode: the version read; the */
+    off_t size;                   /* inode, since two rewrites of one size can fall */
+    ino_t ino;                    /* in one clock tick (a new hash of the same length) */
     int read;                     /* read at least once */
     cJSON *passwords;             /* {"NAME": "HASH", ...} */
 };
@@ -79,7 +80,7 @@ static int pwfile_refresh(struct pwfile *p, char *err, size_t errlen)
 {
     struct stat st;
     if (p->read && stat(p->path, &st) == 0 && st.st_mtim.tv_sec == p->mtime.tv_sec &&
-        st.st_mtim.tv_nsec == p->mtime.tv_nsec && st.st_size == p->size)
+        st.st_mtim.tv_nsec == p->mtime.tv_nsec && st.st_size == p->size && st.st_ino == p->ino)
         return 0;
     cJSON *pw = pwfile_read(p->path, &st, err, errlen);
     if (!pw)
@@ -88,6 +89,7 @@ static int pwfile_refresh(struct pwfile *p, char *err, size_t errlen)
     p->passwords = pw;
     p->mtime = st.st_mtim;
     p->size = st.st_size;
+    p->ino = st.st_ino;
     p->read = 1;
     return 0;
 }

@@ -223,14 +223,15 @@ static struct MHD_Daemon *http_daemon(struct web *w, struct sockaddr_in *sa, con
     if (cert)
         flags |= MHD_USE_TLS;
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, http_handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
+        flags, 0, NULL, NULL, http_handler, w,
+        MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, /* first: libmicrohttpd warns otherwise */
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, w,
-        MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
         MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 }

@@ -9,6 +9,7 @@
 # network namespaces cannot be made it says so and checks nothing
 # (62-routers runs several routers on one machine).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/routers.sh"
 e2e_ipc_only "it makes its own tcp:// endpoints with CURVE across network namespaces"
 NS=mrt$$
 M=10.231.4.1 R=10.231.4.2
@@ -62,45 +63,15 @@ check_eq "minyi up started one router" "$(pgrep -fc "minyi-router -c $CONF --sta
 check "status reaches router 2 across the namespaces" wait_until 20 sh -c \
     "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok and .\"router-2\".instance == 2 and .router.instance == 1'"
 
-mkdir -p "$T/in"
-make_reports() {   # make_reports FROM TO
-    for i in $(seq "$1" "$2"); do
-        printf '{"member":"M%03d","title":"关于公交线路的建议 %d","body":"小区附近没有公交车站，建议增开公交线路 %d。"}' \
-            $((i % 50 + 1)) "$i" "$i" >"$T/in/r$i.json"
-    done
-}
-make_reports 1 300
-minyi submit "$T/in"/r*.json >/dev/null
-check "300 archived" wait_until 30 sql_is 300 "SELECT count(*) FROM reports"
-st=$(minyi status --format json)
-r1=$(printf '%s' "$st" | jq '.router.routed'); r2=$(printf '%s' "$st" | jq '."router-2".routed')
-check "both routers routed some ($r1 here, $r2 across the veth)" test "$r1" -gt 0 -a "$r2" -gt 0
-check_eq "between them, every report once" "$((r1 + r2))" 300
-
+routers_spread
 # SIGKILL router 2 while reports stream in: the collector resends what it held
-rm -f "$T/in"/*.json
-make_reports 301 1300
-minyi submit "$T/in"/r*.json >/dev/null &
-sub=$!
-wait_until 20 sql_some "SELECT 1 FROM reports WHERE title LIKE '% 400'"
-check "router 2 killed mid-stream" kill -KILL "$R2_PID"
+routers_kill_midstream kill -KILL "$R2_PID"
 wait "$R2_PID" 2>/dev/null; R2_PID=
-wait $sub
-check "1,300 archived after the kill" wait_until 60 sql_is 1300 "SELECT count(*) FROM reports"
-check_eq "none twice" "$(sql "SELECT count(DISTINCT title) FROM reports")" 1300
 start_r2
 check "router 2 started again in ${NS}r" wait_until 20 r2_ready_more_than 1
 
 # reload reaches both routers, the one across the veth included
-jq '.topics |= .[1:]' "$ROOT/config/rules.json" >"$T/rules.new" && mv "$T/rules.new" "$T/rules.json"
-want=$(jq '.topics | length' "$T/rules.json")
-check "router 2 serves again" wait_until 20 sh -c \
-    "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok'"
-out=$(minyi rules reload); rc=$?
-check_eq "reload exits 0" "$rc" 0
-check_eq "each router answered" "$(printf '%s\n' "$out" | grep -c "reloaded the rules: $want topics")" 2
-st=$(minyi status --format json)
-check_eq "both now run one topic fewer" "$(printf '%s' "$st" | jq -r '[.router.topics, ."router-2".topics] | join(" ")')" "$want $want"
+routers_reload sh -c "ip netns exec ${NS}m $BIN/minyi -c $CONF status --format json | jq -e '.\"router-2\".ok'"
 rm -f "$T/in"/*.json
 make_reports 1301 1400
 minyi submit "$T/in"/r*.json >/dev/null

@@ -339,6 +339,16 @@ void cli_print_json(FILE *f, const cJSON *obj)
     free(text);
 }
 
+int cli_print_json_lines(const struct cli *c, const cJSON *items)
+{
+    const cJSON *r;
+    if (strcmp(c->format, "json"))
+        return 0;
+    cJSON_ArrayForEach(r, items)
+        cli_print_json(stdout, r);
+    return 1;
+}
+
 size_t cli_columns(void)
 {
     struct winsize ws;

@@ -125,6 +125,9 @@ double cli_json_num(const struct cJSON *obj, const char *key, double def);
 const char *cli_json_text(const struct cJSON *v, char *buf, size_t n);
 /* Print obj on one line followed by "\n" (JSON Lines). */
 void cli_print_json(FILE *f, const struct cJSON *obj);
+/* Under --format json: each element of items on stdout as a JSON line, and
+ * 1 (printed); otherwise 0, the caller prints its table. */
+int cli_print_json_lines(const struct cli *c, const struct cJSON *items);
 
 /* Columns of the terminal on stdout; $COLUMNS when it is not a terminal;
  * 0 (no limit) when neither is known. */

@@ -75,11 +75,8 @@ static void queue_print_reports(const struct cli *c, const cJSON *reply, const c
 {
     static const char *const headers[] = {"ID", "AGE", "MEMBER", "STATE", "TOPICS", "TITLE"};
     const cJSON *r, *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
-    if (!strcmp(c->format, "json")) {
-        cJSON_ArrayForEach(r, reports)
-            cli_print_json(stdout, r);
+    if (cli_print_json_lines(c, reports))
         return;
-    }
     if (cJSON_GetArraySize(reports) == 0) {
         printf("%s\n", empty);
         return;

@@ -29,11 +29,8 @@ static void overdue_print(const struct cli *c, const cJSON *reply)
     static const char *const headers[] = {"ID", "COMMITTEE", "STATE", "DEADLINE", "OVERDUE",
                                           "MEMBER", "TITLE"};
     const cJSON *r, *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
-    if (!strcmp(c->format, "json")) {
-        cJSON_ArrayForEach(r, reports)
-            cli_print_json(stdout, r);
+    if (cli_print_json_lines(c, reports))
         return;
-    }
     if (cJSON_GetArraySize(reports) == 0) {
         printf("nothing overdue\n");
         return;
@@ -109,11 +106,8 @@ static void mine_print(const struct cli *c, const cJSON *reply)
     static const char *const headers[] = {"ID", "RECEIVED", "COMMITTEE", "STATE", "OUTCOME",
                                           "UPSTREAM", "POINTS", "TITLE", "NOTE"};
     const cJSON *r, *reports = cJSON_GetObjectItemCaseSensitive(reply, "reports");
-    if (!strcmp(c->format, "json")) {
-        cJSON_ArrayForEach(r, reports)
-            cli_print_json(stdout, r);
+    if (cli_print_json_lines(c, reports))
         return;
-    }
     printf("%s %s: %.0f report%s, %g points\n", cli_json_str(reply, "member", ""),
            cli_json_str(reply, "name", ""), cli_json_num(reply, "count", 0),
            cli_json_num(reply, "count", 0) == 1 ? "" : "s", cli_json_num(reply, "points", 0));

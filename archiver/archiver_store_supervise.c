@@ -42,6 +42,16 @@ static int sv_finish(struct store *s, sqlite3_stmt *q, int rc, char *err, size_t
     "AND (received_us < ?2 OR NOT EXISTS (SELECT 1 FROM history h "                    \
     "WHERE h.report_id = r.id AND h.event = 'leased'))"
 
+/* Bind SV_OVERDUE's parameters ?1 committee, ?2 the close cut-off, ?3 the
+ * take-up cut-off: the one place that knows their order. */
+static void sv_bind_overdue(sqlite3_stmt *q, const char *committee, int64_t close_before_us,
+                            int64_t take_before_us)
+{
+    store_bind_text(q, 1, committee);
+    sqlite3_bind_int64(q, 2, close_before_us);
+    sqlite3_bind_int64(q, 3, take_before_us);
+}
+
 int store_overdue(struct store *s, const char *committee, int64_t close_before_us,
                   int64_t take_before_us, int unnoticed, int limit, store_open_fn fn,
                   void *arg, char *err, size_t errlen)
@@ -57,9 +67,7 @@ int store_overdue(struct store *s, const char *committee, int64_t close_before_u
     int rc;
     if (!q)
         return -1;
-    store_bind_text(q, 1, committee);
-    sqlite3_bind_int64(q, 2, close_before_us);
-    sqlite3_bind_int64(q, 3, take_before_us);
+    sv_bind_overdue(q, committee, close_before_us, take_before_us);
     sqlite3_bind_int(q, 4, unnoticed);
     sqlite3_bind_int(q, 5, limit);
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -85,9 +93,7 @@ long store_overdue_count(struct store *s, const char *committee, int64_t close_b
     int rc;
     if (!q)
         return -1;
-    store_bind_text(q, 1, committee);
-    sqlite3_bind_int64(q, 2, close_before_us);
-    sqlite3_bind_int64(q, 3, take_before_us);
+    sv_bind_overdue(q, committee, close_before_us, take_before_us);
     if ((rc = sqlite3_step(q)) == SQLITE_ROW)
         n = (long)sqlite3_column_int64(q, 0);
     return sv_finish(s, q, rc, err, errlen, "overdue count") < 0 ? -1 : n;
